@@ -1,0 +1,177 @@
+#include "common/json.h"
+
+#include <cmath>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "rapidjson/error/en.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
+
+namespace mediagw::json {
+namespace {
+
+absl::Status TypeError(absl::string_view name, absl::string_view want) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("field '", name, "' must be ", want));
+}
+
+}  // namespace
+
+absl::StatusOr<rapidjson::Document> Parse(absl::string_view text) {
+  rapidjson::Document doc;
+  doc.Parse(text.data(), text.size());
+  if (doc.HasParseError()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("malformed JSON at offset ", doc.GetErrorOffset(), ": ",
+                     rapidjson::GetParseError_En(doc.GetParseError())));
+  }
+  return doc;
+}
+
+absl::StatusOr<rapidjson::Document> ParseObject(absl::string_view text) {
+  auto parsed = Parse(text);
+  if (!parsed.ok()) return parsed.status();
+  rapidjson::Document doc = *std::move(parsed);
+  if (!doc.IsObject()) {
+    return absl::InvalidArgumentError("JSON body must be an object");
+  }
+  return doc;
+}
+
+const rapidjson::Value* Find(const rapidjson::Value& obj,
+                             absl::string_view name) {
+  if (!obj.IsObject()) return nullptr;
+  auto it = obj.FindMember(rapidjson::Value(
+      rapidjson::StringRef(name.data(), name.size())));
+  if (it == obj.MemberEnd()) return nullptr;
+  return &it->value;
+}
+
+absl::StatusOr<std::string> AsString(const rapidjson::Value& v,
+                                     absl::string_view what) {
+  if (!v.IsString()) return TypeError(what, "a string");
+  return std::string(v.GetString(), v.GetStringLength());
+}
+
+absl::StatusOr<int64_t> AsInt(const rapidjson::Value& v,
+                              absl::string_view what) {
+  if (v.IsInt64()) return v.GetInt64();
+  if (v.IsUint64()) return TypeError(what, "an integer in range");
+  if (v.IsDouble()) {
+    double d = v.GetDouble();
+    if (std::isfinite(d) && std::floor(d) == d && std::fabs(d) < 9.0e15) {
+      return static_cast<int64_t>(d);
+    }
+  }
+  return TypeError(what, "an integer");
+}
+
+absl::StatusOr<double> AsDouble(const rapidjson::Value& v,
+                                absl::string_view what) {
+  if (!v.IsNumber()) return TypeError(what, "a number");
+  return v.GetDouble();
+}
+
+absl::StatusOr<std::string> GetString(const rapidjson::Value& obj,
+                                      absl::string_view name) {
+  const rapidjson::Value* v = Find(obj, name);
+  if (v == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("missing field '", name, "'"));
+  }
+  return AsString(*v, name);
+}
+
+absl::StatusOr<int64_t> GetInt(const rapidjson::Value& obj,
+                               absl::string_view name) {
+  const rapidjson::Value* v = Find(obj, name);
+  if (v == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("missing field '", name, "'"));
+  }
+  return AsInt(*v, name);
+}
+
+absl::StatusOr<double> GetDouble(const rapidjson::Value& obj,
+                                 absl::string_view name) {
+  const rapidjson::Value* v = Find(obj, name);
+  if (v == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("missing field '", name, "'"));
+  }
+  return AsDouble(*v, name);
+}
+
+absl::StatusOr<const rapidjson::Value*> GetObject(const rapidjson::Value& obj,
+                                                  absl::string_view name) {
+  const rapidjson::Value* v = Find(obj, name);
+  if (v == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("missing field '", name, "'"));
+  }
+  if (!v->IsObject()) return TypeError(name, "an object");
+  return v;
+}
+
+absl::StatusOr<const rapidjson::Value*> GetArray(const rapidjson::Value& obj,
+                                                 absl::string_view name) {
+  const rapidjson::Value* v = Find(obj, name);
+  if (v == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("missing field '", name, "'"));
+  }
+  if (!v->IsArray()) return TypeError(name, "an array");
+  return v;
+}
+
+absl::StatusOr<std::optional<std::string>> GetOptString(
+    const rapidjson::Value& obj, absl::string_view name) {
+  const rapidjson::Value* v = Find(obj, name);
+  if (v == nullptr || v->IsNull()) return std::optional<std::string>();
+  auto s = AsString(*v, name);
+  if (!s.ok()) return s.status();
+  return std::optional<std::string>(*std::move(s));
+}
+
+absl::StatusOr<std::optional<int64_t>> GetOptInt(const rapidjson::Value& obj,
+                                                 absl::string_view name) {
+  const rapidjson::Value* v = Find(obj, name);
+  if (v == nullptr || v->IsNull()) return std::optional<int64_t>();
+  auto i = AsInt(*v, name);
+  if (!i.ok()) return i.status();
+  return std::optional<int64_t>(*i);
+}
+
+absl::StatusOr<std::optional<double>> GetOptDouble(const rapidjson::Value& obj,
+                                                   absl::string_view name) {
+  const rapidjson::Value* v = Find(obj, name);
+  if (v == nullptr || v->IsNull()) return std::optional<double>();
+  auto d = AsDouble(*v, name);
+  if (!d.ok()) return d.status();
+  return std::optional<double>(*d);
+}
+
+absl::StatusOr<std::optional<bool>> GetOptBool(const rapidjson::Value& obj,
+                                               absl::string_view name) {
+  const rapidjson::Value* v = Find(obj, name);
+  if (v == nullptr || v->IsNull()) return std::optional<bool>();
+  if (!v->IsBool()) return TypeError(name, "a boolean");
+  return std::optional<bool>(v->GetBool());
+}
+
+std::string Serialize(const rapidjson::Value& v) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  v.Accept(w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string Quote(absl::string_view s) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+}  // namespace mediagw::json

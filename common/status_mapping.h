@@ -1,0 +1,34 @@
+// The one place where status codes are translated between worlds:
+// upstream HTTP -> absl, absl -> gRPC, absl -> legacy REST HTTP status.
+#ifndef MEDIAGW_COMMON_STATUS_MAPPING_H_
+#define MEDIAGW_COMMON_STATUS_MAPPING_H_
+
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+#include "grpcpp/support/status.h"
+
+namespace mediagw {
+
+// Maps an upstream's HTTP status to our code. An upstream 401/403 is our own
+// credential problem (FAILED_PRECONDITION), never the caller's
+// UNAUTHENTICATED; 402 is RESOURCE_EXHAUSTED on our account; 408/429/5xx are
+// UNAVAILABLE (retryable). `body_hint` is appended to the message.
+absl::Status UpstreamHttpToStatus(int http_status, absl::string_view provider,
+                                  absl::string_view body_hint);
+
+// True for errors that may be retried on another channel before an upstream
+// accepted the job.
+bool IsRetryable(const absl::Status& status);
+
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// HTTP status for the legacy/REST envelopes.
+int ToHttpStatus(absl::StatusCode code);
+
+// Canonical upper-case name ("NOT_FOUND").
+absl::string_view CodeName(absl::StatusCode code);
+
+}  // namespace mediagw
+
+#endif  // MEDIAGW_COMMON_STATUS_MAPPING_H_

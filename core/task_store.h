@@ -1,0 +1,66 @@
+// Durable task records. Implementations: store/sqlite (embedded default).
+//
+// Writes are asynchronous and group-committed: many Insert/Update calls made
+// concurrently share one transaction and one fsync. `done` runs once the
+// write is durable (or has failed), on the store's writer thread: keep it
+// short, do not block, and do not call back into the store synchronously
+// from it (asynchronous writes are fine).
+// Reads are synchronous and may block on disk: call them from a worker
+// thread, never from the curl loop or a gRPC reaction.
+#ifndef MEDIAGW_CORE_TASK_STORE_H_
+#define MEDIAGW_CORE_TASK_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "mediagw/internal/record.pb.h"
+
+namespace mediagw {
+
+using internal::TaskRecord;
+
+struct ListFilter {
+  std::string owner;  // empty = any
+  std::vector<v1::TaskState> states;  // empty = any
+  int page_size = 50;
+  std::string page_token;  // opaque, from ListPage::next_page_token
+};
+
+struct ListPage {
+  std::vector<TaskRecord> records;  // newest first
+  std::string next_page_token;      // empty on the last page
+};
+
+class TaskStore {
+ public:
+  using DoneCallback = std::function<void(absl::Status)>;
+  virtual ~TaskStore() = default;
+
+  // Inserts a new record; its version must be 1. ALREADY_EXISTS if the id
+  // exists, or if record.request.idempotency_key is non-empty and the same
+  // owner already has a task with that key (use FindByIdempotencyKey).
+  virtual void Insert(TaskRecord record, DoneCallback done) = 0;
+
+  // Compare-and-swap: stores `record` only if the stored version equals
+  // record.version() - 1. ABORTED if another writer got there first,
+  // NOT_FOUND if the id does not exist.
+  virtual void Update(TaskRecord record, DoneCallback done) = 0;
+
+  // NOT_FOUND if absent.
+  virtual absl::StatusOr<TaskRecord> Get(const std::string& id) = 0;
+  // Task id of the owner's task with this key, if any.
+  virtual absl::StatusOr<std::optional<std::string>> FindByIdempotencyKey(
+      const std::string& owner, const std::string& key) = 0;
+  // Every record whose state is not terminal (for restart recovery).
+  virtual absl::StatusOr<std::vector<TaskRecord>> ListNonTerminal() = 0;
+  // INVALID_ARGUMENT for a malformed page token.
+  virtual absl::StatusOr<ListPage> List(const ListFilter& filter) = 0;
+};
+
+}  // namespace mediagw
+
+#endif  // MEDIAGW_CORE_TASK_STORE_H_
