@@ -1,0 +1,505 @@
+#include "core/dispatcher.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "common/status_mapping.h"
+#include "core/dispatcher_internal.h"
+#include "core/image_info.h"
+#include "core/state_machine.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace mediagw {
+
+using google::protobuf::util::TimeUtil;
+using v1::TaskState;
+
+
+
+Dispatcher::Dispatcher(DispatcherDeps deps, DispatcherOptions options)
+    : deps_(deps), options_(std::move(options)) {}
+
+Dispatcher::~Dispatcher() { Shutdown(); }
+
+void Dispatcher::Shutdown() {
+  if (stopping_.exchange(true)) return;
+  std::vector<Scheduler::TimerId> timers;
+  {
+    absl::MutexLock l(&mu_);
+    for (auto& [id, a] : active_) {
+      if (a->poll_timer) timers.push_back(a->poll_timer);
+      if (a->deadline_timer) timers.push_back(a->deadline_timer);
+      a->poll_timer = a->deadline_timer = 0;
+    }
+  }
+  for (auto t : timers) deps_.scheduler->Cancel(t);
+}
+
+size_t Dispatcher::ActiveCount() const {
+  absl::MutexLock l(&mu_);
+  return active_.size();
+}
+
+size_t Dispatcher::WaitingCount() const {
+  absl::MutexLock l(&mu_);
+  return waiting_.size();
+}
+
+std::shared_ptr<Dispatcher::Active> Dispatcher::Find(
+    const std::string& task_id) const {
+  absl::MutexLock l(&mu_);
+  auto it = active_.find(task_id);
+  return it == active_.end() ? nullptr : it->second;
+}
+
+void Dispatcher::Enqueue(const TaskRecord& record) {
+  if (stopping_) return;
+  {
+    absl::MutexLock l(&mu_);
+    if (!waiting_.empty() ||
+        active_.size() >= static_cast<size_t>(options_.max_active)) {
+      waiting_.push_back(record.task().id());
+      return;
+    }
+  }
+  Admit(record);
+}
+
+void Dispatcher::AdmitNext() {
+  std::string id;
+  {
+    absl::MutexLock l(&mu_);
+    if (waiting_.empty() ||
+        active_.size() >= static_cast<size_t>(options_.max_active)) {
+      return;
+    }
+    id = std::move(waiting_.front());
+    waiting_.pop_front();
+  }
+  deps_.executor->Schedule([this, id] {
+    if (stopping_) return;
+    auto rec = deps_.store->Get(id);
+    if (rec.ok() && rec->task().state() == v1::TASK_STATE_PENDING) {
+      Admit(*std::move(rec));
+    } else {
+      // Cancelled while waiting, or unreadable: the slot goes to the next.
+      if (!rec.ok()) MG_LOG(Warning, "cannot admit ", id, ": ", rec.status().ToString());
+      AdmitNext();
+    }
+  });
+}
+
+void Dispatcher::Admit(TaskRecord record) {
+  auto a = std::make_shared<Active>();
+  const std::string id = record.task().id();
+  TaskState state = record.task().state();
+  absl::Time deadline =
+      absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(record.deadline()));
+  bool has_deadline = record.has_deadline();
+  a->record = std::move(record);
+  if (!a->record.channel().empty()) {
+    a->channel = deps_.router->FindChannel(a->record.channel());
+  }
+  {
+    absl::MutexLock l(&mu_);
+    if (active_.contains(id)) return;
+    active_[id] = a;
+  }
+  if (has_deadline) {
+    auto timer = deps_.scheduler->RunAt(deadline, [this, a] {
+      Fail(a, v1::TASK_STATE_TIMED_OUT,
+           absl::DeadlineExceededError(
+               "task did not finish before its deadline"));
+    });
+    absl::MutexLock l(&mu_);
+    a->deadline_timer = timer;
+  }
+  if (state == v1::TASK_STATE_PENDING) {
+    Start(a);
+  } else {
+    Resume(a);
+  }
+}
+
+void Dispatcher::Start(std::shared_ptr<Active> a) {
+  TaskRecord rec;
+  {
+    absl::MutexLock l(&mu_);
+    rec = a->record;
+  }
+  auto channels = deps_.router->ChannelsFor(rec.task().workflow());
+  if (channels.empty()) {
+    Fail(a, v1::TASK_STATE_FAILED,
+         absl::FailedPreconditionError(absl::StrCat(
+             "no channel serves workflow ", rec.task().workflow())));
+    return;
+  }
+  Channel channel = channels[rec.attempts() % channels.size()];
+  // A retry on the same channel keeps the preassigned id, so a submit that
+  // did reach the upstream is not run twice.
+  std::string upstream_id = rec.channel() == channel.name && !rec.upstream_id().empty()
+                                ? rec.upstream_id()
+                                : channel.provider->PreassignUpstreamId(rec);
+  {
+    absl::MutexLock l(&mu_);
+    a->channel = channel;
+  }
+  Mutate(
+      a,
+      [channel, upstream_id](TaskRecord& r) {
+        if (r.task().state() != v1::TASK_STATE_PENDING) return Unchanged();
+        r.mutable_task()->set_state(v1::TASK_STATE_SUBMITTING);
+        r.mutable_task()->set_provider(std::string(channel.provider->Name()));
+        r.set_channel(channel.name);
+        r.set_upstream_id(upstream_id);
+        r.set_attempts(r.attempts() + 1);
+        return absl::OkStatus();
+      },
+      [this, a](absl::StatusOr<TaskRecord> r) {
+        if (r.ok()) DoSubmit(a);
+      });
+}
+
+void Dispatcher::DoSubmit(std::shared_ptr<Active> a) {
+  TaskRecord rec;
+  std::shared_ptr<Provider> provider;
+  {
+    absl::MutexLock l(&mu_);
+    rec = a->record;
+    provider = a->channel.provider;
+  }
+  provider->Submit(rec, [this, a](absl::StatusOr<SubmitResult> result) {
+    OnSubmitted(a, std::move(result));
+  });
+}
+
+void Dispatcher::Resume(std::shared_ptr<Active> a) {
+  TaskRecord rec;
+  std::shared_ptr<Provider> provider;
+  {
+    absl::MutexLock l(&mu_);
+    rec = a->record;
+    provider = a->channel.provider;
+  }
+  if (provider == nullptr) {
+    Fail(a, v1::TASK_STATE_FAILED,
+         absl::FailedPreconditionError(absl::StrCat(
+             "channel '", rec.channel(), "' is no longer configured")));
+    return;
+  }
+  if (rec.task().state() == v1::TASK_STATE_SUBMITTING) {
+    provider->Resume(rec, [this, a](absl::StatusOr<SubmitResult> result) {
+      OnSubmitted(a, std::move(result));
+    });
+    return;
+  }
+  provider->Watch(rec, this);
+  SchedulePoll(a, absl::ZeroDuration());
+}
+
+void Dispatcher::OnSubmitted(std::shared_ptr<Active> a,
+                             absl::StatusOr<SubmitResult> result) {
+  if (stopping_) return;
+  if (result.ok()) {
+    SubmitResult res = *std::move(result);
+    Mutate(
+        a,
+        [res](TaskRecord& r) {
+          if (r.task().state() != v1::TASK_STATE_SUBMITTING) return Unchanged();
+          r.mutable_task()->set_state(v1::TASK_STATE_QUEUED);
+          r.set_upstream_id(res.upstream_id);
+          r.set_provider_state(res.provider_state);
+          return absl::OkStatus();
+        },
+        [this, a](absl::StatusOr<TaskRecord> r) {
+          if (!r.ok()) return;
+          std::shared_ptr<Provider> provider;
+          {
+            absl::MutexLock l(&mu_);
+            provider = a->channel.provider;
+          }
+          provider->Watch(*r, this);
+          SchedulePoll(a, options_.poll_interval);
+        });
+    return;
+  }
+  int attempts;
+  {
+    absl::MutexLock l(&mu_);
+    attempts = a->record.attempts();
+  }
+  if (IsRetryable(result.status()) && attempts < options_.max_attempts) {
+    MG_LOG(Info, "submit attempt ", attempts, " failed (",
+           result.status().ToString(), "); retrying");
+    Mutate(
+        a,
+        [](TaskRecord& r) {
+          if (r.task().state() != v1::TASK_STATE_SUBMITTING) return Unchanged();
+          r.mutable_task()->set_state(v1::TASK_STATE_PENDING);
+          return absl::OkStatus();
+        },
+        [this, a, attempts](absl::StatusOr<TaskRecord> r) {
+          if (!r.ok()) return;
+          absl::Duration backoff = options_.poll_interval * attempts;
+          deps_.scheduler->RunAt(deps_.scheduler->Now() + backoff,
+                                 [this, a] {
+                                   if (!stopping_) Start(a);
+                                 });
+        });
+    return;
+  }
+  Fail(a, v1::TASK_STATE_FAILED, result.status());
+}
+
+void Dispatcher::SchedulePoll(std::shared_ptr<Active> a, absl::Duration delay) {
+  if (stopping_) return;
+  Scheduler::TimerId old;
+  {
+    absl::MutexLock l(&mu_);
+    if (a->retired) return;
+    old = a->poll_timer;
+    a->poll_timer = 0;
+  }
+  if (old) deps_.scheduler->Cancel(old);
+  auto id = deps_.scheduler->RunAt(deps_.scheduler->Now() + delay,
+                                   [this, a] { DoPoll(a); });
+  bool drop = false;
+  {
+    absl::MutexLock l(&mu_);
+    if (a->retired) {
+      drop = true;
+    } else {
+      a->poll_timer = id;
+    }
+  }
+  if (drop) deps_.scheduler->Cancel(id);
+}
+
+void Dispatcher::DoPoll(std::shared_ptr<Active> a) {
+  if (stopping_) return;
+  TaskRecord rec;
+  std::shared_ptr<Provider> provider;
+  {
+    absl::MutexLock l(&mu_);
+    a->poll_timer = 0;
+    if (a->retired || a->poll_in_flight || a->fetching) return;
+    a->poll_in_flight = true;
+    rec = a->record;
+    provider = a->channel.provider;
+  }
+  provider->Poll(rec, [this, a](absl::StatusOr<PollResult> result) {
+    {
+      absl::MutexLock l(&mu_);
+      a->poll_in_flight = false;
+    }
+    OnPolled(a, std::move(result));
+  });
+}
+
+void Dispatcher::OnPolled(std::shared_ptr<Active> a,
+                          absl::StatusOr<PollResult> result) {
+  if (stopping_) return;
+  if (!result.ok()) {
+    int errors;
+    {
+      absl::MutexLock l(&mu_);
+      errors = ++a->poll_errors;
+    }
+    MG_LOG(Warning, "poll failed: ", result.status().ToString());
+    absl::Duration backoff = std::min(
+        options_.poll_interval * (1 << std::min(errors, 5)),
+        options_.max_poll_backoff);
+    SchedulePoll(a, backoff);  // the deadline timer bounds the retries
+    return;
+  }
+  PollResult r = *std::move(result);
+  {
+    absl::MutexLock l(&mu_);
+    a->poll_errors = 0;
+    if (r.state != UpstreamState::kNotFound) a->not_found = 0;
+  }
+  switch (r.state) {
+    case UpstreamState::kQueued:
+      SchedulePoll(a, options_.poll_interval);
+      return;
+    case UpstreamState::kRunning: {
+      absl::Time now = deps_.clock->Now();
+      double p = r.progress;
+      Mutate(
+          a,
+          [now, p](TaskRecord& t) {
+            auto* task = t.mutable_task();
+            bool changed = false;
+            if (task->state() == v1::TASK_STATE_QUEUED) {
+              task->set_state(v1::TASK_STATE_RUNNING);
+              *task->mutable_start_time() = ToProtoTime(now);
+              changed = true;
+            }
+            if (task->state() == v1::TASK_STATE_RUNNING &&
+                p > task->progress()) {
+              task->set_progress(std::min(p, 0.99));
+              changed = true;
+            }
+            return changed ? absl::OkStatus() : Unchanged();
+          },
+          nullptr);
+      SchedulePoll(a, options_.poll_interval);
+      return;
+    }
+    case UpstreamState::kSucceeded: {
+      auto refs = std::make_shared<std::vector<OutputRef>>(std::move(r.outputs));
+      {
+        absl::MutexLock l(&mu_);
+        if (a->fetching) return;
+        a->fetching = true;
+      }
+      Mutate(
+          a,
+          [](TaskRecord& t) {
+            auto s = t.task().state();
+            if (s == v1::TASK_STATE_FINALIZING) return Unchanged();
+            if (!CanTransition(s, v1::TASK_STATE_FINALIZING)) {
+              return absl::FailedPreconditionError("task already finished");
+            }
+            t.mutable_task()->set_state(v1::TASK_STATE_FINALIZING);
+            return absl::OkStatus();
+          },
+          [this, a, refs](absl::StatusOr<TaskRecord> t) {
+            bool resumed = !t.ok() && t.status().message() == "unchanged";
+            if (t.ok() || resumed) FetchOutputs(a, std::move(*refs));
+          });
+      return;
+    }
+    case UpstreamState::kFailed:
+      Fail(a, v1::TASK_STATE_FAILED,
+           r.error.ok() ? absl::UnknownError("upstream reported a failure")
+                        : r.error);
+      return;
+    case UpstreamState::kNotFound: {
+      int misses;
+      {
+        absl::MutexLock l(&mu_);
+        misses = ++a->not_found;
+      }
+      if (misses >= options_.not_found_limit) {
+        Fail(a, v1::TASK_STATE_FAILED,
+             absl::UnavailableError(
+                 "the upstream lost the job: it is neither queued nor in its "
+                 "history"));
+      } else {
+        SchedulePoll(a, options_.poll_interval);
+      }
+      return;
+    }
+  }
+}
+
+void Dispatcher::Fail(std::shared_ptr<Active> a, TaskState state,
+                      const absl::Status& error) {
+  absl::Time now = deps_.clock->Now();
+  std::string code(CodeName(error.code()));
+  std::string message(error.message());
+  Mutate(
+      a,
+      [state, now, code, message](TaskRecord& t) {
+        if (!CanTransition(t.task().state(), state)) return Unchanged();
+        auto* task = t.mutable_task();
+        task->set_state(state);
+        task->mutable_error()->set_code(code);
+        task->mutable_error()->set_message(message);
+        *task->mutable_end_time() = ToProtoTime(now);
+        return absl::OkStatus();
+      },
+      [this, a, state](absl::StatusOr<TaskRecord> t) {
+        if (!t.ok() || state != v1::TASK_STATE_TIMED_OUT) return;
+        std::shared_ptr<Provider> provider;
+        {
+          absl::MutexLock l(&mu_);
+          provider = a->channel.provider;
+        }
+        // Free the upstream worker; the task is over whatever it answers.
+        if (provider != nullptr && !t->upstream_id().empty()) {
+          provider->Cancel(*t, [](absl::Status) {});
+        }
+      });
+}
+
+void Dispatcher::Mutate(std::shared_ptr<Active> a, MutateFn fn,
+                        RecordCallback after) {
+  {
+    absl::MutexLock l(&mu_);
+    a->queue.push_back({std::move(fn), std::move(after)});
+    if (a->writing) return;
+    a->writing = true;
+  }
+  Drain(std::move(a));
+}
+
+// Applies queued mutations of one task in order; at most one store write per
+// task is in flight. Continues from the store's completion callback.
+void Dispatcher::Drain(std::shared_ptr<Active> a) {
+  for (;;) {
+    Active::Pending m;
+    TaskRecord next;
+    {
+      absl::MutexLock l(&mu_);
+      if (a->queue.empty()) {
+        a->writing = false;
+        return;
+      }
+      m = std::move(a->queue.front());
+      a->queue.pop_front();
+      next = a->record;
+    }
+    absl::Status want = m.fn(next);
+    if (!want.ok()) {
+      if (m.after) m.after(want);
+      continue;
+    }
+    next.set_version(next.version() + 1);
+    *next.mutable_task()->mutable_update_time() = ToProtoTime(deps_.clock->Now());
+    auto after = std::make_shared<RecordCallback>(std::move(m.after));
+    deps_.store->Update(next, [this, a, next, after](absl::Status st) {
+      if (st.ok()) {
+        {
+          absl::MutexLock l(&mu_);
+          a->record = next;
+        }
+        deps_.bus->Publish(next.task(), next.version());
+        if (*after) (*after)(next);
+        if (IsTerminal(next.task().state())) Retire(a);
+      } else {
+        MG_LOG(Error, "store update of ", next.task().id(), " failed: ",
+               st.ToString());
+        if (*after) (*after)(st);
+      }
+      Drain(a);
+    });
+    return;
+  }
+}
+
+void Dispatcher::Retire(std::shared_ptr<Active> a) {
+  Scheduler::TimerId poll, deadline;
+  std::string id;
+  std::shared_ptr<Provider> provider;
+  {
+    absl::MutexLock l(&mu_);
+    if (a->retired) return;
+    a->retired = true;
+    poll = a->poll_timer;
+    deadline = a->deadline_timer;
+    a->poll_timer = a->deadline_timer = 0;
+    id = a->record.task().id();
+    provider = a->channel.provider;
+    active_.erase(id);
+  }
+  if (poll) deps_.scheduler->Cancel(poll);
+  if (deadline) deps_.scheduler->Cancel(deadline);
+  if (provider) provider->Unwatch(id);
+  AdmitNext();
+}
+
+}  // namespace mediagw

@@ -1,0 +1,128 @@
+// Drives tasks through their lifecycle on upstream providers.
+//
+// Every change to a task is a compare-and-swap in the TaskStore; changes to
+// one task are applied one at a time, in order, and each committed change is
+// published on the EventBus. Polls run on Scheduler timers (the curl loop's
+// deadline heap), not on a thread per task. At most `max_active` tasks are
+// driven at once; the others wait as PENDING rows in the store, remembered
+// here by id only, so memory does not grow with the backlog.
+//
+// Threading: public methods are thread-safe and never block. Internal work
+// runs on the HttpClient/Scheduler loop (provider callbacks, timers), on the
+// store's writer thread (after commits; kept short) and on the Executor
+// (blob writes, store reads).
+#ifndef MEDIAGW_CORE_DISPATCHER_H_
+#define MEDIAGW_CORE_DISPATCHER_H_
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+#include "common/thread_pool.h"
+#include "core/blob_store.h"
+#include "core/event_bus.h"
+#include "core/http_client.h"
+#include "core/provider.h"
+#include "core/task_store.h"
+
+namespace mediagw {
+
+struct DispatcherOptions {
+  absl::Duration poll_interval = absl::Seconds(1);
+  absl::Duration max_poll_backoff = absl::Seconds(15);
+  absl::Duration fetch_timeout = absl::Seconds(120);
+  int max_attempts = 3;      // submit attempts before a task fails
+  int max_active = 256;      // tasks driven upstream at once
+  int not_found_limit = 3;   // consecutive "vanished" polls before failing
+  int fetch_attempts = 3;    // per output download
+  std::string public_base_url;  // prefix of output URIs, e.g. http://h:p
+};
+
+struct DispatcherDeps {
+  TaskStore* store;
+  BlobStore* blobs;
+  const Router* router;
+  HttpClient* http;
+  Scheduler* scheduler;
+  Executor* executor;
+  EventBus* bus;
+  const Clock* clock;
+};
+
+class Dispatcher : public ProviderListener {
+ public:
+  using RecordCallback = std::function<void(absl::StatusOr<TaskRecord>)>;
+
+  Dispatcher(DispatcherDeps deps, DispatcherOptions options);
+  ~Dispatcher() override;
+
+  // Takes a PENDING task that has just been committed.
+  void Enqueue(const TaskRecord& record);
+
+  // Picks up every non-terminal task after a restart. Blocks on store reads:
+  // call once at start-up, before serving.
+  absl::Status Recover();
+
+  // Cancels upstream (deletes a queued job, interrupts a running one) and
+  // marks the task CANCELED. FAILED_PRECONDITION if already finished,
+  // NOT_FOUND if unknown. `done` runs on an internal thread.
+  void Cancel(const std::string& task_id, RecordCallback done);
+
+  // Stops starting new work; in-flight callbacks become no-ops.
+  void Shutdown();
+
+  // ProviderListener.
+  void OnProgress(const std::string& task_id, double progress) override;
+  void OnHint(const std::string& task_id) override;
+
+  size_t ActiveCount() const;
+  size_t WaitingCount() const;
+
+ private:
+  struct Active;
+  // Returns OK to write the mutated record, or a status to skip it (passed
+  // to the callback; FAILED_PRECONDITION for "nothing to do").
+  using MutateFn = std::function<absl::Status(TaskRecord&)>;
+
+  void Admit(TaskRecord record);
+  void AdmitNext();
+  void Resume(std::shared_ptr<Active> a);
+  void Start(std::shared_ptr<Active> a);
+  void DoSubmit(std::shared_ptr<Active> a);
+  void OnSubmitted(std::shared_ptr<Active> a,
+                   absl::StatusOr<SubmitResult> result);
+  void SchedulePoll(std::shared_ptr<Active> a, absl::Duration delay);
+  void DoPoll(std::shared_ptr<Active> a);
+  void OnPolled(std::shared_ptr<Active> a, absl::StatusOr<PollResult> result);
+  void FetchOutputs(std::shared_ptr<Active> a, std::vector<OutputRef> refs);
+  void StoreOutputs(std::shared_ptr<Active> a,
+                    std::shared_ptr<std::vector<std::string>> bodies);
+  void Fail(std::shared_ptr<Active> a, v1::TaskState state,
+            const absl::Status& error);
+  void MarkCanceled(std::shared_ptr<Active> a, RecordCallback done);
+  void CancelWaiting(const std::string& task_id, RecordCallback done);
+
+  void Mutate(std::shared_ptr<Active> a, MutateFn fn, RecordCallback after);
+  void Drain(std::shared_ptr<Active> a);
+  void Retire(std::shared_ptr<Active> a);
+  std::shared_ptr<Active> Find(const std::string& task_id) const;
+
+  const DispatcherDeps deps_;
+  const DispatcherOptions options_;
+  std::atomic<bool> stopping_{false};
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<Active>> active_
+      ABSL_GUARDED_BY(mu_);
+  std::deque<std::string> waiting_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace mediagw
+
+#endif  // MEDIAGW_CORE_DISPATCHER_H_

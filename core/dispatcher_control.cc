@@ -1,0 +1,149 @@
+// Cancellation, pushed progress and restart recovery.
+#include <algorithm>
+
+#include "common/logging.h"
+#include "core/dispatcher.h"
+#include "core/dispatcher_internal.h"
+#include "core/state_machine.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace mediagw {
+
+using google::protobuf::util::TimeUtil;
+
+
+void Dispatcher::Cancel(const std::string& task_id, RecordCallback done) {
+  auto a = Find(task_id);
+  if (a == nullptr) {
+    CancelWaiting(task_id, std::move(done));
+    return;
+  }
+  TaskRecord rec;
+  std::shared_ptr<Provider> provider;
+  {
+    absl::MutexLock l(&mu_);
+    rec = a->record;
+    provider = a->channel.provider;
+  }
+  v1::TaskState s = rec.task().state();
+  bool upstream = provider != nullptr && !rec.upstream_id().empty() &&
+                  (s == v1::TASK_STATE_SUBMITTING || s == v1::TASK_STATE_QUEUED ||
+                   s == v1::TASK_STATE_RUNNING);
+  if (!upstream) {
+    MarkCanceled(a, std::move(done));
+    return;
+  }
+  auto shared_done = std::make_shared<RecordCallback>(std::move(done));
+  provider->Cancel(rec, [this, a, shared_done](absl::Status st) {
+    if (!st.ok()) {
+      MG_LOG(Warning, "upstream cancel failed: ", st.ToString());
+    }
+    MarkCanceled(a, std::move(*shared_done));
+  });
+}
+
+void Dispatcher::MarkCanceled(std::shared_ptr<Active> a, RecordCallback done) {
+  absl::Time now = deps_.clock->Now();
+  Mutate(
+      a,
+      [now](TaskRecord& t) {
+        if (IsTerminal(t.task().state())) {
+          return absl::FailedPreconditionError("task already finished");
+        }
+        t.mutable_task()->set_state(v1::TASK_STATE_CANCELED);
+        *t.mutable_task()->mutable_end_time() = ToProtoTime(now);
+        return absl::OkStatus();
+      },
+      std::move(done));
+}
+
+void Dispatcher::CancelWaiting(const std::string& task_id, RecordCallback done) {
+  absl::Time now = deps_.clock->Now();
+  deps_.executor->Schedule([this, task_id, now, done = std::move(done)] {
+    auto rec = deps_.store->Get(task_id);
+    if (!rec.ok()) {
+      done(rec.status());
+      return;
+    }
+    if (IsTerminal(rec->task().state())) {
+      done(absl::FailedPreconditionError("task already finished"));
+      return;
+    }
+    if (Find(task_id) != nullptr) {
+      // Admitted meanwhile: cancel it through its active entry.
+      Cancel(task_id, done);
+      return;
+    }
+    TaskRecord next = *std::move(rec);
+    next.mutable_task()->set_state(v1::TASK_STATE_CANCELED);
+    *next.mutable_task()->mutable_end_time() = ToProtoTime(now);
+    *next.mutable_task()->mutable_update_time() = ToProtoTime(now);
+    next.set_version(next.version() + 1);
+    deps_.store->Update(next, [this, next, done](absl::Status st) {
+      if (!st.ok()) {
+        done(st);
+        return;
+      }
+      deps_.bus->Publish(next.task(), next.version());
+      done(next);
+    });
+  });
+}
+
+void Dispatcher::OnProgress(const std::string& task_id, double progress) {
+  auto a = Find(task_id);
+  if (a == nullptr || stopping_) return;
+  absl::Time now = deps_.clock->Now();
+  Mutate(
+      a,
+      [now, progress](TaskRecord& t) {
+        auto* task = t.mutable_task();
+        bool changed = false;
+        if (task->state() == v1::TASK_STATE_QUEUED) {
+          task->set_state(v1::TASK_STATE_RUNNING);
+          *task->mutable_start_time() = ToProtoTime(now);
+          changed = true;
+        }
+        // Progress never goes backwards; 1.0 is reserved for SUCCEEDED.
+        double p = std::min(progress, 0.99);
+        if (task->state() == v1::TASK_STATE_RUNNING &&
+            p > task->progress() + 1e-6) {
+          task->set_progress(p);
+          changed = true;
+        }
+        return changed ? absl::OkStatus() : Unchanged();
+      },
+      nullptr);
+}
+
+void Dispatcher::OnHint(const std::string& task_id) {
+  auto a = Find(task_id);
+  if (a != nullptr) SchedulePoll(a, absl::ZeroDuration());
+}
+
+absl::Status Dispatcher::Recover() {
+  auto records = deps_.store->ListNonTerminal();
+  if (!records.ok()) return records.status();
+  // Oldest first, so the backlog keeps its order.
+  std::sort(records->begin(), records->end(),
+            [](const TaskRecord& x, const TaskRecord& y) {
+              return TimeUtil::TimestampToNanoseconds(x.task().create_time()) <
+                     TimeUtil::TimestampToNanoseconds(y.task().create_time());
+            });
+  size_t resumed = 0, waiting = 0;
+  for (auto& rec : *records) {
+    if (rec.task().state() == v1::TASK_STATE_PENDING) {
+      Enqueue(rec);
+      ++waiting;
+    } else {
+      // Already known upstream: resume regardless of the active limit.
+      Admit(std::move(rec));
+      ++resumed;
+    }
+  }
+  MG_LOG(Info, "recovered ", resumed, " upstream tasks and ", waiting,
+         " pending tasks");
+  return absl::OkStatus();
+}
+
+}  // namespace mediagw

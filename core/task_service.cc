@@ -1,0 +1,303 @@
+#include "core/task_service.h"
+
+#include <deque>
+
+#include "absl/strings/str_cat.h"
+#include "common/ids.h"
+#include "core/request_normalizer.h"
+#include "core/state_machine.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace mediagw {
+
+using google::protobuf::util::TimeUtil;
+
+namespace {
+
+google::protobuf::Timestamp ProtoNow(const Clock* clock) {
+  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock->Now()));
+}
+
+absl::Status NotFound(const std::string& id) {
+  return absl::NotFoundError(absl::StrCat("task not found: ", id));
+}
+
+// Serializes deliveries of one watch: whoever finds the queue idle drains
+// it, outside the lock, so callbacks never run under a lock and never
+// overlap.
+class TaskWatchImpl : public TaskWatch,
+                      public std::enable_shared_from_this<TaskWatchImpl> {
+ public:
+  TaskWatchImpl(EventBus* bus, std::function<void(const v1::Task&)> on_event,
+                std::function<void(absl::Status)> on_error)
+      : bus_(bus), on_event_(std::move(on_event)), on_error_(std::move(on_error)) {}
+  ~TaskWatchImpl() override { Stop(); }
+
+  void Subscribe(const std::string& id) {
+    std::weak_ptr<TaskWatchImpl> weak = weak_from_this();
+    auto sub = bus_->Subscribe(id, [weak](const v1::Task& t, int64_t version) {
+      if (auto self = weak.lock()) self->Offer(t, version, /*snapshot=*/false);
+    });
+    absl::MutexLock l(&mu_);
+    sub_ = sub;
+  }
+
+  void Offer(const v1::Task& task, int64_t version, bool snapshot) {
+    {
+      absl::MutexLock l(&mu_);
+      if (stopped_) return;
+      if (snapshot) {
+        have_snapshot_ = true;
+      }
+      queue_.push_back({task, version, snapshot});
+      if (delivering_ || !have_snapshot_) return;
+      delivering_ = true;
+    }
+    DrainQueue();
+  }
+
+  void Error(absl::Status st) {
+    {
+      absl::MutexLock l(&mu_);
+      if (stopped_) return;
+      stopped_ = true;
+    }
+    Unsubscribe();
+    on_error_(std::move(st));
+  }
+
+  void Stop() override {
+    {
+      absl::MutexLock l(&mu_);
+      stopped_ = true;
+    }
+    Unsubscribe();
+  }
+
+ private:
+  struct Item {
+    v1::Task task;
+    int64_t version;
+    bool snapshot;
+  };
+
+  void Unsubscribe() {
+    EventBus::SubscriptionId sub;
+    {
+      absl::MutexLock l(&mu_);
+      sub = sub_;
+      sub_ = 0;
+    }
+    if (sub) bus_->Unsubscribe(sub);
+  }
+
+  void DrainQueue() {
+    for (;;) {
+      Item item;
+      {
+        absl::MutexLock l(&mu_);
+        // The snapshot goes first even if events raced ahead of it.
+        auto it = std::find_if(queue_.begin(), queue_.end(),
+                               [](const Item& i) { return i.snapshot; });
+        if (it != queue_.end()) {
+          item = std::move(*it);
+          queue_.erase(it);
+        } else if (!queue_.empty() && !stopped_) {
+          item = std::move(queue_.front());
+          queue_.pop_front();
+        } else {
+          delivering_ = false;
+          return;
+        }
+        if (item.version <= last_version_ || stopped_) continue;
+        last_version_ = item.version;
+        if (IsTerminal(item.task.state())) stopped_ = true;
+      }
+      on_event_(item.task);
+      bool done;
+      {
+        absl::MutexLock l(&mu_);
+        done = stopped_;
+      }
+      if (done) {
+        Unsubscribe();
+      }
+    }
+  }
+
+  EventBus* const bus_;
+  std::function<void(const v1::Task&)> on_event_;
+  std::function<void(absl::Status)> on_error_;
+  absl::Mutex mu_;
+  EventBus::SubscriptionId sub_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<Item> queue_ ABSL_GUARDED_BY(mu_);
+  int64_t last_version_ ABSL_GUARDED_BY(mu_) = 0;
+  bool have_snapshot_ ABSL_GUARDED_BY(mu_) = false;
+  bool delivering_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace
+
+TaskService::TaskService(Deps deps) : deps_(deps) {}
+
+void TaskService::SubmitImage(const Caller& caller,
+                              v1::SubmitImageRequest request,
+                              Callback<v1::Task> done) {
+  if (request.workflow().empty()) request.set_workflow(kDefaultWorkflow);
+  auto workflow = deps_.router->Workflow(request.workflow());
+  if (!workflow.ok()) {
+    done(absl::InvalidArgumentError(workflow.status().message()));
+    return;
+  }
+  auto normalized = NormalizeImageRequest(request, *workflow);
+  if (!normalized.ok()) {
+    done(normalized.status());
+    return;
+  }
+  TaskRecord rec;
+  auto* task = rec.mutable_task();
+  task->set_id(NewUuid());
+  task->set_state(v1::TASK_STATE_PENDING);
+  task->set_kind(v1::TASK_KIND_IMAGE);
+  task->set_workflow(normalized->workflow());
+  task->set_seed(normalized->seed());
+  *task->mutable_create_time() = ProtoNow(deps_.clock);
+  *task->mutable_update_time() = task->create_time();
+  *rec.mutable_request() = *std::move(normalized);
+  rec.set_owner(caller.key_name);
+  rec.set_version(1);
+  *rec.mutable_deadline() = TimeUtil::NanosecondsToTimestamp(
+      absl::ToUnixNanos(deps_.clock->Now() + workflow->deadline));
+
+  std::string key = rec.request().idempotency_key();
+  deps_.store->Insert(rec, [this, rec, caller, key, done](absl::Status st) {
+    if (st.ok()) {
+      done(rec.task());
+      deps_.dispatcher->Enqueue(rec);
+      return;
+    }
+    if (st.code() == absl::StatusCode::kAlreadyExists && !key.empty()) {
+      ReplyExisting(caller, key, done);
+      return;
+    }
+    done(st);
+  });
+}
+
+void TaskService::ReplyExisting(const Caller& caller, const std::string& key,
+                                Callback<v1::Task> done) {
+  deps_.executor->Schedule([this, caller, key, done] {
+    auto id = deps_.store->FindByIdempotencyKey(caller.key_name, key);
+    if (!id.ok()) {
+      done(id.status());
+      return;
+    }
+    if (!id->has_value()) {
+      done(absl::AbortedError("idempotency key conflict; retry"));
+      return;
+    }
+    auto rec = deps_.store->Get(**id);
+    if (!rec.ok()) {
+      done(rec.status());
+      return;
+    }
+    done(rec->task());
+  });
+}
+
+void TaskService::GetTask(const Caller& caller, const std::string& id,
+                          Callback<v1::Task> done) {
+  deps_.executor->Schedule([this, caller, id, done] {
+    auto rec = deps_.store->Get(id);
+    if (!rec.ok()) {
+      done(rec.status().code() == absl::StatusCode::kNotFound ? NotFound(id)
+                                                              : rec.status());
+      return;
+    }
+    if (rec->owner() != caller.key_name) {
+      done(NotFound(id));  // do not reveal other callers' tasks
+      return;
+    }
+    done(rec->task());
+  });
+}
+
+void TaskService::CancelTask(const Caller& caller, const std::string& id,
+                             Callback<v1::Task> done) {
+  deps_.executor->Schedule([this, caller, id, done] {
+    auto rec = deps_.store->Get(id);
+    if (!rec.ok() || rec->owner() != caller.key_name) {
+      done(!rec.ok() && rec.status().code() != absl::StatusCode::kNotFound
+               ? rec.status()
+               : NotFound(id));
+      return;
+    }
+    if (IsTerminal(rec->task().state())) {
+      done(absl::FailedPreconditionError(absl::StrCat(
+          "task already finished (", LegacyStatusName(rec->task().state()),
+          ")")));
+      return;
+    }
+    deps_.dispatcher->Cancel(id, [done](absl::StatusOr<TaskRecord> r) {
+      if (!r.ok()) {
+        done(r.status());
+      } else {
+        done(r->task());
+      }
+    });
+  });
+}
+
+void TaskService::ListTasks(const Caller& caller, v1::ListTasksRequest request,
+                            Callback<v1::ListTasksResponse> done) {
+  if (request.page_size() < 0 || request.page_size() > 500) {
+    done(absl::InvalidArgumentError("page_size must be between 0 and 500"));
+    return;
+  }
+  deps_.executor->Schedule([this, caller, request, done] {
+    ListFilter filter;
+    filter.owner = caller.key_name;
+    filter.page_size = request.page_size() == 0 ? 50 : request.page_size();
+    filter.page_token = request.page_token();
+    for (int s : request.states()) {
+      filter.states.push_back(static_cast<v1::TaskState>(s));
+    }
+    auto page = deps_.store->List(filter);
+    if (!page.ok()) {
+      done(page.status());
+      return;
+    }
+    v1::ListTasksResponse resp;
+    for (auto& r : page->records) *resp.add_tasks() = r.task();
+    resp.set_next_page_token(page->next_page_token);
+    done(std::move(resp));
+  });
+}
+
+std::shared_ptr<TaskWatch> TaskService::Watch(
+    const Caller& caller, const std::string& id,
+    std::function<void(const v1::Task&)> on_event,
+    std::function<void(absl::Status)> on_error) {
+  auto watch = std::make_shared<TaskWatchImpl>(deps_.bus, std::move(on_event),
+                                               std::move(on_error));
+  // Subscribe before reading, so no change between the read and the
+  // subscription is missed; versions drop duplicates.
+  watch->Subscribe(id);
+  std::weak_ptr<TaskWatchImpl> weak = watch;
+  deps_.executor->Schedule([this, caller, id, weak] {
+    auto self = weak.lock();
+    if (!self) return;
+    auto rec = deps_.store->Get(id);
+    if (!rec.ok() || rec->owner() != caller.key_name) {
+      self->Error(!rec.ok() && rec.status().code() != absl::StatusCode::kNotFound
+                      ? rec.status()
+                      : NotFound(id));
+      return;
+    }
+    self->Offer(rec->task(), rec->version(), /*snapshot=*/true);
+  });
+  return watch;
+}
+
+}  // namespace mediagw

@@ -1,0 +1,84 @@
+// Protocol-agnostic use cases: the one core that the gRPC adapter and the
+// REST gateway are peers over. Neither adapter talks to providers or the
+// store directly.
+//
+// Threading: every method is thread-safe and returns at once; `done` runs
+// exactly once on an internal thread (the store's writer thread after a
+// commit, or a worker). Callbacks must be short and must not block.
+// Codes: INVALID_ARGUMENT (bad request, message names the field),
+// NOT_FOUND (unknown task, or another caller's), FAILED_PRECONDITION
+// (cancel of a finished task), UNAVAILABLE / INTERNAL (storage).
+#ifndef MEDIAGW_CORE_TASK_SERVICE_H_
+#define MEDIAGW_CORE_TASK_SERVICE_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "common/thread_pool.h"
+#include "core/auth.h"
+#include "core/dispatcher.h"
+#include "core/event_bus.h"
+#include "core/provider.h"
+#include "core/task_store.h"
+#include "mediagw/v1/media.pb.h"
+
+namespace mediagw {
+
+// A live subscription to one task. Destroying it (or Stop) ends delivery.
+class TaskWatch {
+ public:
+  virtual ~TaskWatch() = default;
+  // Thread-safe; after it returns no callback starts (one already running
+  // may finish).
+  virtual void Stop() = 0;
+};
+
+class TaskService {
+ public:
+  template <typename T>
+  using Callback = std::function<void(absl::StatusOr<T>)>;
+
+  struct Deps {
+    TaskStore* store;
+    const Router* router;
+    Dispatcher* dispatcher;
+    Executor* executor;
+    EventBus* bus;
+    const Clock* clock;
+  };
+  explicit TaskService(Deps deps);
+
+  // Validates and normalizes, stores the task durably, then replies with it
+  // (state PENDING) and hands it to the dispatcher. With an idempotency key
+  // already used by this caller, replies with the earlier task instead.
+  void SubmitImage(const Caller& caller, v1::SubmitImageRequest request,
+                   Callback<v1::Task> done);
+  void GetTask(const Caller& caller, const std::string& id,
+               Callback<v1::Task> done);
+  void CancelTask(const Caller& caller, const std::string& id,
+                  Callback<v1::Task> done);
+  void ListTasks(const Caller& caller, v1::ListTasksRequest request,
+                 Callback<v1::ListTasksResponse> done);
+
+  // Delivers the current snapshot first, then every later change in order
+  // (never an older version after a newer one). `on_event` runs on internal
+  // threads, one call at a time. `on_error` runs once instead of any event
+  // if the task cannot be read (NOT_FOUND for an unknown or foreign task).
+  // Delivery continues after a terminal state only until that event.
+  std::shared_ptr<TaskWatch> Watch(
+      const Caller& caller, const std::string& id,
+      std::function<void(const v1::Task&)> on_event,
+      std::function<void(absl::Status)> on_error);
+
+ private:
+  void ReplyExisting(const Caller& caller, const std::string& key,
+                     Callback<v1::Task> done);
+  Deps deps_;
+};
+
+}  // namespace mediagw
+
+#endif  // MEDIAGW_CORE_TASK_SERVICE_H_
