@@ -1,0 +1,169 @@
+#include "store/blob/local_blob_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace mediagw {
+namespace {
+
+constexpr size_t kMaxNameLength = 200;
+
+absl::Status ErrnoStatus(int err, absl::string_view what,
+                         absl::string_view path) {
+  std::string msg = absl::StrCat(what, " ", path, ": ", std::strerror(err));
+  switch (err) {
+    case ENOENT:
+      return absl::NotFoundError(msg);
+    case ENOSPC:
+    case EDQUOT:
+      return absl::ResourceExhaustedError(msg);
+    default:
+      return absl::UnavailableError(msg);
+  }
+}
+
+absl::Status CheckName(absl::string_view name) {
+  if (!IsValidBlobName(name)) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid blob name '",
+                                                   name.substr(0, 64), "'"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WriteAll(int fd, absl::string_view data, absl::string_view path) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, "write", path);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return absl::OkStatus();
+}
+
+// The rename is only durable once the directory entry itself is on disk.
+absl::Status SyncDir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, "open", dir);
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return ErrnoStatus(err, "fsync", dir);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool IsValidBlobName(absl::string_view name) {
+  if (name.empty() || name.size() > kMaxNameLength) return false;
+  if (name.front() == '.' || absl::StrContains(name, "..")) return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' &&
+        c != '_' && c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
+absl::StatusOr<std::unique_ptr<LocalBlobStore>> LocalBlobStore::Open(
+    const std::string& root) {
+  if (root.empty()) return absl::InvalidArgumentError("blob root is empty");
+  std::error_code ec;
+  std::filesystem::create_directories(root, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create blob root ", root, ": ", ec.message()));
+  }
+  if (!std::filesystem::is_directory(root, ec)) {
+    return absl::UnavailableError(
+        absl::StrCat("blob root ", root, " is not a directory"));
+  }
+  std::string absolute = std::filesystem::absolute(root, ec).string();
+  if (ec) absolute = root;
+  return std::unique_ptr<LocalBlobStore>(new LocalBlobStore(absolute));
+}
+
+absl::Status LocalBlobStore::Put(const std::string& name,
+                                 absl::string_view data) {
+  if (absl::Status s = CheckName(name); !s.ok()) return s;
+  std::string final_path = absl::StrCat(root_, "/", name);
+  std::string tmp = absl::StrCat(root_, "/.tmp-XXXXXX");
+  int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, "create temporary in", root_);
+
+  absl::Status s = WriteAll(fd, data, tmp);
+  // mkostemp creates 0600; blobs are served to other readers too.
+  if (s.ok() && ::fchmod(fd, 0644) != 0) s = ErrnoStatus(errno, "chmod", tmp);
+  if (s.ok() && ::fsync(fd) != 0) s = ErrnoStatus(errno, "fsync", tmp);
+  if (::close(fd) != 0 && s.ok()) s = ErrnoStatus(errno, "close", tmp);
+  if (s.ok() && ::rename(tmp.c_str(), final_path.c_str()) != 0) {
+    s = ErrnoStatus(errno, "rename to", final_path);
+  }
+  if (!s.ok()) {
+    ::unlink(tmp.c_str());
+    return s;
+  }
+  return SyncDir(root_);
+}
+
+absl::StatusOr<std::string> LocalBlobStore::Get(const std::string& name) {
+  if (absl::Status s = CheckName(name); !s.ok()) return s;
+  std::string path = absl::StrCat(root_, "/", name);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, "open", path);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return ErrnoStatus(err, "stat", path);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return absl::NotFoundError(absl::StrCat(path, " is not a regular file"));
+  }
+  std::string out;
+  out.resize(static_cast<size_t>(st.st_size));
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = ::read(fd, out.data() + done, out.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      return ErrnoStatus(err, "read", path);
+    }
+    if (n == 0) break;  // replaced files are new inodes, so this is rare
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  out.resize(done);
+  return out;
+}
+
+absl::StatusOr<std::string> LocalBlobStore::PathFor(
+    const std::string& name) const {
+  if (absl::Status s = CheckName(name); !s.ok()) return s;
+  std::string path = absl::StrCat(root_, "/", name);
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return ErrnoStatus(errno, "stat", path);
+  if (!S_ISREG(st.st_mode)) {
+    return absl::NotFoundError(absl::StrCat(path, " is not a regular file"));
+  }
+  return path;
+}
+
+}  // namespace mediagw

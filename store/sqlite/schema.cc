@@ -1,0 +1,90 @@
+#include "store/sqlite/schema.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/status_macros.h"
+
+namespace mediagw {
+namespace store {
+
+const std::vector<Migration>& TaskStoreMigrations() {
+  static const std::vector<Migration>* const kMigrations =
+      new std::vector<Migration>{
+          {1, R"sql(
+CREATE TABLE tasks (
+  id TEXT PRIMARY KEY NOT NULL,
+  owner TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  created_at_us INTEGER NOT NULL,
+  updated_at_us INTEGER NOT NULL,
+  idempotency_key TEXT NULL,
+  record BLOB NOT NULL
+);
+CREATE UNIQUE INDEX tasks_owner_idempotency_key
+  ON tasks(owner, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX tasks_state ON tasks(state);
+CREATE INDEX tasks_owner_created
+  ON tasks(owner, created_at_us DESC, id DESC);
+)sql"},
+      };
+  return *kMigrations;
+}
+
+namespace {
+
+absl::StatusOr<int64_t> CurrentVersion(SqliteDb& db) {
+  MG_ASSIGN_OR_RETURN(
+      auto stmt,
+      db.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+  MG_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  return row ? stmt->ColumnInt64(0) : 0;
+}
+
+absl::Status ApplyOne(SqliteDb& db, const Migration& m) {
+  MG_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  // Another process may have applied this step while we waited for the lock.
+  auto body = [&]() -> absl::Status {
+    MG_ASSIGN_OR_RETURN(int64_t current, CurrentVersion(db));
+    if (current >= m.version) return absl::OkStatus();
+    MG_RETURN_IF_ERROR(db.Exec(m.sql));
+    MG_ASSIGN_OR_RETURN(
+        auto stmt,
+        db.Prepare(
+            "INSERT INTO schema_migrations(version, applied_at) VALUES(?, ?)"));
+    MG_RETURN_IF_ERROR(stmt->BindInt64(1, m.version));
+    MG_RETURN_IF_ERROR(stmt->BindInt64(2, absl::ToUnixMicros(absl::Now())));
+    return stmt->Run();
+  };
+  absl::Status s = body();
+  if (!s.ok()) {
+    if (!db.InAutocommit()) db.Exec("ROLLBACK").IgnoreError();
+    return absl::Status(s.code(), absl::StrCat("schema migration ", m.version,
+                                               ": ", s.message()));
+  }
+  return db.Exec("COMMIT");
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> ApplyMigrations(
+    SqliteDb& db, const std::vector<Migration>& migrations) {
+  MG_RETURN_IF_ERROR(
+      db.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+              "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"));
+  int64_t latest = migrations.empty() ? 0 : migrations.back().version;
+  MG_ASSIGN_OR_RETURN(int64_t current, CurrentVersion(db));
+  if (current > latest) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "database schema version ", current,
+        " is newer than this binary supports (", latest, ")"));
+  }
+  for (const Migration& m : migrations) {
+    if (m.version <= current) continue;
+    MG_RETURN_IF_ERROR(ApplyOne(db, m));
+  }
+  return CurrentVersion(db);
+}
+
+}  // namespace store
+}  // namespace mediagw

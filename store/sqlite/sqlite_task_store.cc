@@ -1,0 +1,491 @@
+#include "store/sqlite/sqlite_task_store.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "common/logging.h"
+#include "common/status_macros.h"
+#include "store/sqlite/page_token.h"
+#include "store/sqlite/schema.h"
+
+namespace mediagw {
+
+using store::SqliteDb;
+using store::Statement;
+
+namespace {
+
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 500;
+
+constexpr char kInsertSql[] =
+    "INSERT INTO tasks(id, owner, state, version, created_at_us, "
+    "updated_at_us, idempotency_key, record) VALUES(?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr char kUpdateSql[] =
+    "UPDATE tasks SET owner = ?, state = ?, version = ?, updated_at_us = ?, "
+    "idempotency_key = ?, record = ? WHERE id = ? AND version = ?";
+constexpr char kVersionSql[] = "SELECT version FROM tasks WHERE id = ?";
+constexpr char kGetSql[] = "SELECT record FROM tasks WHERE id = ?";
+constexpr char kFindKeySql[] =
+    "SELECT id FROM tasks WHERE owner = ? AND idempotency_key = ?";
+// Listing the states (rather than NOT IN terminal) lets SQLite use the
+// state index.
+constexpr char kNonTerminalSql[] =
+    "SELECT id, record FROM tasks WHERE state IN (0, 1, 2, 3, 4, 5) "
+    "ORDER BY created_at_us, id";
+
+int64_t ToMicros(const google::protobuf::Timestamp& ts) {
+  return ts.seconds() * 1000000 + ts.nanos() / 1000;
+}
+
+absl::Status ApplyConnectionPragmas(SqliteDb& db, const SqliteOptions& opts) {
+  int rc = sqlite3_busy_timeout(
+      db.raw(), static_cast<int>(absl::ToInt64Milliseconds(opts.busy_timeout)));
+  if (rc != SQLITE_OK) {
+    return store::SqliteError(rc, "busy_timeout", sqlite3_errmsg(db.raw()));
+  }
+  MG_RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys = ON"));
+  return db.Exec(opts.synchronous == SqliteOptions::Synchronous::kFull
+                     ? "PRAGMA synchronous = FULL"
+                     : "PRAGMA synchronous = NORMAL");
+}
+
+absl::StatusOr<std::unique_ptr<SqliteDb>> OpenWriter(
+    const std::string& path, const SqliteOptions& opts) {
+  MG_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, /*read_only=*/false));
+  MG_RETURN_IF_ERROR(ApplyConnectionPragmas(*db, opts));
+  MG_ASSIGN_OR_RETURN(std::string mode,
+                      db->QueryText("PRAGMA journal_mode = WAL"));
+  if (mode != "wal") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot enable WAL on ", path, " (mode ", mode, ")"));
+  }
+  return db;
+}
+
+absl::StatusOr<std::unique_ptr<SqliteDb>> OpenReader(
+    const std::string& path, const SqliteOptions& opts) {
+  // Read-write open plus query_only: a read-only open cannot create the WAL
+  // index if it is missing, and query_only still refuses any write.
+  MG_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, /*read_only=*/false));
+  MG_RETURN_IF_ERROR(ApplyConnectionPragmas(*db, opts));
+  MG_RETURN_IF_ERROR(db->Exec("PRAGMA query_only = ON"));
+  return db;
+}
+
+absl::StatusOr<TaskRecord> ParseRecord(absl::string_view id,
+                                       absl::string_view blob) {
+  TaskRecord record;
+  if (!record.ParseFromArray(blob.data(), static_cast<int>(blob.size()))) {
+    return absl::DataLossError(
+        absl::StrCat("stored record of task ", id, " is corrupt"));
+  }
+  return record;
+}
+
+}  // namespace
+
+// Returns a read connection to the pool when it goes out of scope.
+class SqliteTaskStore::ReaderLease {
+ public:
+  explicit ReaderLease(SqliteTaskStore* store) : store_(store) {
+    absl::MutexLock lock(&store_->read_mu_);
+    store_->read_mu_.Await(
+        absl::Condition(store_, &SqliteTaskStore::HasIdleReader));
+    db_ = store_->idle_readers_.back();
+    store_->idle_readers_.pop_back();
+  }
+  ~ReaderLease() {
+    absl::MutexLock lock(&store_->read_mu_);
+    store_->idle_readers_.push_back(db_);
+  }
+  ReaderLease(const ReaderLease&) = delete;
+  ReaderLease& operator=(const ReaderLease&) = delete;
+
+  SqliteDb* operator->() const { return db_; }
+
+ private:
+  SqliteTaskStore* store_;
+  SqliteDb* db_;
+};
+
+absl::StatusOr<std::unique_ptr<SqliteTaskStore>> SqliteTaskStore::Open(
+    const std::string& path, SqliteOptions opts) {
+  if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("SQLite task store needs a file path, got '", path, "'"));
+  }
+  opts.max_batch = std::max(1, opts.max_batch);
+  opts.read_connections = std::max(1, opts.read_connections);
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec) {
+      return absl::UnavailableError(absl::StrCat(
+          "cannot create directory ", parent.string(), ": ", ec.message()));
+    }
+  }
+  MG_ASSIGN_OR_RETURN(auto writer, OpenWriter(path, opts));
+  MG_ASSIGN_OR_RETURN(
+      int64_t version,
+      store::ApplyMigrations(*writer, store::TaskStoreMigrations()));
+  std::vector<std::unique_ptr<SqliteDb>> readers;
+  for (int i = 0; i < opts.read_connections; ++i) {
+    MG_ASSIGN_OR_RETURN(auto reader, OpenReader(path, opts));
+    readers.push_back(std::move(reader));
+  }
+  return std::unique_ptr<SqliteTaskStore>(new SqliteTaskStore(
+      opts, std::move(writer), std::move(readers), version));
+}
+
+SqliteTaskStore::SqliteTaskStore(
+    SqliteOptions opts, std::unique_ptr<SqliteDb> writer,
+    std::vector<std::unique_ptr<SqliteDb>> readers, int64_t schema_version)
+    : opts_(opts),
+      schema_version_(schema_version),
+      writer_db_(std::move(writer)),
+      readers_(std::move(readers)) {
+  {
+    absl::MutexLock lock(&read_mu_);
+    for (const auto& r : readers_) idle_readers_.push_back(r.get());
+  }
+  writer_thread_ = std::thread([this] { WriterLoop(); });
+}
+
+SqliteTaskStore::~SqliteTaskStore() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  writer_thread_.join();
+}
+
+bool SqliteTaskStore::HasWorkOrStopping() const {
+  return stopping_ || !queue_.empty();
+}
+
+bool SqliteTaskStore::HasIdleReader() const { return !idle_readers_.empty(); }
+
+void SqliteTaskStore::Insert(TaskRecord record, DoneCallback done) {
+  WriteOp op;
+  op.kind = WriteOp::Kind::kInsert;
+  op.done = std::move(done);
+  op.id = record.task().id();
+  if (op.id.empty()) {
+    op.precheck = absl::InvalidArgumentError("task id is empty");
+  } else if (record.version() != 1) {
+    op.precheck = absl::InvalidArgumentError(absl::StrCat(
+        "inserted task ", op.id, " must have version 1, got ",
+        record.version()));
+  }
+  op.owner = record.owner();
+  op.idempotency_key = record.request().idempotency_key();
+  op.state = record.task().state();
+  op.version = record.version();
+  int64_t now_us = absl::ToUnixMicros(absl::Now());
+  op.created_at_us = record.task().has_create_time()
+                         ? ToMicros(record.task().create_time())
+                         : now_us;
+  op.updated_at_us = record.task().has_update_time()
+                         ? ToMicros(record.task().update_time())
+                         : now_us;
+  if (op.precheck.ok() && !record.SerializeToString(&op.blob)) {
+    op.precheck = absl::InternalError("cannot serialize task record");
+  }
+  Enqueue(std::move(op));
+}
+
+void SqliteTaskStore::Update(TaskRecord record, DoneCallback done) {
+  WriteOp op;
+  op.kind = WriteOp::Kind::kUpdate;
+  op.done = std::move(done);
+  op.id = record.task().id();
+  if (op.id.empty()) {
+    op.precheck = absl::InvalidArgumentError("task id is empty");
+  } else if (record.version() < 2) {
+    op.precheck = absl::InvalidArgumentError(absl::StrCat(
+        "updated task ", op.id, " must have version >= 2, got ",
+        record.version()));
+  }
+  op.owner = record.owner();
+  op.idempotency_key = record.request().idempotency_key();
+  op.state = record.task().state();
+  op.version = record.version();
+  op.updated_at_us = record.task().has_update_time()
+                         ? ToMicros(record.task().update_time())
+                         : absl::ToUnixMicros(absl::Now());
+  if (op.precheck.ok() && !record.SerializeToString(&op.blob)) {
+    op.precheck = absl::InternalError("cannot serialize task record");
+  }
+  Enqueue(std::move(op));
+}
+
+void SqliteTaskStore::Enqueue(WriteOp op) {
+  absl::MutexLock lock(&mu_);
+  queue_.push_back(std::move(op));
+}
+
+void SqliteTaskStore::WriterLoop() {
+  while (true) {
+    std::vector<WriteOp> batch;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(this, &SqliteTaskStore::HasWorkOrStopping));
+      // Stop only once everything queued (including writes issued from
+      // callbacks of the previous batch) has been committed.
+      if (queue_.empty()) return;
+      size_t n = std::min(queue_.size(), static_cast<size_t>(opts_.max_batch));
+      batch.reserve(n);
+      for (size_t i = 0; i < n; ++i) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    std::vector<absl::Status> results = ExecuteBatch(batch);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (batch[i].done) batch[i].done(std::move(results[i]));
+    }
+  }
+}
+
+std::vector<absl::Status> SqliteTaskStore::ExecuteBatch(
+    const std::vector<WriteOp>& batch) {
+  std::vector<absl::Status> results;
+  results.reserve(batch.size());
+  bool any_write = false;
+  for (const WriteOp& op : batch) {
+    results.push_back(op.precheck);
+    any_write = any_write || op.precheck.ok();
+  }
+  if (!any_write) return results;
+
+  // Everything that reached the database shares the batch's fate if the
+  // transaction as a whole cannot be committed.
+  auto fail_all = [&](const absl::Status& error) {
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (batch[i].precheck.ok()) results[i] = error;
+    }
+  };
+
+  absl::Status begin = writer_db_->Exec("BEGIN IMMEDIATE");
+  if (!begin.ok()) {
+    MG_LOG(Error, "task store: BEGIN failed: ", begin.ToString());
+    fail_all(begin);
+    return results;
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const WriteOp& op = batch[i];
+    if (!op.precheck.ok()) continue;
+    results[i] = op.kind == WriteOp::Kind::kInsert ? ApplyInsert(op)
+                                                   : ApplyUpdate(op);
+    if (!results[i].ok() && writer_db_->InAutocommit()) {
+      // SQLite rolled the whole transaction back (e.g. disk full or I/O
+      // error): the ops applied before this one are gone too.
+      MG_LOG(Error, "task store: transaction aborted: ",
+             results[i].ToString());
+      fail_all(results[i]);
+      return results;
+    }
+  }
+  absl::Status commit = writer_db_->Exec("COMMIT");
+  if (!commit.ok()) {
+    MG_LOG(Error, "task store: COMMIT failed: ", commit.ToString());
+    if (!writer_db_->InAutocommit()) {
+      writer_db_->Exec("ROLLBACK").IgnoreError();
+    }
+    fail_all(commit);
+    return results;
+  }
+  commit_count_.fetch_add(1, std::memory_order_relaxed);
+  return results;
+}
+
+absl::Status SqliteTaskStore::ApplyInsert(const WriteOp& op) {
+  MG_ASSIGN_OR_RETURN(Statement * stmt, writer_db_->Cached(kInsertSql));
+  MG_RETURN_IF_ERROR(stmt->BindText(1, op.id));
+  MG_RETURN_IF_ERROR(stmt->BindText(2, op.owner));
+  MG_RETURN_IF_ERROR(stmt->BindInt64(3, op.state));
+  MG_RETURN_IF_ERROR(stmt->BindInt64(4, op.version));
+  MG_RETURN_IF_ERROR(stmt->BindInt64(5, op.created_at_us));
+  MG_RETURN_IF_ERROR(stmt->BindInt64(6, op.updated_at_us));
+  MG_RETURN_IF_ERROR(op.idempotency_key.empty()
+                         ? stmt->BindNull(7)
+                         : stmt->BindText(7, op.idempotency_key));
+  MG_RETURN_IF_ERROR(stmt->BindBlob(8, op.blob));
+  absl::Status s = stmt->Run();
+  int code = stmt->last_code();
+  stmt->Reset();
+  // A failed statement is undone on its own; the transaction stays open
+  // for the rest of the batch.
+  if (code == SQLITE_CONSTRAINT_PRIMARYKEY) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("task ", op.id, " already exists"));
+  }
+  if (code == SQLITE_CONSTRAINT_UNIQUE) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("owner '", op.owner, "' already has a task with "
+                     "idempotency key '", op.idempotency_key, "'"));
+  }
+  return s;
+}
+
+absl::Status SqliteTaskStore::ApplyUpdate(const WriteOp& op) {
+  MG_ASSIGN_OR_RETURN(Statement * stmt, writer_db_->Cached(kUpdateSql));
+  MG_RETURN_IF_ERROR(stmt->BindText(1, op.owner));
+  MG_RETURN_IF_ERROR(stmt->BindInt64(2, op.state));
+  MG_RETURN_IF_ERROR(stmt->BindInt64(3, op.version));
+  MG_RETURN_IF_ERROR(stmt->BindInt64(4, op.updated_at_us));
+  MG_RETURN_IF_ERROR(op.idempotency_key.empty()
+                         ? stmt->BindNull(5)
+                         : stmt->BindText(5, op.idempotency_key));
+  MG_RETURN_IF_ERROR(stmt->BindBlob(6, op.blob));
+  MG_RETURN_IF_ERROR(stmt->BindText(7, op.id));
+  MG_RETURN_IF_ERROR(stmt->BindInt64(8, op.version - 1));
+  absl::Status s = stmt->Run();
+  int code = stmt->last_code();
+  stmt->Reset();
+  if (code == SQLITE_CONSTRAINT_UNIQUE) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("owner '", op.owner, "' already has a task with "
+                     "idempotency key '", op.idempotency_key, "'"));
+  }
+  MG_RETURN_IF_ERROR(s);
+  if (writer_db_->Changes() == 1) return absl::OkStatus();
+
+  MG_ASSIGN_OR_RETURN(Statement * probe, writer_db_->Cached(kVersionSql));
+  MG_RETURN_IF_ERROR(probe->BindText(1, op.id));
+  absl::StatusOr<bool> row = probe->Step();
+  int64_t stored = row.ok() && *row ? probe->ColumnInt64(0) : 0;
+  probe->Reset();
+  MG_RETURN_IF_ERROR(row.status());
+  if (!*row) return absl::NotFoundError(absl::StrCat("task ", op.id, " not found"));
+  return absl::AbortedError(absl::StrCat("task ", op.id, " is at version ",
+                                         stored, ", update expected ",
+                                         op.version - 1));
+}
+
+absl::StatusOr<TaskRecord> SqliteTaskStore::Get(const std::string& id) {
+  ReaderLease db(this);
+  MG_ASSIGN_OR_RETURN(Statement * stmt, db->Cached(kGetSql));
+  MG_RETURN_IF_ERROR(stmt->BindText(1, id));
+  MG_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  if (!row) {
+    stmt->Reset();
+    return absl::NotFoundError(absl::StrCat("task ", id, " not found"));
+  }
+  absl::StatusOr<TaskRecord> record = ParseRecord(id, stmt->ColumnBlob(0));
+  stmt->Reset();
+  return record;
+}
+
+absl::StatusOr<std::optional<std::string>>
+SqliteTaskStore::FindByIdempotencyKey(const std::string& owner,
+                                      const std::string& key) {
+  if (key.empty()) return std::optional<std::string>();
+  ReaderLease db(this);
+  MG_ASSIGN_OR_RETURN(Statement * stmt, db->Cached(kFindKeySql));
+  MG_RETURN_IF_ERROR(stmt->BindText(1, owner));
+  MG_RETURN_IF_ERROR(stmt->BindText(2, key));
+  MG_ASSIGN_OR_RETURN(bool row, stmt->Step());
+  std::optional<std::string> id;
+  if (row) id = std::string(stmt->ColumnText(0));
+  stmt->Reset();
+  return id;
+}
+
+absl::StatusOr<std::vector<TaskRecord>> SqliteTaskStore::ListNonTerminal() {
+  ReaderLease db(this);
+  MG_ASSIGN_OR_RETURN(Statement * stmt, db->Cached(kNonTerminalSql));
+  std::vector<TaskRecord> out;
+  while (true) {
+    absl::StatusOr<bool> row = stmt->Step();
+    if (!row.ok()) {
+      stmt->Reset();
+      return row.status();
+    }
+    if (!*row) break;
+    absl::StatusOr<TaskRecord> record =
+        ParseRecord(stmt->ColumnText(0), stmt->ColumnBlob(1));
+    if (!record.ok()) {
+      MG_LOG(Error, "task store: skipping: ", record.status().ToString());
+      continue;
+    }
+    out.push_back(*std::move(record));
+  }
+  stmt->Reset();
+  return out;
+}
+
+absl::StatusOr<ListPage> SqliteTaskStore::List(const ListFilter& filter) {
+  int page_size = filter.page_size <= 0 ? kDefaultPageSize
+                                        : std::min(filter.page_size, kMaxPageSize);
+  std::optional<store::PageCursor> cursor;
+  if (!filter.page_token.empty()) {
+    MG_ASSIGN_OR_RETURN(cursor, store::DecodePageToken(filter.page_token));
+  }
+  // The SQL text only varies in shape (which filters, how many states), so
+  // each shape is compiled once per connection and cached.
+  std::vector<std::string> where;
+  if (!filter.owner.empty()) where.push_back("owner = ?");
+  if (!filter.states.empty()) {
+    std::vector<std::string> marks(filter.states.size(), "?");
+    where.push_back(absl::StrCat("state IN (", absl::StrJoin(marks, ", "), ")"));
+  }
+  if (cursor.has_value()) where.push_back("(created_at_us, id) < (?, ?)");
+  std::string sql = "SELECT id, created_at_us, record FROM tasks";
+  if (!where.empty()) {
+    absl::StrAppend(&sql, " WHERE ", absl::StrJoin(where, " AND "));
+  }
+  absl::StrAppend(&sql, " ORDER BY created_at_us DESC, id DESC LIMIT ?");
+
+  ReaderLease db(this);
+  MG_ASSIGN_OR_RETURN(Statement * stmt, db->Cached(sql));
+  int param = 1;
+  if (!filter.owner.empty()) {
+    MG_RETURN_IF_ERROR(stmt->BindText(param++, filter.owner));
+  }
+  for (v1::TaskState state : filter.states) {
+    MG_RETURN_IF_ERROR(stmt->BindInt64(param++, state));
+  }
+  if (cursor.has_value()) {
+    MG_RETURN_IF_ERROR(stmt->BindInt64(param++, cursor->created_at_us));
+    MG_RETURN_IF_ERROR(stmt->BindText(param++, cursor->id));
+  }
+  // One extra row tells whether another page exists.
+  MG_RETURN_IF_ERROR(stmt->BindInt64(param++, page_size + 1));
+
+  ListPage page;
+  store::PageCursor last;
+  int seen = 0;
+  while (true) {
+    absl::StatusOr<bool> row = stmt->Step();
+    if (!row.ok()) {
+      stmt->Reset();
+      return row.status();
+    }
+    if (!*row) break;
+    if (seen == page_size) {
+      page.next_page_token = store::EncodePageToken(last);
+      break;
+    }
+    ++seen;
+    last.id = std::string(stmt->ColumnText(0));
+    last.created_at_us = stmt->ColumnInt64(1);
+    absl::StatusOr<TaskRecord> record = ParseRecord(last.id, stmt->ColumnBlob(2));
+    if (!record.ok()) {
+      MG_LOG(Error, "task store: skipping: ", record.status().ToString());
+      continue;
+    }
+    page.records.push_back(*std::move(record));
+  }
+  stmt->Reset();
+  return page;
+}
+
+}  // namespace mediagw

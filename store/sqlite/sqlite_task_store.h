@@ -1,0 +1,155 @@
+// TaskStore on one SQLite file in WAL mode (the embedded default).
+//
+// Writes: Insert/Update only validate, serialize and enqueue. One writer
+// thread owns the write connection; it drains up to `max_batch` queued ops,
+// applies them in order inside one BEGIN IMMEDIATE ... COMMIT (one fsync for
+// the whole batch), then runs every `done` callback on the writer thread,
+// with no store lock held. A failed op (ALREADY_EXISTS, ABORTED, NOT_FOUND,
+// INVALID_ARGUMENT) does not affect the other ops of its batch; if the
+// COMMIT itself fails every op of the batch gets that error (UNAVAILABLE for
+// I/O or lock errors, RESOURCE_EXHAUSTED for a full disk, INTERNAL
+// otherwise) and nothing of the batch is stored. `done` is always called
+// exactly once, OK only after the write is durable.
+//
+// Reads run synchronously on the calling thread over a small pool of
+// separate read-only connections, so they never wait for the writer's
+// transaction (WAL readers see the last committed state). Records that fail
+// to parse: Get returns DATA_LOSS; List and ListNonTerminal log and skip
+// them so one damaged row cannot block listing or restart recovery.
+//
+// Thread-safety: all public methods are thread-safe. The destructor must not
+// run concurrently with other calls; it drains the queue, commits, runs the
+// remaining callbacks and joins the writer thread.
+#ifndef MEDIAGW_STORE_SQLITE_SQLITE_TASK_STORE_H_
+#define MEDIAGW_STORE_SQLITE_SQLITE_TASK_STORE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "core/task_store.h"
+#include "store/sqlite/sqlite_db.h"
+
+namespace mediagw {
+
+struct SqliteOptions {
+  enum class Synchronous {
+    // fsync the WAL on every commit: acknowledged writes survive a power
+    // loss. The default.
+    kFull,
+    // fsync only at checkpoints: acknowledged writes survive a process crash
+    // (kill -9) but the last commits may be lost on power loss or OS crash.
+    kNormal,
+  };
+  Synchronous synchronous = Synchronous::kFull;
+  // How long a connection waits for a lock held by another process.
+  absl::Duration busy_timeout = absl::Seconds(5);
+  // Most ops committed in one transaction.
+  int max_batch = 1024;
+  // Read connections in the pool (at least 1).
+  int read_connections = 2;
+};
+
+class SqliteTaskStore : public TaskStore {
+ public:
+  // Opens or creates the database at `path` (parent directories are created),
+  // applies pending schema migrations and starts the writer thread.
+  // FAILED_PRECONDITION if the file has a newer schema than this binary or
+  // cannot use WAL; UNAVAILABLE if the file or directory cannot be opened;
+  // DATA_LOSS if it is not a database. A `path` of ":memory:" is refused
+  // (INVALID_ARGUMENT): readers need a shared file.
+  static absl::StatusOr<std::unique_ptr<SqliteTaskStore>> Open(
+      const std::string& path, SqliteOptions opts = {});
+  ~SqliteTaskStore() override;
+  SqliteTaskStore(const SqliteTaskStore&) = delete;
+  SqliteTaskStore& operator=(const SqliteTaskStore&) = delete;
+
+  // See core/task_store.h. Additionally INVALID_ARGUMENT (through `done`)
+  // for an empty task id, an Insert whose version is not 1, or an Update
+  // whose version is below 2.
+  void Insert(TaskRecord record, DoneCallback done) override;
+  void Update(TaskRecord record, DoneCallback done) override;
+
+  absl::StatusOr<TaskRecord> Get(const std::string& id) override;
+  // std::nullopt for an empty key.
+  absl::StatusOr<std::optional<std::string>> FindByIdempotencyKey(
+      const std::string& owner, const std::string& key) override;
+  // Oldest first.
+  absl::StatusOr<std::vector<TaskRecord>> ListNonTerminal() override;
+  // page_size <= 0 means 50; above 500 is clamped to 500.
+  absl::StatusOr<ListPage> List(const ListFilter& filter) override;
+
+  // Write transactions committed successfully since Open. With concurrent
+  // writers this is well below the number of acknowledged writes.
+  uint64_t commit_count() const {
+    return commit_count_.load(std::memory_order_relaxed);
+  }
+  // Schema version of the open file.
+  int64_t schema_version() const { return schema_version_; }
+
+ private:
+  // One queued Insert or Update, with its columns extracted and the record
+  // serialized on the caller's thread.
+  struct WriteOp {
+    enum class Kind { kInsert, kUpdate };
+    Kind kind = Kind::kInsert;
+    absl::Status precheck;  // non-OK: reported without touching the DB
+    std::string id;
+    std::string owner;
+    std::string idempotency_key;  // empty: stored as NULL
+    std::string blob;             // serialized TaskRecord
+    int64_t state = 0;
+    int64_t version = 0;
+    int64_t created_at_us = 0;
+    int64_t updated_at_us = 0;
+    DoneCallback done;
+  };
+  class ReaderLease;
+
+  SqliteTaskStore(SqliteOptions opts, std::unique_ptr<store::SqliteDb> writer,
+                  std::vector<std::unique_ptr<store::SqliteDb>> readers,
+                  int64_t schema_version);
+
+  void Enqueue(WriteOp op);
+  void WriterLoop();
+  // Runs on the writer thread: applies `batch` in one transaction and
+  // returns one status per op.
+  std::vector<absl::Status> ExecuteBatch(const std::vector<WriteOp>& batch);
+  absl::Status ApplyInsert(const WriteOp& op);
+  absl::Status ApplyUpdate(const WriteOp& op);
+
+  bool HasWorkOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool HasIdleReader() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_);
+
+  const SqliteOptions opts_;
+  const int64_t schema_version_;
+  // Used only by the writer thread (and by Open before it starts).
+  const std::unique_ptr<store::SqliteDb> writer_db_;
+  std::atomic<uint64_t> commit_count_{0};
+
+  absl::Mutex mu_;
+  std::deque<WriteOp> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+
+  // The pool owns the read connections; idle_readers_ lists those free to
+  // lease. A leased connection is used by one thread only.
+  const std::vector<std::unique_ptr<store::SqliteDb>> readers_;
+  absl::Mutex read_mu_;
+  std::vector<store::SqliteDb*> idle_readers_ ABSL_GUARDED_BY(read_mu_);
+
+  std::thread writer_thread_;
+};
+
+}  // namespace mediagw
+
+#endif  // MEDIAGW_STORE_SQLITE_SQLITE_TASK_STORE_H_

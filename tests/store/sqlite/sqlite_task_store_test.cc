@@ -1,0 +1,380 @@
+#include "store/sqlite/sqlite_task_store.h"
+
+#include <fstream>
+#include <set>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "gtest/gtest.h"
+#include "store/sqlite/sqlite_db.h"
+#include "tests/store/sqlite/store_test_util.h"
+
+namespace mediagw {
+namespace {
+
+using testing_util::InsertSync;
+using testing_util::MakeRecord;
+using testing_util::UpdateSync;
+
+class SqliteTaskStoreTest : public testing_util::TempDirTest {
+ protected:
+  std::unique_ptr<SqliteTaskStore> OpenStore() {
+    auto store = SqliteTaskStore::Open(DbPath());
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+
+  // A second, raw connection for inspecting or damaging the file.
+  std::unique_ptr<store::SqliteDb> RawDb() {
+    auto db = store::SqliteDb::Open(DbPath(), /*read_only=*/false);
+    EXPECT_TRUE(db.ok()) << db.status();
+    return db.ok() ? std::move(*db) : nullptr;
+  }
+};
+
+TEST_F(SqliteTaskStoreTest, InsertThenGet) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  TaskRecord in = MakeRecord("t1", "alice", v1::TASK_STATE_QUEUED);
+  in.set_upstream_id("up-1");
+  in.set_provider_state("{\"server\":2}");
+  ASSERT_TRUE(InsertSync(*store, in).ok());
+
+  absl::StatusOr<TaskRecord> out = store->Get("t1");
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->SerializeAsString(), in.SerializeAsString());
+  EXPECT_EQ(store->Get("nope").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(SqliteTaskStoreTest, DuplicateIdIsAlreadyExists) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(InsertSync(*store, MakeRecord("t1", "alice")).ok());
+  EXPECT_EQ(InsertSync(*store, MakeRecord("t1", "bob")).code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(store->Get("t1")->owner(), "alice");
+}
+
+TEST_F(SqliteTaskStoreTest, InvalidWritesAreRejected) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  TaskRecord v2 = MakeRecord("t1", "alice");
+  v2.set_version(2);
+  EXPECT_EQ(InsertSync(*store, v2).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(InsertSync(*store, MakeRecord("", "alice")).code(),
+            absl::StatusCode::kInvalidArgument);
+  TaskRecord v1 = MakeRecord("t1", "alice");
+  EXPECT_EQ(UpdateSync(*store, v1).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->Get("t1").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(SqliteTaskStoreTest, IdempotencyKeyIsUniquePerOwner) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  const int64_t t = 1700000000000000;
+  ASSERT_TRUE(InsertSync(*store, MakeRecord("a1", "alice",
+                                            v1::TASK_STATE_PENDING, t, "k"))
+                  .ok());
+  EXPECT_EQ(InsertSync(*store, MakeRecord("a2", "alice",
+                                          v1::TASK_STATE_PENDING, t, "k"))
+                .code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE(InsertSync(*store, MakeRecord("b1", "bob",
+                                            v1::TASK_STATE_PENDING, t, "k"))
+                  .ok());
+  // Tasks without a key never collide.
+  EXPECT_TRUE(InsertSync(*store, MakeRecord("a3", "alice")).ok());
+  EXPECT_TRUE(InsertSync(*store, MakeRecord("a4", "alice")).ok());
+
+  EXPECT_EQ(store->FindByIdempotencyKey("alice", "k").value(), "a1");
+  EXPECT_EQ(store->FindByIdempotencyKey("bob", "k").value(), "b1");
+  EXPECT_FALSE(store->FindByIdempotencyKey("carol", "k").value().has_value());
+  EXPECT_FALSE(store->FindByIdempotencyKey("alice", "").value().has_value());
+  EXPECT_EQ(store->Get("a2").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(SqliteTaskStoreTest, UpdateIsCompareAndSwap) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  TaskRecord r = MakeRecord("t1", "alice");
+  ASSERT_TRUE(InsertSync(*store, r).ok());
+
+  r.set_version(2);
+  r.mutable_task()->set_state(v1::TASK_STATE_RUNNING);
+  EXPECT_TRUE(UpdateSync(*store, r).ok());
+  // A second writer that also read version 1 loses.
+  TaskRecord stale = r;
+  stale.mutable_task()->set_state(v1::TASK_STATE_CANCELED);
+  EXPECT_EQ(UpdateSync(*store, stale).code(), absl::StatusCode::kAborted);
+  r.set_version(3);
+  r.mutable_task()->set_state(v1::TASK_STATE_SUCCEEDED);
+  EXPECT_TRUE(UpdateSync(*store, r).ok());
+
+  absl::StatusOr<TaskRecord> got = store->Get("t1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->version(), 3);
+  EXPECT_EQ(got->task().state(), v1::TASK_STATE_SUCCEEDED);
+
+  TaskRecord unknown = MakeRecord("ghost", "alice");
+  unknown.set_version(2);
+  EXPECT_EQ(UpdateSync(*store, unknown).code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(SqliteTaskStoreTest, FailedOpsDoNotFailTheirBatch) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(InsertSync(*store, MakeRecord("existing", "alice")).ok());
+
+  // Hold the writer inside a callback so everything queued meanwhile is
+  // committed as one batch.
+  absl::Notification blocked, release;
+  uint64_t commits_before = 0;
+  store->Insert(MakeRecord("blocker", "alice"), [&](absl::Status s) {
+    EXPECT_TRUE(s.ok()) << s;
+    commits_before = store->commit_count();
+    blocked.Notify();
+    release.WaitForNotificationWithTimeout(absl::Seconds(30));
+  });
+  ASSERT_TRUE(blocked.WaitForNotificationWithTimeout(absl::Seconds(30)));
+
+  absl::Mutex mu;
+  std::vector<absl::Status> results(7);
+  int pending = 7;
+  auto cb = [&](int i) {
+    return [&, i](absl::Status s) {
+      absl::MutexLock lock(&mu);
+      results[i] = s;
+      --pending;
+    };
+  };
+  TaskRecord bump = MakeRecord("existing", "alice", v1::TASK_STATE_RUNNING);
+  bump.set_version(2);
+  TaskRecord stale = bump;
+  TaskRecord ghost = MakeRecord("ghost", "alice");
+  ghost.set_version(2);
+  TaskRecord fresh_v2 = MakeRecord("fresh", "alice", v1::TASK_STATE_QUEUED);
+  fresh_v2.set_version(2);
+
+  store->Insert(MakeRecord("fresh", "alice"), cb(0));
+  store->Insert(MakeRecord("existing", "bob"), cb(1));  // duplicate id
+  store->Update(bump, cb(2));
+  store->Update(stale, cb(3));  // same expected version: loses
+  store->Update(ghost, cb(4));  // unknown id
+  store->Update(fresh_v2, cb(5));  // sees the insert earlier in the batch
+  store->Insert(MakeRecord("other", "alice"), cb(6));
+  release.Notify();
+
+  {
+    absl::MutexLock lock(&mu);
+    ASSERT_TRUE(mu.AwaitWithTimeout(
+        absl::Condition(+[](int* p) { return *p == 0; }, &pending),
+        absl::Seconds(30)));
+  }
+  EXPECT_TRUE(results[0].ok()) << results[0];
+  EXPECT_EQ(results[1].code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE(results[2].ok()) << results[2];
+  EXPECT_EQ(results[3].code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(results[4].code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(results[5].ok()) << results[5];
+  EXPECT_TRUE(results[6].ok()) << results[6];
+  EXPECT_EQ(store->commit_count(), commits_before + 1);
+
+  EXPECT_EQ(store->Get("existing")->task().state(), v1::TASK_STATE_RUNNING);
+  EXPECT_EQ(store->Get("existing")->owner(), "alice");
+  EXPECT_EQ(store->Get("fresh")->version(), 2);
+  EXPECT_TRUE(store->Get("other").ok());
+}
+
+TEST_F(SqliteTaskStoreTest, ListNonTerminalReturnsOnlyActiveTasks) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  const v1::TaskState states[] = {
+      v1::TASK_STATE_PENDING,   v1::TASK_STATE_SUBMITTING,
+      v1::TASK_STATE_QUEUED,    v1::TASK_STATE_RUNNING,
+      v1::TASK_STATE_FINALIZING, v1::TASK_STATE_SUCCEEDED,
+      v1::TASK_STATE_FAILED,    v1::TASK_STATE_CANCELED,
+      v1::TASK_STATE_TIMED_OUT};
+  int64_t t = 1700000000000000;
+  for (v1::TaskState s : states) {
+    ASSERT_TRUE(InsertSync(*store, MakeRecord(v1::TaskState_Name(s), "alice",
+                                              s, t++))
+                    .ok());
+  }
+  absl::StatusOr<std::vector<TaskRecord>> active = store->ListNonTerminal();
+  ASSERT_TRUE(active.ok()) << active.status();
+  std::vector<std::string> ids;
+  for (const TaskRecord& r : *active) ids.push_back(r.task().id());
+  EXPECT_EQ(ids, (std::vector<std::string>{
+                     "TASK_STATE_PENDING", "TASK_STATE_SUBMITTING",
+                     "TASK_STATE_QUEUED", "TASK_STATE_RUNNING",
+                     "TASK_STATE_FINALIZING"}));
+}
+
+TEST_F(SqliteTaskStoreTest, ListPaginatesNewestFirstWithFilters) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  // 24 alice tasks, every other one running; pairs share a timestamp so the
+  // id breaks ties. Bob's tasks must never show up.
+  const int64_t base = 1700000000000000;
+  std::vector<std::string> running_newest_first;
+  for (int i = 0; i < 24; ++i) {
+    v1::TaskState s =
+        i % 2 == 0 ? v1::TASK_STATE_RUNNING : v1::TASK_STATE_SUCCEEDED;
+    std::string id = absl::StrCat("a", 100 + i);
+    ASSERT_TRUE(
+        InsertSync(*store, MakeRecord(id, "alice", s, base + (i / 4))).ok());
+    ASSERT_TRUE(InsertSync(*store, MakeRecord(absl::StrCat("b", i), "bob", s,
+                                              base + i))
+                    .ok());
+    if (s == v1::TASK_STATE_RUNNING) {
+      running_newest_first.insert(running_newest_first.begin(), id);
+    }
+  }
+
+  ListFilter filter;
+  filter.owner = "alice";
+  filter.states = {v1::TASK_STATE_RUNNING};
+  filter.page_size = 5;
+  std::vector<std::string> seen;
+  int pages = 0;
+  do {
+    absl::StatusOr<ListPage> page = store->List(filter);
+    ASSERT_TRUE(page.ok()) << page.status();
+    ++pages;
+    for (const TaskRecord& r : page->records) {
+      EXPECT_EQ(r.owner(), "alice");
+      EXPECT_EQ(r.task().state(), v1::TASK_STATE_RUNNING);
+      seen.push_back(r.task().id());
+    }
+    EXPECT_LE(page->records.size(), 5u);
+    filter.page_token = page->next_page_token;
+  } while (!filter.page_token.empty() && pages < 10);
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(seen, running_newest_first);
+
+  // No filters: everything, default page size.
+  ListFilter all;
+  all.page_size = 0;
+  absl::StatusOr<ListPage> page = store->List(all);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->records.size(), 48u);
+  EXPECT_TRUE(page->next_page_token.empty());
+
+  ListFilter two_states;
+  two_states.owner = "bob";
+  two_states.states = {v1::TASK_STATE_RUNNING, v1::TASK_STATE_SUCCEEDED};
+  two_states.page_size = 100;
+  EXPECT_EQ(store->List(two_states)->records.size(), 24u);
+
+  ListFilter bad;
+  bad.page_token = "%%% not a token";
+  EXPECT_EQ(store->List(bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(SqliteTaskStoreTest, ReopenKeepsDataAndSchemaVersion) {
+  {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(store->schema_version(), 1);
+    ASSERT_TRUE(InsertSync(*store, MakeRecord("t1", "alice")).ok());
+  }
+  {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(store->schema_version(), 1);
+    EXPECT_TRUE(store->Get("t1").ok());
+  }
+  auto db = RawDb();
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(db->QueryText("SELECT COUNT(*) FROM schema_migrations").value(),
+            "1");
+  EXPECT_EQ(db->QueryText("SELECT MAX(version) FROM schema_migrations").value(),
+            "1");
+  EXPECT_EQ(db->QueryText("PRAGMA journal_mode").value(), "wal");
+}
+
+TEST_F(SqliteTaskStoreTest, RefusesDatabaseFromNewerBinary) {
+  { ASSERT_NE(OpenStore(), nullptr); }
+  {
+    auto db = RawDb();
+    ASSERT_NE(db, nullptr);
+    ASSERT_TRUE(db->Exec("INSERT INTO schema_migrations(version, applied_at) "
+                         "VALUES(999, 0)")
+                    .ok());
+  }
+  auto store = SqliteTaskStore::Open(DbPath());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(SqliteTaskStoreTest, OpenErrors) {
+  EXPECT_EQ(SqliteTaskStore::Open(":memory:").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  std::string not_db = dir_ + "/garbage.db";
+  std::ofstream(not_db) << std::string(4096, 'x');
+  EXPECT_EQ(SqliteTaskStore::Open(not_db).status().code(),
+            absl::StatusCode::kDataLoss);
+  // A regular file where a parent directory should be.
+  EXPECT_EQ(SqliteTaskStore::Open(not_db + "/tasks.db").status().code(),
+            absl::StatusCode::kUnavailable);
+}
+
+TEST_F(SqliteTaskStoreTest, CorruptRecordIsDataLossNotACrash) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(InsertSync(*store, MakeRecord("bad", "alice")).ok());
+  ASSERT_TRUE(InsertSync(*store, MakeRecord("good", "alice")).ok());
+  {
+    auto db = RawDb();
+    ASSERT_NE(db, nullptr);
+    ASSERT_TRUE(
+        db->Exec("UPDATE tasks SET record = x'ffffffff0a' WHERE id = 'bad'")
+            .ok());
+  }
+  EXPECT_EQ(store->Get("bad").status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(store->Get("good").ok());
+  absl::StatusOr<std::vector<TaskRecord>> active = store->ListNonTerminal();
+  ASSERT_TRUE(active.ok());
+  ASSERT_EQ(active->size(), 1u);
+  EXPECT_EQ((*active)[0].task().id(), "good");
+  absl::StatusOr<ListPage> page = store->List(ListFilter{});
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->records.size(), 1u);
+}
+
+TEST_F(SqliteTaskStoreTest, DestructorDrainsQueueAndCallbacksMayWrite) {
+  absl::Mutex mu;
+  int acked = 0;
+  {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    SqliteTaskStore* raw = store.get();
+    for (int i = 0; i < 200; ++i) {
+      TaskRecord r = MakeRecord(absl::StrCat("t", i), "alice");
+      store->Insert(r, [&, raw, r](absl::Status s) mutable {
+        EXPECT_TRUE(s.ok()) << s;
+        // Chained asynchronous write from the writer thread.
+        r.set_version(2);
+        r.mutable_task()->set_state(v1::TASK_STATE_RUNNING);
+        raw->Update(r, [&](absl::Status s2) {
+          EXPECT_TRUE(s2.ok()) << s2;
+          absl::MutexLock lock(&mu);
+          ++acked;
+        });
+      });
+    }
+  }  // destroyed with most writes still queued
+  EXPECT_EQ(acked, 200);
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  for (int i = 0; i < 200; ++i) {
+    absl::StatusOr<TaskRecord> r = store->Get(absl::StrCat("t", i));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->version(), 2);
+  }
+}
+
+}  // namespace
+}  // namespace mediagw
