@@ -1,0 +1,148 @@
+#include "gateway/gateway.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_mapping.h"
+#include "gateway/legacy_codec.h"
+
+namespace mediagw::gateway {
+namespace {
+
+void SendJson(const std::shared_ptr<net::ResponseWriter>& writer, int status,
+              std::string body) {
+  net::ServerResponse resp;
+  resp.status = status;
+  resp.body = std::move(body);
+  writer->Send(std::move(resp));
+}
+
+void SendError(const std::shared_ptr<net::ResponseWriter>& writer,
+               const absl::Status& st) {
+  SendJson(writer, ToHttpStatus(st.code()), EncodeError(st.message()));
+}
+
+std::string ContentTypeFor(absl::string_view name) {
+  if (absl::EndsWith(name, ".png")) return "image/png";
+  if (absl::EndsWith(name, ".jpg")) return "image/jpeg";
+  if (absl::EndsWith(name, ".webp")) return "image/webp";
+  if (absl::EndsWith(name, ".gif")) return "image/gif";
+  if (absl::EndsWith(name, ".mp4")) return "video/mp4";
+  if (absl::EndsWith(name, ".webm")) return "video/webm";
+  return "application/octet-stream";
+}
+
+}  // namespace
+
+void Gateway::Handle(net::ServerRequest request,
+                     std::shared_ptr<net::ResponseWriter> writer) {
+  const std::string& path = request.path;
+  if (path == "/healthz") {
+    SendJson(writer, 200, EncodeHealth("ok"));
+    return;
+  }
+  if (path == "/readyz") {
+    absl::Status st = deps_.ready ? deps_.ready() : absl::OkStatus();
+    SendJson(writer, st.ok() ? 200 : 503,
+             EncodeHealth(st.ok() ? "ready" : st.message()));
+    return;
+  }
+  if (absl::StartsWith(path, "/uploads/")) {
+    if (request.method != "GET" && request.method != "HEAD") {
+      SendJson(writer, 405, EncodeError("Method not allowed"));
+      return;
+    }
+    ServeUpload(path.substr(9), writer);
+    return;
+  }
+  if (path == "/v1/index.php") {
+    HandleLegacy(request, writer);
+    return;
+  }
+  SendJson(writer, 404, EncodeError("Not found"));
+}
+
+void Gateway::HandleLegacy(net::ServerRequest& request,
+                           std::shared_ptr<net::ResponseWriter> writer) {
+  auto endpoint = request.QueryParam("endpoint");
+  if (!endpoint || endpoint->empty()) {
+    SendJson(writer, 400, EncodeError("Missing endpoint"));
+    return;
+  }
+  const bool is_image = *endpoint == "image_generation";
+  const bool is_status = *endpoint == "task_status";
+  if (!is_image && !is_status) {
+    SendJson(writer, 404, EncodeError(absl::StrCat("Unknown endpoint: ", *endpoint)));
+    return;
+  }
+  if ((is_image && request.method != "POST") ||
+      (is_status && request.method != "GET")) {
+    SendJson(writer, 405, EncodeError("Method not allowed"));
+    return;
+  }
+  auto caller = deps_.auth->Authenticate(Authenticator::ExtractKey(
+      request.Header("x-api-key"), request.Header("authorization")));
+  if (!caller.ok()) {
+    SendError(writer, caller.status());
+    return;
+  }
+  if (is_image) {
+    ImageGeneration(*caller, request, std::move(writer));
+  } else {
+    TaskStatus(*caller, request, std::move(writer));
+  }
+}
+
+void Gateway::ImageGeneration(const Caller& caller, net::ServerRequest& request,
+                              std::shared_ptr<net::ResponseWriter> writer) {
+  auto decoded = DecodeImageGeneration(request.body);
+  if (!decoded.ok()) {
+    SendError(writer, decoded.status());
+    return;
+  }
+  std::string key(request.Header("idempotency-key"));
+  if (!key.empty()) decoded->set_idempotency_key(key);
+  deps_.tasks->SubmitImage(
+      caller, *std::move(decoded),
+      [writer](absl::StatusOr<v1::Task> task) {
+        if (!task.ok()) {
+          SendError(writer, task.status());
+          return;
+        }
+        SendJson(writer, 200, EncodeImageQueued(*task));
+      });
+}
+
+void Gateway::TaskStatus(const Caller& caller, net::ServerRequest& request,
+                         std::shared_ptr<net::ResponseWriter> writer) {
+  auto id = request.QueryParam("task_id");
+  if (!id || id->empty()) {
+    SendJson(writer, 400, EncodeError("Missing task_id"));
+    return;
+  }
+  deps_.tasks->GetTask(caller, *id, [writer](absl::StatusOr<v1::Task> task) {
+    if (!task.ok()) {
+      SendError(writer, task.status());
+      return;
+    }
+    SendJson(writer, 200, EncodeTaskStatus(*task));
+  });
+}
+
+void Gateway::ServeUpload(const std::string& name,
+                          std::shared_ptr<net::ResponseWriter> writer) {
+  deps_.executor->Schedule([this, name, writer] {
+    auto data = deps_.blobs->Get(name);
+    if (!data.ok()) {
+      // Bad names and missing files look the same from outside.
+      SendJson(writer, 404, EncodeError("Not found"));
+      return;
+    }
+    net::ServerResponse resp;
+    resp.content_type = ContentTypeFor(name);
+    resp.headers.emplace_back("cache-control", "public, max-age=31536000, immutable");
+    resp.body = *std::move(data);
+    writer->Send(std::move(resp));
+  });
+}
+
+}  // namespace mediagw::gateway

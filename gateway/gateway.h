@@ -1,0 +1,59 @@
+// The REST transcoder: maps the legacy JSON endpoints onto TaskService and
+// serves stored outputs. A peer of the gRPC adapter; it never talks to a
+// provider or the task store.
+//
+// Routes:
+//   POST /v1/index.php?endpoint=image_generation
+//   GET  /v1/index.php?endpoint=task_status&task_id=<id>
+//   GET  /uploads/<name>          (stored outputs; no key needed, ids are
+//                                  unguessable UUIDs as in the legacy API)
+//   GET  /healthz, /readyz
+// Errors use the legacy envelope {"success":false,"data":null,"error":...}.
+//
+// Threading: Handle runs on an HTTP server thread and never blocks; blob
+// reads go to the executor; answers are sent from TaskService callbacks.
+#ifndef MEDIAGW_GATEWAY_GATEWAY_H_
+#define MEDIAGW_GATEWAY_GATEWAY_H_
+
+#include <functional>
+#include <memory>
+
+#include "common/thread_pool.h"
+#include "core/auth.h"
+#include "core/blob_store.h"
+#include "core/task_service.h"
+#include "net/http_server.h"
+
+namespace mediagw::gateway {
+
+class Gateway {
+ public:
+  struct Deps {
+    TaskService* tasks;
+    const Authenticator* auth;
+    BlobStore* blobs;
+    Executor* executor;
+    // OK when the service can take work (store open, recovery done).
+    std::function<absl::Status()> ready;
+  };
+  explicit Gateway(Deps deps) : deps_(std::move(deps)) {}
+
+  void Handle(net::ServerRequest request,
+              std::shared_ptr<net::ResponseWriter> writer);
+
+ private:
+  void HandleLegacy(net::ServerRequest& request,
+                    std::shared_ptr<net::ResponseWriter> writer);
+  void ImageGeneration(const Caller& caller, net::ServerRequest& request,
+                       std::shared_ptr<net::ResponseWriter> writer);
+  void TaskStatus(const Caller& caller, net::ServerRequest& request,
+                  std::shared_ptr<net::ResponseWriter> writer);
+  void ServeUpload(const std::string& name,
+                   std::shared_ptr<net::ResponseWriter> writer);
+
+  Deps deps_;
+};
+
+}  // namespace mediagw::gateway
+
+#endif  // MEDIAGW_GATEWAY_GATEWAY_H_

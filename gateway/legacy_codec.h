@@ -1,0 +1,36 @@
+// JSON <-> domain for the legacy `/v1/index.php` surface (seeds 000/001).
+// Pure functions; thread-safe. Decoders return INVALID_ARGUMENT with the
+// message that goes into the envelope's "error" field.
+#ifndef MEDIAGW_GATEWAY_LEGACY_CODEC_H_
+#define MEDIAGW_GATEWAY_LEGACY_CODEC_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "mediagw/v1/media.pb.h"
+
+namespace mediagw::gateway {
+
+// Body of `POST ?endpoint=image_generation`. `prompt` may be a string or a
+// whole ComfyUI workflow object (-> workflow_json). Only types are checked
+// here; ranges and defaults are TaskService's.
+absl::StatusOr<v1::SubmitImageRequest> DecodeImageGeneration(
+    absl::string_view body);
+
+// {"success":true,"data":{"id","status":"queued","message":...},"error":null}
+std::string EncodeImageQueued(const v1::Task& task);
+
+// {"success":true,"data":{...task status...},"error":null}; shape in
+// docs/API.md. Progress is a 0..100 integer.
+std::string EncodeTaskStatus(const v1::Task& task);
+
+// {"success":false,"data":null,"error":"<message>"}
+std::string EncodeError(absl::string_view message);
+
+// {"status":"<status>"} and similar one-field bodies for health probes.
+std::string EncodeHealth(absl::string_view status);
+
+}  // namespace mediagw::gateway
+
+#endif  // MEDIAGW_GATEWAY_LEGACY_CODEC_H_

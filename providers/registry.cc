@@ -1,0 +1,58 @@
+#include "providers/registry.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "providers/comfyui/comfyui_provider.h"
+
+namespace mediagw {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+absl::StatusOr<std::shared_ptr<Provider>> CreateComfyUi(
+    const config::Channel& channel, const ProviderContext& ctx) {
+  comfyui::ComfyUiOptions opts;
+  opts.channel_name = channel.name();
+  opts.base_urls.assign(channel.base_urls().begin(), channel.base_urls().end());
+  opts.request_timeout =
+      absl::Milliseconds(ctx.config->dispatch().request_timeout_ms());
+  // Each workflow routed to this channel brings its template.
+  for (const auto& wf : ctx.config->workflows()) {
+    bool routed = false;
+    for (const auto& c : wf.channels()) routed = routed || c == channel.name();
+    if (!routed || wf.template_file().empty()) continue;
+    auto text = ReadFile(wf.template_file());
+    if (!text.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "config: workflow '", wf.name(), "'.template_file: ",
+          text.status().message()));
+    }
+    opts.templates[wf.name()] = *std::move(text);
+  }
+  auto provider = comfyui::NewComfyUiProvider(std::move(opts), ctx.http);
+  if (!provider.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config: channel '", channel.name(), "': ", provider.status().message()));
+  }
+  return provider;
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<Provider>> CreateProvider(
+    const config::Channel& channel, const ProviderContext& context) {
+  if (channel.provider() == "comfyui") return CreateComfyUi(channel, context);
+  return absl::InvalidArgumentError(absl::StrCat(
+      "config: channel '", channel.name(), "': unknown provider '",
+      channel.provider(), "'"));
+}
+
+}  // namespace mediagw

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages mediagw needs to build, test and demo.
+# Does nothing when they are all present already.
+set -euo pipefail
+PKGS=(
+  build-essential cmake ninja-build pkg-config clang lld libclang-rt-14-dev libfuzzer-14-dev
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libabsl-dev rapidjson-dev libcurl4-openssl-dev libboost-dev libssl-dev
+  libsqlite3-dev libpng-dev libgtest-dev libgmock-dev
+  nodejs npm curl python3 file
+  nghttp2-client wrk postgresql-15 postgresql-common
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,244 @@
+// mediagw: the composition root. The only file that names concrete types:
+// it reads the configuration, builds the store, the curl loop, providers,
+// dispatcher and TaskService, and starts the gRPC and HTTP front ends.
+//
+//   mediagw --config=path/to/mediagw.json [--log-level=debug|info|warning]
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/config.h"
+#include "common/crypto.h"
+#include "common/logging.h"
+#include "common/thread_pool.h"
+#include "core/auth.h"
+#include "core/dispatcher.h"
+#include "core/event_bus.h"
+#include "core/static_router.h"
+#include "core/task_service.h"
+#include "gateway/gateway.h"
+#include "net/curl_multi_client.h"
+#include "net/http_server.h"
+#include "providers/registry.h"
+#include "server/grpc_server.h"
+#include "server/media_service.h"
+#include "store/blob/local_blob_store.h"
+#include "store/sqlite/sqlite_task_store.h"
+
+namespace mediagw {
+namespace {
+
+struct Flags {
+  std::string config_path;
+  std::string log_level = "info";
+};
+
+absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
+  Flags f;
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view a = argv[i];
+    if (absl::ConsumePrefix(&a, "--config=")) {
+      f.config_path = std::string(a);
+    } else if (absl::ConsumePrefix(&a, "--log-level=")) {
+      f.log_level = std::string(a);
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("unknown flag ", argv[i]));
+    }
+  }
+  if (f.config_path.empty()) {
+    return absl::InvalidArgumentError("--config=<file> is required");
+  }
+  return f;
+}
+
+absl::StatusOr<std::pair<std::string, int>> SplitHostPort(const std::string& hp) {
+  auto colon = hp.rfind(':');
+  return std::make_pair(hp.substr(0, colon), std::stoi(hp.substr(colon + 1)));
+}
+
+absl::StatusOr<std::vector<Authenticator::Key>> LoadKeys(
+    const config::Config& cfg) {
+  std::vector<Authenticator::Key> keys;
+  for (const auto& k : cfg.api_keys()) {
+    if (!k.sha256().empty()) {
+      keys.push_back({k.name(), k.sha256()});
+      continue;
+    }
+    auto secret = SecretFromEnv(k.key_env());
+    if (!secret.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "config: api_keys '", k.name(), "'.key_env: ", secret.status().message()));
+    }
+    keys.push_back({k.name(), Sha256Hex(*secret)});
+  }
+  return keys;
+}
+
+absl::Status WritePortsFile(const std::string& path, int grpc_port,
+                            int http_port) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << "{\"grpc\":" << grpc_port << ",\"http\":" << http_port << "}\n";
+    if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("cannot write ", path));
+  return absl::OkStatus();
+}
+
+int Run(int argc, char** argv) {
+  // Signals are taken synchronously by sigwait below, so block them in every
+  // thread before any is started.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto flags = ParseFlags(argc, argv);
+  if (!flags.ok()) {
+    std::fprintf(stderr, "mediagw: %s\n", std::string(flags.status().message()).c_str());
+    return 2;
+  }
+  if (flags->log_level == "debug") SetMinLogLevel(LogLevel::kDebug);
+  if (flags->log_level == "warning") SetMinLogLevel(LogLevel::kWarning);
+  auto loaded = LoadConfigFile(flags->config_path);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "mediagw: %s\n", std::string(loaded.status().message()).c_str());
+    return 2;
+  }
+  const config::Config& cfg = loaded->config;
+  auto fail = [](const absl::Status& st) {
+    std::fprintf(stderr, "mediagw: %s\n", st.ToString().c_str());
+    return 1;
+  };
+
+  auto keys = LoadKeys(cfg);
+  if (!keys.ok()) return fail(keys.status());
+  Authenticator auth(*std::move(keys));
+
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.storage().data_dir(), ec);
+  auto store = SqliteTaskStore::Open(cfg.storage().sqlite_path(), {});
+  if (!store.ok()) return fail(store.status());
+  auto blobs = LocalBlobStore::Open(cfg.storage().blob_dir());
+  if (!blobs.ok()) return fail(blobs.status());
+
+  net::CurlMultiClient::Options curl_opts;
+  net::CurlMultiClient curl(curl_opts);
+  ThreadPool workers(static_cast<int>(cfg.dispatch().workers()));
+  InProcessEventBus bus;
+  RealClock clock;
+
+  StaticRouter router;
+  ProviderContext pctx{&curl, &cfg};
+  for (const auto& ch : cfg.channels()) {
+    auto provider = CreateProvider(ch, pctx);
+    if (!provider.ok()) return fail(provider.status());
+    router.AddChannel(Channel{ch.name(), *std::move(provider),
+                              static_cast<int>(ch.weight()),
+                              static_cast<int>(ch.max_concurrency())});
+  }
+  for (const auto& wf : cfg.workflows()) {
+    WorkflowInfo info;
+    info.name = wf.name();
+    info.default_cfg = wf.default_cfg() > 0 ? wf.default_cfg() : 7;
+    info.accepts_model = wf.accepts_model();
+    info.default_model = wf.default_model();
+    info.deadline = absl::Seconds(wf.deadline_seconds() > 0
+                                      ? wf.deadline_seconds()
+                                      : cfg.dispatch().default_deadline_seconds());
+    router.AddWorkflow(info, {wf.channels().begin(), wf.channels().end()});
+  }
+
+  // The HTTP port must be known before the dispatcher (it writes output
+  // URLs), so the gateway is attached once everything else exists.
+  std::atomic<gateway::Gateway*> gateway_ptr{nullptr};
+  auto http_listen = SplitHostPort(cfg.server().http_listen());
+  net::HttpServerOptions http_opts;
+  http_opts.host = http_listen->first;
+  http_opts.port = http_listen->second;
+  http_opts.max_body_bytes = cfg.server().max_body_bytes();
+  http_opts.header_timeout = absl::Milliseconds(cfg.server().header_timeout_ms());
+  http_opts.threads = 2;
+  net::HttpServer http(http_opts, [&gateway_ptr](net::ServerRequest req,
+                                                 std::shared_ptr<net::ResponseWriter> w) {
+    gateway::Gateway* gw = gateway_ptr.load();
+    if (gw == nullptr) {
+      net::ServerResponse resp;
+      resp.status = 503;
+      resp.body = R"({"success":false,"data":null,"error":"Service starting"})";
+      w->Send(std::move(resp));
+      return;
+    }
+    gw->Handle(std::move(req), std::move(w));
+  });
+  if (auto st = http.Start(); !st.ok()) return fail(st);
+  std::string public_base = cfg.server().public_base_url();
+  if (public_base.empty()) {
+    std::string host = http_opts.host == "0.0.0.0" ? "127.0.0.1" : http_opts.host;
+    public_base = absl::StrCat("http://", host, ":", http.port());
+  }
+
+  DispatcherOptions dopts;
+  dopts.poll_interval = absl::Milliseconds(cfg.dispatch().poll_interval_ms());
+  dopts.max_attempts = static_cast<int>(cfg.dispatch().max_attempts());
+  dopts.max_active = static_cast<int>(cfg.dispatch().max_active_tasks());
+  dopts.public_base_url = public_base;
+  Dispatcher dispatcher(
+      DispatcherDeps{store->get(), blobs->get(), &router, &curl, &curl,
+                     &workers, &bus, &clock},
+      dopts);
+  TaskService tasks(TaskService::Deps{store->get(), &router, &dispatcher,
+                                      &workers, &bus, &clock});
+  if (auto st = dispatcher.Recover(); !st.ok()) return fail(st);
+
+  MediaServiceImpl media(&tasks, &auth);
+  auto grpc_server = StartGrpcServer(cfg.server().grpc_listen(), {&media});
+  if (!grpc_server.ok()) return fail(grpc_server.status());
+
+  std::atomic<bool> ready{true};
+  gateway::Gateway gw(gateway::Gateway::Deps{
+      &tasks, &auth, blobs->get(), &workers, [&ready]() {
+        return ready.load() ? absl::OkStatus()
+                            : absl::UnavailableError("shutting down");
+      }});
+  gateway_ptr.store(&gw);
+
+  auto grpc_host = SplitHostPort(cfg.server().grpc_listen());
+  std::printf("mediagw serving\nrest: %s\ngrpc: %s:%d\n", public_base.c_str(),
+              grpc_host->first.c_str(), grpc_server->port);
+  std::fflush(stdout);
+  if (!cfg.server().ports_file().empty()) {
+    if (auto st = WritePortsFile(cfg.server().ports_file(), grpc_server->port,
+                                 http.port());
+        !st.ok()) {
+      return fail(st);
+    }
+  }
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  MG_LOG(Info, "signal ", sig, ": shutting down");
+  ready = false;
+  grpc_server->server->Shutdown(std::chrono::system_clock::now() +
+                                std::chrono::seconds(2));
+  http.Stop();
+  gateway_ptr.store(nullptr);
+  dispatcher.Shutdown();
+  curl.Shutdown();
+  return 0;
+}
+
+}  // namespace
+}  // namespace mediagw
+
+int main(int argc, char** argv) { return mediagw::Run(argc, argv); }

@@ -1,0 +1,221 @@
+#include "server/media_service.h"
+
+#include <deque>
+#include <memory>
+
+#include "absl/synchronization/mutex.h"
+#include "common/status_mapping.h"
+#include "core/state_machine.h"
+
+namespace mediagw {
+namespace {
+
+std::string Metadata(grpc::CallbackServerContext* ctx, const char* name) {
+  const auto& md = ctx->client_metadata();
+  auto it = md.find(name);
+  if (it == md.end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
+// Finishes `reactor` with the result of a TaskService call.
+template <typename T>
+std::function<void(absl::StatusOr<T>)> FinishWith(
+    grpc::ServerUnaryReactor* reactor, T* response) {
+  return [reactor, response](absl::StatusOr<T> result) {
+    if (!result.ok()) {
+      reactor->Finish(ToGrpcStatus(result.status()));
+      return;
+    }
+    *response = *std::move(result);
+    reactor->Finish(grpc::Status::OK);
+  };
+}
+
+// Streams task events. Events arrive from TaskService threads; writes go
+// out one at a time (gRPC allows one outstanding write per stream).
+class StreamReactor : public grpc::ServerWriteReactor<v1::TaskEvent> {
+ public:
+  explicit StreamReactor(TaskService* tasks) : tasks_(tasks) {}
+
+  void Start(const Caller& caller, const std::string& id) {
+    // Callbacks hold only the shared state; they never touch a deleted
+    // reactor because OnDone clears `reactor` under the lock first.
+    auto state = state_;
+    watch_ = tasks_->Watch(
+        caller, id,
+        [state](const v1::Task& task) { state->Push(task); },
+        [state](absl::Status st) { state->Fail(ToGrpcStatus(st)); });
+  }
+
+  void OnWriteDone(bool ok) override { state_->WriteDone(ok); }
+
+  void OnCancel() override {
+    if (watch_) watch_->Stop();
+    state_->Fail(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+  }
+
+  void OnDone() override {
+    if (watch_) watch_->Stop();
+    state_->Detach();
+    delete this;
+  }
+
+ private:
+  struct State {
+    absl::Mutex mu;
+    StreamReactor* reactor ABSL_GUARDED_BY(mu);
+    std::deque<v1::TaskEvent> queue ABSL_GUARDED_BY(mu);
+    v1::TaskEvent in_flight ABSL_GUARDED_BY(mu);
+    bool writing ABSL_GUARDED_BY(mu) = false;
+    bool finished ABSL_GUARDED_BY(mu) = false;
+    bool end_after_write ABSL_GUARDED_BY(mu) = false;
+
+    void Push(const v1::Task& task) {
+      absl::MutexLock l(&mu);
+      if (reactor == nullptr || finished) return;
+      v1::TaskEvent ev;
+      *ev.mutable_task() = task;
+      queue.push_back(std::move(ev));
+      if (IsTerminal(task.state())) end_after_write = true;
+      MaybeWriteLocked();
+    }
+
+    // gRPC calls are non-blocking, so issuing them under our own lock keeps
+    // the write order without ever waiting.
+    void MaybeWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+      if (writing || finished || reactor == nullptr) return;
+      if (queue.empty()) {
+        if (end_after_write) {
+          finished = true;
+          reactor->Finish(grpc::Status::OK);
+        }
+        return;
+      }
+      in_flight = std::move(queue.front());
+      queue.pop_front();
+      writing = true;
+      reactor->StartWrite(&in_flight);
+    }
+
+    void WriteDone(bool ok) {
+      absl::MutexLock l(&mu);
+      writing = false;
+      if (!ok) {
+        if (!finished && reactor != nullptr) {
+          finished = true;
+          reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                       "stream write failed"));
+        }
+        return;
+      }
+      MaybeWriteLocked();
+    }
+
+    void Fail(grpc::Status st) {
+      absl::MutexLock l(&mu);
+      if (finished || reactor == nullptr) return;
+      finished = true;
+      reactor->Finish(std::move(st));
+    }
+
+    void Detach() {
+      absl::MutexLock l(&mu);
+      reactor = nullptr;
+    }
+  };
+
+  TaskService* const tasks_;
+  std::shared_ptr<State> state_ = [this] {
+    auto s = std::make_shared<State>();
+    absl::MutexLock l(&s->mu);
+    s->reactor = this;
+    return s;
+  }();
+  std::shared_ptr<TaskWatch> watch_;
+};
+
+}  // namespace
+
+absl::StatusOr<Caller> MediaServiceImpl::Authenticate(
+    grpc::CallbackServerContext* ctx) const {
+  return auth_->Authenticate(Authenticator::ExtractKey(
+      Metadata(ctx, "x-api-key"), Metadata(ctx, "authorization")));
+}
+
+grpc::ServerUnaryReactor* MediaServiceImpl::SubmitImage(
+    grpc::CallbackServerContext* ctx, const v1::SubmitImageRequest* request,
+    v1::Task* response) {
+  auto* reactor = ctx->DefaultReactor();
+  auto caller = Authenticate(ctx);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  tasks_->SubmitImage(*caller, *request, FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* MediaServiceImpl::GetTask(
+    grpc::CallbackServerContext* ctx, const v1::GetTaskRequest* request,
+    v1::Task* response) {
+  auto* reactor = ctx->DefaultReactor();
+  auto caller = Authenticate(ctx);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  if (request->id().empty()) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "id is required"));
+    return reactor;
+  }
+  tasks_->GetTask(*caller, request->id(), FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* MediaServiceImpl::CancelTask(
+    grpc::CallbackServerContext* ctx, const v1::CancelTaskRequest* request,
+    v1::Task* response) {
+  auto* reactor = ctx->DefaultReactor();
+  auto caller = Authenticate(ctx);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  if (request->id().empty()) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "id is required"));
+    return reactor;
+  }
+  tasks_->CancelTask(*caller, request->id(), FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* MediaServiceImpl::ListTasks(
+    grpc::CallbackServerContext* ctx, const v1::ListTasksRequest* request,
+    v1::ListTasksResponse* response) {
+  auto* reactor = ctx->DefaultReactor();
+  auto caller = Authenticate(ctx);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  tasks_->ListTasks(*caller, *request, FinishWith(reactor, response));
+  return reactor;
+}
+
+grpc::ServerWriteReactor<v1::TaskEvent>* MediaServiceImpl::StreamTask(
+    grpc::CallbackServerContext* ctx, const v1::StreamTaskRequest* request) {
+  auto* reactor = new StreamReactor(tasks_);
+  auto caller = Authenticate(ctx);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  if (request->id().empty()) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "id is required"));
+    return reactor;
+  }
+  reactor->Start(*caller, request->id());
+  return reactor;
+}
+
+}  // namespace mediagw
