@@ -1,0 +1,225 @@
+#include "tests/integration/e2e/harness.h"
+
+#include <curl/curl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/crypto.h"
+
+namespace mediagw::e2e {
+
+Process::Process(std::vector<std::string> argv,
+                 std::map<std::string, std::string> env,
+                 const std::string& log_path) {
+  pid_ = fork();
+  if (pid_ == 0) {
+    setpgid(0, 0);
+    FILE* log = std::fopen(log_path.c_str(), "a");
+    if (log != nullptr) {
+      dup2(fileno(log), 1);
+      dup2(fileno(log), 2);
+    }
+    for (auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+}
+
+Process::~Process() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+void Process::Signal(int sig) {
+  if (pid_ > 0) kill(pid_, sig);
+}
+
+int Process::Wait(absl::Duration timeout) {
+  absl::Time end = absl::Now() + timeout;
+  while (absl::Now() < end) {
+    int status = 0;
+    pid_t r = waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return -1000;
+}
+
+namespace {
+size_t Collect(char* p, size_t s, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(p, s * n);
+  return s * n;
+}
+}  // namespace
+
+HttpResult Http(const std::string& method, const std::string& url,
+                const std::string& body, const std::vector<std::string>& headers) {
+  HttpResult r;
+  CURL* c = curl_easy_init();
+  curl_slist* h = nullptr;
+  for (const auto& x : headers) h = curl_slist_append(h, x.c_str());
+  if (!body.empty() || method == "POST") {
+    h = curl_slist_append(h, "Content-Type: application/json");
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  }
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, Collect);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+  if (curl_easy_perform(c) == CURLE_OK) {
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+    char* ct = nullptr;
+    curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
+    if (ct) r.content_type = ct;
+  }
+  curl_slist_free_all(h);
+  curl_easy_cleanup(c);
+  return r;
+}
+
+int ReadPort(const std::string& path, const std::string& key) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::smatch m;
+  std::string text = ss.str();
+  if (std::regex_search(text, m, std::regex("\"" + key + "\"\\s*:\\s*(\\d+)"))) {
+    return std::stoi(m[1]);
+  }
+  return 0;
+}
+
+bool WaitFor(const std::function<bool()>& fn, absl::Duration timeout,
+             absl::Duration every) {
+  absl::Time end = absl::Now() + timeout;
+  while (absl::Now() < end) {
+    if (fn()) return true;
+    absl::SleepFor(every);
+  }
+  return fn();
+}
+
+std::pair<int, int> PngSize(const std::string& b) {
+  if (b.size() < 24 || b.compare(0, 8, "\x89PNG\r\n\x1a\n") != 0) return {0, 0};
+  auto be32 = [&](size_t i) {
+    return (static_cast<unsigned char>(b[i]) << 24) |
+           (static_cast<unsigned char>(b[i + 1]) << 16) |
+           (static_cast<unsigned char>(b[i + 2]) << 8) |
+           static_cast<unsigned char>(b[i + 3]);
+  };
+  return {be32(16), be32(20)};
+}
+
+std::string BinaryPath(const std::string& name) {
+  std::string var = "MEDIAGW_BIN_" + name;
+  for (auto& c : var) c = c == '-' ? '_' : static_cast<char>(toupper(c));
+  const char* v = std::getenv(var.c_str());
+  if (v == nullptr) throw std::runtime_error("env " + var + " not set");
+  return v;
+}
+
+std::string SourceDir() {
+  const char* v = std::getenv("MEDIAGW_SOURCE_DIR");
+  return v ? v : ".";
+}
+
+std::string MakeTempDir() {
+  char tmpl[] = "/tmp/mediagw-e2e-XXXXXX";
+  char* d = mkdtemp(tmpl);
+  return d ? d : "/tmp";
+}
+
+Simulator::Simulator(const std::string& dir, int step_ms) {
+  std::string ports = dir + "/sim.ports";
+  proc_ = std::make_unique<Process>(
+      std::vector<std::string>{BinaryPath("mediagw-sim"), "--host", "127.0.0.1",
+                               "--port", "0", "--ports-file", ports,
+                               "--step-ms", std::to_string(step_ms)},
+      std::map<std::string, std::string>{}, dir + "/sim.log");
+  WaitFor([&] { return ReadPort(ports, "port") > 0; }, absl::Seconds(20));
+  url_ = absl::StrCat("http://127.0.0.1:", ReadPort(ports, "port"));
+}
+
+void Simulator::Fault(const std::string& json) {
+  Http("POST", url_ + "/_sim/faults", json);
+}
+
+HttpResult Simulator::Stats() { return Http("GET", url_ + "/_sim/stats"); }
+
+Server::Server(const std::string& dir, const std::string& sim_url,
+               ServerOptions o)
+    : dir_(dir) {
+  std::string wf = SourceDir() + "/config/workflows/";
+  std::string cfg = absl::StrCat(R"({
+  "server": {"grpc_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0",
+             "ports_file": ")", dir, R"(/mediagw.ports"},
+  "storage": {"data_dir": ")", dir, R"(/data"},
+  "api_keys": [{"name": "e2e", "sha256": ")", Sha256Hex(kKey), R"("},
+               {"name": "other", "sha256": ")", Sha256Hex(kOtherKey), R"("}],
+  "channels": [{"name": "comfy", "provider": "comfyui", "base_urls": [")", sim_url, R"("]}],
+  "workflows": [
+    {"name": "default", "channels": ["comfy"], "template_file": ")", wf, R"(default.json", "default_cfg": 7, "accepts_model": true},
+    {"name": "anime", "channels": ["comfy"], "template_file": ")", wf, R"(anime.json", "default_cfg": 7, "accepts_model": true},
+    {"name": "z-image", "channels": ["comfy"], "template_file": ")", wf, R"(z-image.json", "default_cfg": 1})",
+    o.extra_workflows.empty() ? "" : ",", o.extra_workflows, R"(
+  ],
+  "dispatch": {"poll_interval_ms": )", o.poll_interval_ms,
+      R"(, "default_deadline_seconds": )", o.deadline_seconds,
+      R"(, "max_active_tasks": )", o.max_active, R"(}
+})");
+  std::ofstream(ConfigPath()) << cfg;
+}
+
+void Server::Start() {
+  std::string ports = dir_ + "/mediagw.ports";
+  std::remove(ports.c_str());
+  proc_ = std::make_unique<Process>(
+      std::vector<std::string>{BinaryPath("mediagw"), "--config=" + ConfigPath()},
+      std::map<std::string, std::string>{},
+      absl::StrCat(dir_, "/mediagw.", ++starts_, ".log"));
+  if (!WaitFor([&] { return ReadPort(ports, "http") > 0; }, absl::Seconds(30))) {
+    throw std::runtime_error("mediagw did not start; see " + dir_);
+  }
+  rest_ = absl::StrCat("http://127.0.0.1:", ReadPort(ports, "http"));
+  grpc_addr_ = absl::StrCat("127.0.0.1:", ReadPort(ports, "grpc"));
+}
+
+void Server::Kill9() {
+  proc_->Signal(SIGKILL);
+  proc_->Wait(absl::Seconds(10));
+  proc_.reset();
+}
+
+void Server::Stop() {
+  if (!proc_) return;
+  proc_->Signal(SIGTERM);
+  proc_->Wait(absl::Seconds(10));
+  proc_.reset();
+}
+
+std::unique_ptr<v1::MediaService::Stub> Server::Stub() const {
+  return v1::MediaService::NewStub(
+      grpc::CreateChannel(grpc_addr_, grpc::InsecureChannelCredentials()));
+}
+
+}  // namespace mediagw::e2e

@@ -1,0 +1,109 @@
+// End-to-end harness: runs the real mediagw and mediagw-sim binaries as
+// child processes on 127.0.0.1 with kernel-chosen ports, and talks to them
+// over real HTTP (libcurl) and gRPC.
+#ifndef MEDIAGW_TESTS_INTEGRATION_E2E_HARNESS_H_
+#define MEDIAGW_TESTS_INTEGRATION_E2E_HARNESS_H_
+
+#include <sys/types.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "mediagw/v1/media.grpc.pb.h"
+
+namespace mediagw::e2e {
+
+// A child process; killed (SIGKILL) on destruction if still running.
+class Process {
+ public:
+  Process(std::vector<std::string> argv, std::map<std::string, std::string> env,
+          const std::string& log_path);
+  ~Process();
+  pid_t pid() const { return pid_; }
+  void Signal(int sig);
+  // Waits for exit; returns the exit status (or -signal).
+  int Wait(absl::Duration timeout);
+
+ private:
+  pid_t pid_ = -1;
+};
+
+struct HttpResult {
+  long status = 0;
+  std::string body;
+  std::string content_type;
+};
+
+// Blocking libcurl request (tests only).
+HttpResult Http(const std::string& method, const std::string& url,
+                const std::string& body = "",
+                const std::vector<std::string>& headers = {});
+
+// Reads `{"k": N}` style integer fields from a small JSON file.
+int ReadPort(const std::string& path, const std::string& key);
+
+// Polls `fn` until it returns true or `timeout` passes.
+bool WaitFor(const std::function<bool()>& fn, absl::Duration timeout,
+             absl::Duration every = absl::Milliseconds(50));
+
+// PNG width/height from the IHDR chunk, or {0,0}.
+std::pair<int, int> PngSize(const std::string& bytes);
+
+std::string BinaryPath(const std::string& name);  // from env MEDIAGW_BIN_<NAME>
+std::string SourceDir();                           // repo root
+
+class Simulator {
+ public:
+  explicit Simulator(const std::string& dir, int step_ms = 20);
+  std::string url() const { return url_; }
+  // POST /_sim/faults with this JSON body.
+  void Fault(const std::string& json);
+  HttpResult Stats();
+
+ private:
+  std::unique_ptr<Process> proc_;
+  std::string url_;
+};
+
+struct ServerOptions {
+  int poll_interval_ms = 100;
+  int deadline_seconds = 120;
+  int max_active = 256;
+  std::string extra_workflows;  // JSON objects appended to "workflows"
+};
+
+// mediagw with a SQLite file and blob dir under `dir`, one ComfyUI channel on
+// the simulator, workflows default/anime/z-image, and API key kKey.
+class Server {
+ public:
+  static constexpr char kKey[] = "sk-e2e-test-key";
+  static constexpr char kOtherKey[] = "sk-e2e-other-key";
+  Server(const std::string& dir, const std::string& sim_url,
+         ServerOptions options = {});
+  void Start();
+  void Kill9();
+  void Stop();  // SIGTERM and wait
+  std::string rest() const { return rest_; }
+  std::string grpc_addr() const { return grpc_addr_; }
+  std::unique_ptr<v1::MediaService::Stub> Stub() const;
+  std::string ConfigPath() const { return dir_ + "/mediagw.json"; }
+
+ private:
+  std::string dir_;
+  std::unique_ptr<Process> proc_;
+  std::string rest_;
+  std::string grpc_addr_;
+  int starts_ = 0;
+};
+
+// A fresh temp dir per test, removed at the end.
+std::string MakeTempDir();
+
+}  // namespace mediagw::e2e
+
+#endif  // MEDIAGW_TESTS_INTEGRATION_E2E_HARNESS_H_
