@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/logging.h"
+#include "common/status_macros.h"
 
 namespace mediagw::net {
 namespace internal {
@@ -129,7 +130,6 @@ absl::Status CurlCodeToStatus(CURLcode code, const CurlTransfer& t) {
     case CURLE_OPERATION_TIMEDOUT:
       return absl::DeadlineExceededError(msg);
     case CURLE_URL_MALFORMAT:
-    case CURLE_UNSUPPORTED_PROTOCOL:
       return absl::InvalidArgumentError(msg);
     case CURLE_OUT_OF_MEMORY:
     case CURLE_BAD_FUNCTION_ARGUMENT:
@@ -142,9 +142,36 @@ absl::Status CurlCodeToStatus(CURLcode code, const CurlTransfer& t) {
       return absl::InternalError(msg);
     default:
       // Connect/resolve failures, resets, empty or truncated replies, bad
-      // status lines, TLS and HTTP/2 errors: the upstream is not usable now.
+      // status lines (curl reports HTTP/0.9 and bad codes as
+      // UNSUPPORTED_PROTOCOL), TLS and HTTP/2 errors: the upstream is not
+      // usable now.
       return absl::UnavailableError(msg);
   }
+}
+
+// Rejects what is the caller's mistake rather than the upstream's, so that
+// curl's UNSUPPORTED_PROTOCOL later always means a bad server reply.
+absl::Status ValidateUrl(const std::string& url) {
+  if (HasLineBreak(url)) {
+    return absl::InvalidArgumentError("URL contains a line break");
+  }
+  CURLU* parsed = curl_url();
+  if (parsed == nullptr) return absl::InternalError("curl_url");
+  CURLUcode uc = curl_url_set(parsed, CURLUPART_URL, url.c_str(), 0);
+  char* scheme = nullptr;
+  if (uc == CURLUE_OK) uc = curl_url_get(parsed, CURLUPART_SCHEME, &scheme, 0);
+  absl::Status status;
+  if (uc != CURLUE_OK) {
+    status = absl::InvalidArgumentError(
+        absl::StrCat("malformed URL: ", curl_url_strerror(uc)));
+  } else if (!absl::EqualsIgnoreCase(scheme, "http") &&
+             !absl::EqualsIgnoreCase(scheme, "https")) {
+    status = absl::InvalidArgumentError(
+        absl::StrCat("unsupported URL scheme \"", scheme, "\""));
+  }
+  curl_free(scheme);
+  curl_url_cleanup(parsed);
+  return status;
 }
 
 // Applies `request` to a freshly reset easy handle.
@@ -154,9 +181,7 @@ absl::Status Configure(CURL* easy, CurlTransfer* t) {
     return absl::InvalidArgumentError(
         absl::StrCat("invalid HTTP method \"", absl::CEscape(r.method), "\""));
   }
-  if (HasLineBreak(r.url)) {
-    return absl::InvalidArgumentError("URL contains a line break");
-  }
+  MG_RETURN_IF_ERROR(ValidateUrl(r.url));
   // Suppress "Expect: 100-continue": one round trip less, and some upstreams
   // mishandle it.
   t->header_list = curl_slist_append(t->header_list, "Expect:");
