@@ -48,11 +48,12 @@ void GlobalInitOnce() {
 }
 
 // curl reads 0 as "no limit", so infinite and non-positive durations map to
-// 0 and tiny positive ones round up to 1 ms.
+// 0 and tiny positive ones round up to 1 ms. Beyond ~24 days is treated as no
+// limit too, keeping curl's own deadline arithmetic far from overflow.
 long ToCurlMs(absl::Duration d) {
   if (d == absl::InfiniteDuration() || d <= absl::ZeroDuration()) return 0;
   int64_t ms = absl::ToInt64Milliseconds(absl::Ceil(d, absl::Milliseconds(1)));
-  if (ms > std::numeric_limits<long>::max()) return 0;
+  if (ms > std::numeric_limits<int32_t>::max()) return 0;
   return static_cast<long>(ms);
 }
 

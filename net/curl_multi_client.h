@@ -17,7 +17,8 @@
 //  - OK with any HTTP status, including 4xx/5xx.
 //  - DEADLINE_EXCEEDED: connect timeout, total timeout or low-speed abort.
 //  - UNAVAILABLE: connection refused, DNS failure, reset, empty reply,
-//    truncated body, malformed response; the message carries curl's text.
+//    truncated body, malformed response (including headers over curl's own
+//    300 KB total limit); the message carries curl's text.
 //  - RESOURCE_EXHAUSTED: response body larger than max_response_bytes.
 //  - INVALID_ARGUMENT: malformed URL, unsupported scheme (only http and https
 //    are allowed), or a header containing CR/LF.

@@ -336,6 +336,36 @@ TEST(CurlMultiClientTest, BodyOverLimitIsResourceExhausted) {
   EXPECT_EQ(exact->body.size(), 1000u);
 }
 
+TEST(CurlMultiClientTest, EndlessHeadersAreRejected) {
+  std::string raw = "HTTP/1.1 200 OK\r\n";
+  const std::string filler(1000, 'h');
+  for (int i = 0; i < 2000; ++i) {
+    absl::StrAppend(&raw, "X-Filler-", i, ": ", filler, "\r\n");
+  }
+  absl::StrAppend(&raw, "Content-Length: 0\r\n\r\n");
+  FakeUpstream upstream;
+  upstream.Enqueue(ScriptedReply::Raw(raw));
+  CurlMultiClient client;
+  auto r = SendSync(client, Get(upstream.Url("/")));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+  EXPECT_THAT(r.status().message(), HasSubstr("header"));
+}
+
+TEST(CurlMultiClientTest, InterimResponseHeadersAreDropped) {
+  FakeUpstream upstream;
+  upstream.Enqueue(ScriptedReply::Raw(
+      "HTTP/1.1 100 Continue\r\nX-Interim: 1\r\n\r\n"
+      "HTTP/1.1 201 Created\r\nX-Final: 2\r\nX-Final: 3\r\n"
+      "Content-Length: 2\r\n\r\nok"));
+  CurlMultiClient client;
+  auto r = SendSync(client, Get(upstream.Url("/")));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 201);
+  EXPECT_EQ(r->body, "ok");
+  EXPECT_EQ(r->Header("x-interim"), "");
+  EXPECT_EQ(r->Header("X-Final"), "2");  // first of duplicates
+}
+
 TEST(CurlMultiClientTest, ChunkedBodyIsReassembled) {
   FakeUpstream upstream;
   upstream.Enqueue(ScriptedReply::Raw(Chunked({"hel", "lo ", "world"})));
