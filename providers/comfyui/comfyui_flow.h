@@ -1,0 +1,112 @@
+// The HTTP request flows of the ComfyUI provider (submit with pool
+// balancing, poll, resume, cancel), kept apart from the websocket and
+// listener bookkeeping in comfyui_provider.cc. Internal to providers/comfyui.
+//
+// Threading: every public method is thread-safe and non-blocking. `done`
+// runs exactly once, on the HttpClient loop thread, or inline on the
+// caller's thread for errors found before any request is sent. Requests in
+// flight hold a shared_ptr to the Flow, so it outlives its callbacks.
+//
+// Ownership: `http` is not owned and must outlive every request.
+#ifndef MEDIAGW_PROVIDERS_COMFYUI_COMFYUI_FLOW_H_
+#define MEDIAGW_PROVIDERS_COMFYUI_COMFYUI_FLOW_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "core/http_client.h"
+#include "core/provider.h"
+#include "providers/comfyui/comfyui_codec.h"
+
+namespace mediagw::comfyui {
+
+class Flow : public std::enable_shared_from_this<Flow> {
+ public:
+  struct Config {
+    std::string channel_name;
+    std::vector<std::string> servers;  // base urls without a trailing '/'
+    std::map<std::string, WorkflowTemplate, std::less<>> templates;
+    absl::Duration request_timeout = absl::Seconds(30);
+    std::string client_id;
+  };
+  using SubmitDone = std::function<void(absl::StatusOr<SubmitResult>)>;
+  using PollDone = std::function<void(absl::StatusOr<PollResult>)>;
+  using StatusDone = std::function<void(absl::Status)>;
+
+  Flow(Config config, HttpClient* http);
+
+  // See comfyui_provider.h for the semantics of each operation.
+  void Submit(const TaskRecord& record, SubmitDone done);
+  void Resume(const TaskRecord& record, SubmitDone done);
+  // `progress` is reported for a running job (the last pushed value).
+  void Poll(const TaskRecord& record, double progress, PollDone done);
+  void Cancel(const TaskRecord& record, StatusDone done);
+
+  // Servers that may hold the record's job: the one in provider_state, or
+  // the whole pool when it is unknown.
+  std::vector<std::string> ServersFor(const TaskRecord& record) const;
+
+  int64_t submits() const { return submits_.load(); }
+
+ private:
+  using ServerDone = std::function<void(absl::StatusOr<std::string>)>;
+  // nullopt: no reachable server holds the id.
+  using LocateDone =
+      std::function<void(absl::StatusOr<std::optional<std::string>>)>;
+  struct LocateState;
+
+  absl::StatusOr<std::string> Render(const TaskRecord& record) const;
+  HttpRequest Get(const std::string& url, absl::Duration timeout) const;
+  HttpRequest PostJson(const std::string& url, std::string body) const;
+
+  void FetchHistory(const std::string& server, const std::string& id,
+                    std::function<void(absl::StatusOr<HistoryEntry>)> done);
+  void FetchQueue(const std::string& server,
+                  std::function<void(absl::StatusOr<QueueSnapshot>)> done);
+  void PostExpectOk(const std::string& url, std::string body, StatusDone done);
+
+  void PickServer(ServerDone done);
+  void Choose(const std::vector<std::optional<size_t>>& depths,
+              const absl::Status& last_error, const ServerDone& done);
+  void Release(const std::string& server);
+  void PostPrompt(const std::string& server, const std::string& workflow,
+                  const std::string& prompt_id, SubmitDone done);
+
+  void PollOn(const std::string& server, const std::string& id,
+              double progress, bool recheck, PollDone done);
+  PollResult ToPollResult(const std::string& server, const HistoryEntry& entry,
+                          double progress) const;
+
+  // Looks for `id` on each server in turn (history, queue, history again).
+  void Locate(std::vector<std::string> servers, const std::string& id,
+              LocateDone done);
+  void LocateStep(std::shared_ptr<LocateState> state);
+  void FindOn(const std::string& server, const std::string& id,
+              std::function<void(absl::StatusOr<bool>)> done);
+
+  void CancelOn(const std::string& server, const std::string& id, int attempt,
+                StatusDone done);
+
+  const Config config_;
+  HttpClient* const http_;
+  std::atomic<int64_t> submits_{0};
+  absl::Mutex mu_;
+  uint64_t round_robin_ ABSL_GUARDED_BY(mu_) = 0;
+  // Submits chosen but not yet answered, per server: keeps a burst of
+  // submits from all picking the same "shortest" queue.
+  std::map<std::string, size_t> in_flight_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace mediagw::comfyui
+
+#endif  // MEDIAGW_PROVIDERS_COMFYUI_COMFYUI_FLOW_H_

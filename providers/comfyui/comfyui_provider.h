@@ -1,0 +1,89 @@
+// The ComfyUI provider: drives text-to-image (and raw workflow) jobs on a
+// pool of ComfyUI servers through POST /prompt, GET /history/{id}, GET
+// /queue, POST /queue {"delete"}, POST /interrupt and GET /view, with
+// best-effort progress from each server's /ws websocket. /history stays the
+// source of truth; websocket events only speed polling up.
+//
+// Behaviour (see core/provider.h for the interface contract):
+//  - PreassignUpstreamId returns a fresh uuid; Submit sends it as prompt_id,
+//    so a resubmit after a crash is idempotent.
+//  - Submit renders record.request() into the template named by
+//    record.task().workflow() (or passes request.workflow_json() through),
+//    sends it to the pool member with the shortest queue (running + pending
+//    + our own submits in flight; ties round-robin; unreachable members are
+//    skipped) and returns provider_state {"server": "<base url>"}.
+//  - Poll reads /history, then /queue for unfinished runs: kQueued, kRunning
+//    (with the last websocket progress), kSucceeded (outputs as /view
+//    requests), kFailed (INTERNAL with the execution error, ABORTED when
+//    interrupted, INTERNAL when a run saved no files), kNotFound.
+//  - Resume finds the preassigned prompt_id in /history or /queue of the
+//    recorded server (all servers when unknown) or submits it again with
+//    the same prompt_id. UNAVAILABLE when a server that might hold it cannot
+//    be asked; NOT_FOUND when the record has no upstream id.
+//  - Cancel deletes a pending prompt or interrupts a running one; OK when
+//    it has already finished or is unknown.
+//
+// Status codes: INVALID_ARGUMENT for requests that cannot run (unknown
+// workflow, bad workflow_json, upstream validation errors); upstream HTTP
+// statuses via UpstreamHttpToStatus; UNAVAILABLE for unreachable servers
+// and malformed replies; transport codes from the HttpClient unchanged.
+//
+// Threading: all methods are thread-safe and non-blocking. Callbacks run on
+// the HttpClient loop thread (validation errors inline on the caller's).
+// Listener calls run on the provider's websocket thread, never under a
+// lock; a call already under way may still arrive just after Unwatch.
+//
+// Ownership: `http` is not owned and must outlive the provider and every
+// request it started. Destroying the provider closes its websockets and
+// joins their thread; it must not run on that thread (from a listener).
+#ifndef MEDIAGW_PROVIDERS_COMFYUI_COMFYUI_PROVIDER_H_
+#define MEDIAGW_PROVIDERS_COMFYUI_COMFYUI_PROVIDER_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/http_client.h"
+#include "core/provider.h"
+
+namespace mediagw::comfyui {
+
+struct ComfyUiOptions {
+  std::string channel_name;
+  // A pool of servers, e.g. "http://127.0.0.1:8188". At least one.
+  std::vector<std::string> base_urls;
+  // Workflow name -> template JSON text (see WorkflowTemplate in
+  // comfyui_codec.h for the format).
+  std::map<std::string, std::string> templates;
+  // Per upstream request (queue probes use at most 5 s of it).
+  absl::Duration request_timeout = absl::Seconds(30);
+  bool use_websocket = true;
+  // Sent as client_id and ws clientId; a random uuid if empty. ComfyUI only
+  // pushes progress for a prompt to the client id that submitted it, so a
+  // stable id keeps progress flowing for jobs resumed after a restart.
+  std::string client_id;
+};
+
+// INVALID_ARGUMENT if a template does not parse or lacks a slot target, if
+// base_urls is empty, or if `http` is null.
+absl::StatusOr<std::shared_ptr<Provider>> NewComfyUiProvider(
+    ComfyUiOptions options, HttpClient* http);
+
+// Counters of a provider made by NewComfyUiProvider (zeros for any other).
+struct ComfyUiStats {
+  int64_t ws_connects = 0;
+  int64_t ws_disconnects = 0;
+  int64_t ws_messages = 0;
+  int64_t ws_binary_messages = 0;
+  int64_t ws_malformed = 0;  // text messages the codec rejected
+  int64_t submits = 0;       // POST /prompt sent
+};
+ComfyUiStats GetComfyUiStats(const Provider& provider);
+
+}  // namespace mediagw::comfyui
+
+#endif  // MEDIAGW_PROVIDERS_COMFYUI_COMFYUI_PROVIDER_H_
