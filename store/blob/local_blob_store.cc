@@ -36,8 +36,8 @@ absl::Status ErrnoStatus(int err, absl::string_view what,
 
 absl::Status CheckName(absl::string_view name) {
   if (!IsValidBlobName(name)) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid blob name '",
-                                                   name.substr(0, 64), "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid blob name '", name.substr(0, 64), "'"));
   }
   return absl::OkStatus();
 }
@@ -146,7 +146,9 @@ absl::StatusOr<std::string> LocalBlobStore::Get(const std::string& name) {
       ::close(fd);
       return ErrnoStatus(err, "read", path);
     }
-    if (n == 0) break;  // replaced files are new inodes, so this is rare
+    // Blobs are replaced by rename, never truncated in place, so an early
+    // EOF can only come from outside interference; return what was read.
+    if (n == 0) break;
     done += static_cast<size_t>(n);
   }
   ::close(fd);

@@ -75,9 +75,9 @@ absl::StatusOr<int64_t> ApplyMigrations(
   int64_t latest = migrations.empty() ? 0 : migrations.back().version;
   MG_ASSIGN_OR_RETURN(int64_t current, CurrentVersion(db));
   if (current > latest) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "database schema version ", current,
-        " is newer than this binary supports (", latest, ")"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("database schema version ", current,
+                     " is newer than this binary supports (", latest, ")"));
   }
   for (const Migration& m : migrations) {
     if (m.version <= current) continue;

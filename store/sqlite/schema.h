@@ -18,7 +18,7 @@ namespace mediagw {
 namespace store {
 
 struct Migration {
-  int64_t version;       // strictly increasing, starting at 1
+  int64_t version;        // strictly increasing, starting at 1
   absl::string_view sql;  // one or more statements
 };
 
@@ -29,8 +29,8 @@ const std::vector<Migration>& TaskStoreMigrations();
 // version. Reopening an up-to-date file changes nothing.
 // FAILED_PRECONDITION if the file carries a version newer than any in
 // `migrations` (written by a newer binary); other codes from SQLite.
-absl::StatusOr<int64_t> ApplyMigrations(SqliteDb& db,
-                                        const std::vector<Migration>& migrations);
+absl::StatusOr<int64_t> ApplyMigrations(
+    SqliteDb& db, const std::vector<Migration>& migrations);
 
 }  // namespace store
 }  // namespace mediagw

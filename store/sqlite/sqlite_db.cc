@@ -114,9 +114,9 @@ absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(
                          : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
-    absl::Status s = SqliteError(
-        rc, absl::StrCat("open ", path),
-        db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    absl::Status s =
+        SqliteError(rc, absl::StrCat("open ", path),
+                    db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
     sqlite3_close_v2(db);
     return s;
   }

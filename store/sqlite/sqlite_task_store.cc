@@ -116,7 +116,7 @@ class SqliteTaskStore::ReaderLease {
 
 absl::StatusOr<std::unique_ptr<SqliteTaskStore>> SqliteTaskStore::Open(
     const std::string& path, SqliteOptions opts) {
-  if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) {
+  if (path.empty() || path == ":memory:") {
     return absl::InvalidArgumentError(
         absl::StrCat("SQLite task store needs a file path, got '", path, "'"));
   }
@@ -144,9 +144,10 @@ absl::StatusOr<std::unique_ptr<SqliteTaskStore>> SqliteTaskStore::Open(
       opts, std::move(writer), std::move(readers), version));
 }
 
-SqliteTaskStore::SqliteTaskStore(
-    SqliteOptions opts, std::unique_ptr<SqliteDb> writer,
-    std::vector<std::unique_ptr<SqliteDb>> readers, int64_t schema_version)
+SqliteTaskStore::SqliteTaskStore(SqliteOptions opts,
+                                 std::unique_ptr<SqliteDb> writer,
+                                 std::vector<std::unique_ptr<SqliteDb>> readers,
+                                 int64_t schema_version)
     : opts_(opts),
       schema_version_(schema_version),
       writer_db_(std::move(writer)),
@@ -180,9 +181,9 @@ void SqliteTaskStore::Insert(TaskRecord record, DoneCallback done) {
   if (op.id.empty()) {
     op.precheck = absl::InvalidArgumentError("task id is empty");
   } else if (record.version() != 1) {
-    op.precheck = absl::InvalidArgumentError(absl::StrCat(
-        "inserted task ", op.id, " must have version 1, got ",
-        record.version()));
+    op.precheck = absl::InvalidArgumentError(
+        absl::StrCat("inserted task ", op.id, " must have version 1, got ",
+                     record.version()));
   }
   op.owner = record.owner();
   op.idempotency_key = record.request().idempotency_key();
@@ -209,9 +210,9 @@ void SqliteTaskStore::Update(TaskRecord record, DoneCallback done) {
   if (op.id.empty()) {
     op.precheck = absl::InvalidArgumentError("task id is empty");
   } else if (record.version() < 2) {
-    op.precheck = absl::InvalidArgumentError(absl::StrCat(
-        "updated task ", op.id, " must have version >= 2, got ",
-        record.version()));
+    op.precheck = absl::InvalidArgumentError(
+        absl::StrCat("updated task ", op.id, " must have version >= 2, got ",
+                     record.version()));
   }
   op.owner = record.owner();
   op.idempotency_key = record.request().idempotency_key();
@@ -273,6 +274,9 @@ std::vector<absl::Status> SqliteTaskStore::ExecuteBatch(
     }
   };
 
+  // A transaction left open by an earlier failed ROLLBACK would make every
+  // later BEGIN fail; close it so the writer heals instead.
+  if (!writer_db_->InAutocommit()) writer_db_->Exec("ROLLBACK").IgnoreError();
   absl::Status begin = writer_db_->Exec("BEGIN IMMEDIATE");
   if (!begin.ok()) {
     MG_LOG(Error, "task store: BEGIN failed: ", begin.ToString());
@@ -282,13 +286,12 @@ std::vector<absl::Status> SqliteTaskStore::ExecuteBatch(
   for (size_t i = 0; i < batch.size(); ++i) {
     const WriteOp& op = batch[i];
     if (!op.precheck.ok()) continue;
-    results[i] = op.kind == WriteOp::Kind::kInsert ? ApplyInsert(op)
-                                                   : ApplyUpdate(op);
+    results[i] =
+        op.kind == WriteOp::Kind::kInsert ? ApplyInsert(op) : ApplyUpdate(op);
     if (!results[i].ok() && writer_db_->InAutocommit()) {
       // SQLite rolled the whole transaction back (e.g. disk full or I/O
       // error): the ops applied before this one are gone too.
-      MG_LOG(Error, "task store: transaction aborted: ",
-             results[i].ToString());
+      MG_LOG(Error, "task store: transaction aborted: ", results[i].ToString());
       fail_all(results[i]);
       return results;
     }
@@ -328,9 +331,10 @@ absl::Status SqliteTaskStore::ApplyInsert(const WriteOp& op) {
         absl::StrCat("task ", op.id, " already exists"));
   }
   if (code == SQLITE_CONSTRAINT_UNIQUE) {
-    return absl::AlreadyExistsError(
-        absl::StrCat("owner '", op.owner, "' already has a task with "
-                     "idempotency key '", op.idempotency_key, "'"));
+    return absl::AlreadyExistsError(absl::StrCat("owner '", op.owner,
+                                                 "' already has a task with "
+                                                 "idempotency key '",
+                                                 op.idempotency_key, "'"));
   }
   return s;
 }
@@ -351,9 +355,10 @@ absl::Status SqliteTaskStore::ApplyUpdate(const WriteOp& op) {
   int code = stmt->last_code();
   stmt->Reset();
   if (code == SQLITE_CONSTRAINT_UNIQUE) {
-    return absl::AlreadyExistsError(
-        absl::StrCat("owner '", op.owner, "' already has a task with "
-                     "idempotency key '", op.idempotency_key, "'"));
+    return absl::AlreadyExistsError(absl::StrCat("owner '", op.owner,
+                                                 "' already has a task with "
+                                                 "idempotency key '",
+                                                 op.idempotency_key, "'"));
   }
   MG_RETURN_IF_ERROR(s);
   if (writer_db_->Changes() == 1) return absl::OkStatus();
@@ -364,7 +369,8 @@ absl::Status SqliteTaskStore::ApplyUpdate(const WriteOp& op) {
   int64_t stored = row.ok() && *row ? probe->ColumnInt64(0) : 0;
   probe->Reset();
   MG_RETURN_IF_ERROR(row.status());
-  if (!*row) return absl::NotFoundError(absl::StrCat("task ", op.id, " not found"));
+  if (!*row)
+    return absl::NotFoundError(absl::StrCat("task ", op.id, " not found"));
   return absl::AbortedError(absl::StrCat("task ", op.id, " is at version ",
                                          stored, ", update expected ",
                                          op.version - 1));
@@ -423,8 +429,9 @@ absl::StatusOr<std::vector<TaskRecord>> SqliteTaskStore::ListNonTerminal() {
 }
 
 absl::StatusOr<ListPage> SqliteTaskStore::List(const ListFilter& filter) {
-  int page_size = filter.page_size <= 0 ? kDefaultPageSize
-                                        : std::min(filter.page_size, kMaxPageSize);
+  int page_size = filter.page_size <= 0
+                      ? kDefaultPageSize
+                      : std::min(filter.page_size, kMaxPageSize);
   std::optional<store::PageCursor> cursor;
   if (!filter.page_token.empty()) {
     MG_ASSIGN_OR_RETURN(cursor, store::DecodePageToken(filter.page_token));
@@ -435,7 +442,8 @@ absl::StatusOr<ListPage> SqliteTaskStore::List(const ListFilter& filter) {
   if (!filter.owner.empty()) where.push_back("owner = ?");
   if (!filter.states.empty()) {
     std::vector<std::string> marks(filter.states.size(), "?");
-    where.push_back(absl::StrCat("state IN (", absl::StrJoin(marks, ", "), ")"));
+    where.push_back(
+        absl::StrCat("state IN (", absl::StrJoin(marks, ", "), ")"));
   }
   if (cursor.has_value()) where.push_back("(created_at_us, id) < (?, ?)");
   std::string sql = "SELECT id, created_at_us, record FROM tasks";
@@ -477,7 +485,8 @@ absl::StatusOr<ListPage> SqliteTaskStore::List(const ListFilter& filter) {
     ++seen;
     last.id = std::string(stmt->ColumnText(0));
     last.created_at_us = stmt->ColumnInt64(1);
-    absl::StatusOr<TaskRecord> record = ParseRecord(last.id, stmt->ColumnBlob(2));
+    absl::StatusOr<TaskRecord> record =
+        ParseRecord(last.id, stmt->ColumnBlob(2));
     if (!record.ok()) {
       MG_LOG(Error, "task store: skipping: ", record.status().ToString());
       continue;

@@ -85,10 +85,20 @@ TEST_F(LocalBlobStoreTest, MissingBlobIsNotFound) {
 }
 
 TEST_F(LocalBlobStoreTest, BadNamesAreInvalidArgument) {
-  const std::string bad_names[] = {
-      "",        "/etc/passwd", "a/b.png", "..",      "../x.png",
-      "x..png",  ".hidden",     ".",       "sp ace",  "tab\t",
-      std::string("nul\0x", 5), "ümlaut.png",  "a\\b",    std::string(201, 'a')};
+  const std::string bad_names[] = {"",
+                                   "/etc/passwd",
+                                   "a/b.png",
+                                   "..",
+                                   "../x.png",
+                                   "x..png",
+                                   ".hidden",
+                                   ".",
+                                   "sp ace",
+                                   "tab\t",
+                                   std::string("nul\0x", 5),
+                                   "ümlaut.png",
+                                   "a\\b",
+                                   std::string(201, 'a')};
   for (const std::string& name : bad_names) {
     EXPECT_EQ(store_->Put(name, "x").code(), absl::StatusCode::kInvalidArgument)
         << name;

@@ -17,10 +17,8 @@ TEST(PageTokenTest, RoundTrips) {
 
 TEST(PageTokenTest, RejectsMalformedTokens) {
   for (const std::string& bad :
-       {std::string("!!!not base64!!!"),
-        absl::WebSafeBase64Escape("no-colon"),
-        absl::WebSafeBase64Escape("abc:id"),
-        absl::WebSafeBase64Escape(":id"),
+       {std::string("!!!not base64!!!"), absl::WebSafeBase64Escape("no-colon"),
+        absl::WebSafeBase64Escape("abc:id"), absl::WebSafeBase64Escape(":id"),
         absl::WebSafeBase64Escape("123:")}) {
     EXPECT_EQ(DecodePageToken(bad).status().code(),
               absl::StatusCode::kInvalidArgument)

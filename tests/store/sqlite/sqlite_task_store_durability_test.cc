@@ -44,17 +44,34 @@ TEST_F(SqliteDurabilityTest, ConcurrentInsertsAreGroupCommitted) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
-        store.Insert(MakeRecord(absl::StrCat("t", t, "-", i),
-                                absl::StrCat("owner", t)),
-                     [&](absl::Status s) {
-                       if (!s.ok()) failures.fetch_add(1);
-                       remaining.DecrementCount();
-                     });
+        store.Insert(
+            MakeRecord(absl::StrCat("t", t, "-", i), absl::StrCat("owner", t)),
+            [&](absl::Status s) {
+              if (!s.ok()) failures.fetch_add(1);
+              remaining.DecrementCount();
+            });
       }
     });
   }
-  for (std::thread& th : threads) th.join();
+  // Readers run against the same file while the writer commits.
+  std::atomic<bool> writing{true};
+  std::atomic<int> read_errors{0};
+  for (int r = 0; r < 2; ++r) {
+    threads.emplace_back([&] {
+      while (writing.load()) {
+        ListFilter filter;
+        filter.page_size = 20;
+        if (!store.List(filter).ok()) read_errors.fetch_add(1);
+        absl::StatusOr<TaskRecord> got = store.Get("t0-0");
+        if (!got.ok() && got.status().code() != absl::StatusCode::kNotFound) {
+          read_errors.fetch_add(1);
+        }
+      }
+    });
+  }
   remaining.Wait();
+  writing.store(false);
+  for (std::thread& th : threads) th.join();
   absl::Duration elapsed = absl::Now() - start;
   std::printf("%d durable inserts in %s (%.0f/s), %llu commits\n", kTotal,
               absl::FormatDuration(elapsed).c_str(),
@@ -62,11 +79,13 @@ TEST_F(SqliteDurabilityTest, ConcurrentInsertsAreGroupCommitted) {
               static_cast<unsigned long long>(store.commit_count()));
 
   EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(read_errors.load(), 0);
   EXPECT_GT(store.commit_count(), 0u);
   EXPECT_LT(store.commit_count(), static_cast<uint64_t>(kTotal));
   for (int t = 0; t < kThreads; ++t) {
     for (int i = 0; i < kPerThread; ++i) {
-      ASSERT_TRUE(store.Get(absl::StrCat("t", t, "-", i)).ok()) << t << " " << i;
+      ASSERT_TRUE(store.Get(absl::StrCat("t", t, "-", i)).ok())
+          << t << " " << i;
     }
   }
   ListFilter filter;
@@ -98,7 +117,8 @@ TEST_F(SqliteDurabilityTest, AcknowledgedWritesSurviveKill9) {
         ssize_t n = ::write(out, line.data(), line.size());
         (void)n;
       });
-      if (i % 64 == 63) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      if (i % 64 == 63)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     ::_exit(3);
   }
@@ -133,7 +153,8 @@ TEST_F(SqliteDurabilityTest, AcknowledgedWritesSurviveKill9) {
   auto store = SqliteTaskStore::Open(path);
   ASSERT_TRUE(store.ok()) << store.status();
   int checked = 0;
-  for (absl::string_view id : absl::StrSplit(received, '\n', absl::SkipEmpty())) {
+  for (absl::string_view id :
+       absl::StrSplit(received, '\n', absl::SkipEmpty())) {
     ASSERT_TRUE((*store)->Get(std::string(id)).ok()) << id;
     ++checked;
   }

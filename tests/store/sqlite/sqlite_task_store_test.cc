@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
@@ -77,12 +78,12 @@ TEST_F(SqliteTaskStoreTest, IdempotencyKeyIsUniquePerOwner) {
   ASSERT_TRUE(InsertSync(*store, MakeRecord("a1", "alice",
                                             v1::TASK_STATE_PENDING, t, "k"))
                   .ok());
-  EXPECT_EQ(InsertSync(*store, MakeRecord("a2", "alice",
-                                          v1::TASK_STATE_PENDING, t, "k"))
+  EXPECT_EQ(InsertSync(*store, MakeRecord("a2", "alice", v1::TASK_STATE_PENDING,
+                                          t, "k"))
                 .code(),
             absl::StatusCode::kAlreadyExists);
-  EXPECT_TRUE(InsertSync(*store, MakeRecord("b1", "bob",
-                                            v1::TASK_STATE_PENDING, t, "k"))
+  EXPECT_TRUE(InsertSync(*store, MakeRecord("b1", "bob", v1::TASK_STATE_PENDING,
+                                            t, "k"))
                   .ok());
   // Tasks without a key never collide.
   EXPECT_TRUE(InsertSync(*store, MakeRecord("a3", "alice")).ok());
@@ -160,17 +161,18 @@ TEST_F(SqliteTaskStoreTest, FailedOpsDoNotFailTheirBatch) {
   store->Insert(MakeRecord("fresh", "alice"), cb(0));
   store->Insert(MakeRecord("existing", "bob"), cb(1));  // duplicate id
   store->Update(bump, cb(2));
-  store->Update(stale, cb(3));  // same expected version: loses
-  store->Update(ghost, cb(4));  // unknown id
+  store->Update(stale, cb(3));     // same expected version: loses
+  store->Update(ghost, cb(4));     // unknown id
   store->Update(fresh_v2, cb(5));  // sees the insert earlier in the batch
   store->Insert(MakeRecord("other", "alice"), cb(6));
   release.Notify();
 
   {
     absl::MutexLock lock(&mu);
-    ASSERT_TRUE(mu.AwaitWithTimeout(
-        absl::Condition(+[](int* p) { return *p == 0; }, &pending),
-        absl::Seconds(30)));
+    ASSERT_TRUE(
+        mu.AwaitWithTimeout(absl::Condition(
+                                +[](int* p) { return *p == 0; }, &pending),
+                            absl::Seconds(30)));
   }
   EXPECT_TRUE(results[0].ok()) << results[0];
   EXPECT_EQ(results[1].code(), absl::StatusCode::kAlreadyExists);
@@ -191,16 +193,16 @@ TEST_F(SqliteTaskStoreTest, ListNonTerminalReturnsOnlyActiveTasks) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
   const v1::TaskState states[] = {
-      v1::TASK_STATE_PENDING,   v1::TASK_STATE_SUBMITTING,
-      v1::TASK_STATE_QUEUED,    v1::TASK_STATE_RUNNING,
+      v1::TASK_STATE_PENDING,    v1::TASK_STATE_SUBMITTING,
+      v1::TASK_STATE_QUEUED,     v1::TASK_STATE_RUNNING,
       v1::TASK_STATE_FINALIZING, v1::TASK_STATE_SUCCEEDED,
-      v1::TASK_STATE_FAILED,    v1::TASK_STATE_CANCELED,
+      v1::TASK_STATE_FAILED,     v1::TASK_STATE_CANCELED,
       v1::TASK_STATE_TIMED_OUT};
   int64_t t = 1700000000000000;
   for (v1::TaskState s : states) {
-    ASSERT_TRUE(InsertSync(*store, MakeRecord(v1::TaskState_Name(s), "alice",
-                                              s, t++))
-                    .ok());
+    ASSERT_TRUE(
+        InsertSync(*store, MakeRecord(v1::TaskState_Name(s), "alice", s, t++))
+            .ok());
   }
   absl::StatusOr<std::vector<TaskRecord>> active = store->ListNonTerminal();
   ASSERT_TRUE(active.ok()) << active.status();
@@ -225,9 +227,9 @@ TEST_F(SqliteTaskStoreTest, ListPaginatesNewestFirstWithFilters) {
     std::string id = absl::StrCat("a", 100 + i);
     ASSERT_TRUE(
         InsertSync(*store, MakeRecord(id, "alice", s, base + (i / 4))).ok());
-    ASSERT_TRUE(InsertSync(*store, MakeRecord(absl::StrCat("b", i), "bob", s,
-                                              base + i))
-                    .ok());
+    ASSERT_TRUE(
+        InsertSync(*store, MakeRecord(absl::StrCat("b", i), "bob", s, base + i))
+            .ok());
     if (s == v1::TASK_STATE_RUNNING) {
       running_newest_first.insert(running_newest_first.begin(), id);
     }
@@ -272,6 +274,55 @@ TEST_F(SqliteTaskStoreTest, ListPaginatesNewestFirstWithFilters) {
   bad.page_token = "%%% not a token";
   EXPECT_EQ(store->List(bad).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(SqliteTaskStoreTest, PageSizeIsClampedTo500) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  absl::BlockingCounter remaining(520);
+  for (int i = 0; i < 520; ++i) {
+    store->Insert(MakeRecord(absl::StrCat("t", i), "alice",
+                             v1::TASK_STATE_PENDING, 1700000000000000 + i),
+                  [&](absl::Status s) {
+                    EXPECT_TRUE(s.ok()) << s;
+                    remaining.DecrementCount();
+                  });
+  }
+  remaining.Wait();
+  ListFilter filter;
+  filter.page_size = 100000;
+  absl::StatusOr<ListPage> page = store->List(filter);
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_EQ(page->records.size(), 500u);
+  EXPECT_EQ(page->records.front().task().id(), "t519");
+  ASSERT_FALSE(page->next_page_token.empty());
+  filter.page_token = page->next_page_token;
+  page = store->List(filter);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->records.size(), 20u);
+  EXPECT_TRUE(page->next_page_token.empty());
+}
+
+TEST_F(SqliteTaskStoreTest, LockedDatabaseFailsWholeBatchThenRecovers) {
+  SqliteOptions opts;
+  opts.busy_timeout = absl::Milliseconds(50);
+  auto opened = SqliteTaskStore::Open(DbPath(), opts);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  SqliteTaskStore& store = **opened;
+  ASSERT_TRUE(InsertSync(store, MakeRecord("before", "alice")).ok());
+
+  // Another process holding the write lock past the busy timeout.
+  auto other = RawDb();
+  ASSERT_NE(other, nullptr);
+  ASSERT_TRUE(other->Exec("BEGIN IMMEDIATE").ok());
+  absl::Status a = InsertSync(store, MakeRecord("during", "alice"));
+  EXPECT_EQ(a.code(), absl::StatusCode::kUnavailable) << a;
+  ASSERT_TRUE(other->Exec("ROLLBACK").ok());
+
+  EXPECT_EQ(store.Get("during").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(InsertSync(store, MakeRecord("during", "alice")).ok());
+  EXPECT_TRUE(InsertSync(store, MakeRecord("after", "alice")).ok());
+  EXPECT_TRUE(store.Get("before").ok());
 }
 
 TEST_F(SqliteTaskStoreTest, ReopenKeepsDataAndSchemaVersion) {
