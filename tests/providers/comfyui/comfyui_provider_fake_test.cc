@@ -1,0 +1,385 @@
+// ComfyUI provider against scripted upstreams (FakeUpstream) through the
+// real CurlMultiClient: exact wire requests, transport faults, and the
+// decisions taken on each reply.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/status_mapping.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "net/curl_multi_client.h"
+#include "providers/comfyui/comfyui_provider.h"
+#include "tests/fakes/fake_upstream.h"
+#include "tests/providers/comfyui/provider_test_util.h"
+
+namespace mediagw::comfyui {
+namespace {
+
+using fakes::FakeUpstream;
+using fakes::RecordedRequest;
+using fakes::ScriptedReply;
+using ::testing::HasSubstr;
+using namespace ::mediagw::comfyui::testing;  // NOLINT: test helpers
+
+std::string QueueJson(const std::vector<std::string>& running,
+                      const std::vector<std::string>& pending) {
+  auto items = [](const std::vector<std::string>& ids) {
+    std::vector<std::string> out;
+    int n = 0;
+    for (const auto& id : ids) {
+      out.push_back(absl::StrCat("[", n++, ",\"", id, "\",{},{},[\"9\"]]"));
+    }
+    return absl::StrJoin(out, ",");
+  };
+  return absl::StrCat("{\"queue_running\":[", items(running),
+                      "],\"queue_pending\":[", items(pending), "]}");
+}
+
+ScriptedReply Json(std::string body, int status = 200) {
+  return ScriptedReply::Respond(status, std::move(body),
+                                {{"Content-Type", "application/json"}});
+}
+
+ScriptedReply Accept(const RecordedRequest& req) {
+  return Json(absl::StrCat("{\"prompt_id\":\"", PromptIdIn(req.body),
+                           "\",\"number\":1,\"node_errors\":{}}"));
+}
+
+std::vector<std::string> Targets(const FakeUpstream& up) {
+  std::vector<std::string> out;
+  for (const auto& r : up.Requests()) out.push_back(r.method + " " + r.target);
+  return out;
+}
+
+class ComfyFakeTest : public ::testing::Test {
+ protected:
+  std::shared_ptr<Provider> Make(std::vector<std::string> urls,
+                                 absl::Duration timeout = absl::Seconds(5)) {
+    ComfyUiOptions o;
+    o.channel_name = "test";
+    o.base_urls = std::move(urls);
+    o.templates = {{"default", ReadWorkflow("default")}};
+    o.use_websocket = false;
+    o.client_id = "cid-1";
+    o.request_timeout = timeout;
+    auto p = NewComfyUiProvider(std::move(o), &http_);
+    EXPECT_TRUE(p.ok()) << p.status();
+    return p.ok() ? *p : nullptr;
+  }
+  std::string Base(const FakeUpstream& up) const { return up.Url(""); }
+
+  net::CurlMultiClient http_;
+  FakeUpstream up_;
+};
+
+TEST_F(ComfyFakeTest, SubmitSendsRenderedPromptWithPreassignedId) {
+  auto p = Make({Base(up_)});
+  up_.SetHandler(Accept);
+  std::string id = p->PreassignUpstreamId(MakeRecord("t1", ""));
+  EXPECT_EQ(id.size(), 36u);
+  auto r = SubmitSync(*p, MakeRecord("t1", id));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->upstream_id, id);
+  EXPECT_THAT(r->provider_state, HasSubstr(Base(up_)));
+  auto reqs = up_.Requests();
+  ASSERT_EQ(reqs.size(), 1u);  // one server: no queue probe
+  EXPECT_EQ(reqs[0].method, "POST");
+  EXPECT_EQ(reqs[0].target, "/prompt");
+  EXPECT_THAT(reqs[0].body, HasSubstr(absl::StrCat("\"prompt_id\":\"", id)));
+  EXPECT_THAT(reqs[0].body, HasSubstr("\"client_id\":\"cid-1\""));
+  EXPECT_THAT(reqs[0].body, HasSubstr("\"text\":\"a lighthouse at dusk\""));
+  EXPECT_THAT(reqs[0].body, HasSubstr("\"steps\":4"));
+  EXPECT_THAT(reqs[0].Header("content-type"), HasSubstr("application/json"));
+}
+
+TEST_F(ComfyFakeTest, RawWorkflowPassesThroughVerbatim) {
+  auto p = Make({Base(up_)});
+  up_.SetHandler(Accept);
+  TaskRecord rec = MakeRecord("t1", "pid-raw");
+  const std::string raw =
+      R"({"9": {"class_type": "SaveImage", "inputs": {"images": ["8", 0]}}})";
+  rec.mutable_request()->set_workflow_json(raw);
+  ASSERT_TRUE(SubmitSync(*p, rec).ok());
+  ASSERT_EQ(up_.RequestCount(), 1);
+  EXPECT_THAT(up_.Requests()[0].body, HasSubstr(absl::StrCat("{\"prompt\":", raw)));
+}
+
+TEST_F(ComfyFakeTest, InvalidRequestsFailWithoutTraffic) {
+  auto p = Make({Base(up_)});
+  TaskRecord rec = MakeRecord("t1", "pid");
+  rec.mutable_request()->set_workflow_json("[1,2]");
+  EXPECT_EQ(SubmitSync(*p, rec).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(SubmitSync(*p, MakeRecord("t2", "pid", "nope")).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(up_.RequestCount(), 0);
+}
+
+TEST_F(ComfyFakeTest, SubmitErrorsAreClassified) {
+  auto p = Make({Base(up_)}, absl::Milliseconds(400));
+  up_.Enqueue(Json("{\"error\":\"boom\"}", 500));
+  auto st = SubmitSync(*p, MakeRecord("t", "a")).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
+  EXPECT_TRUE(IsRetryable(st));
+
+  up_.Enqueue(Json("{\"prompt_id\": \"a\", \"num"));
+  st = SubmitSync(*p, MakeRecord("t", "a")).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
+  EXPECT_THAT(std::string(st.message()), HasSubstr("malformed upstream response"));
+
+  up_.Enqueue(Json(R"({"error": {"type": "prompt_outputs_failed_validation",
+      "message": "Prompt outputs failed validation", "details": "",
+      "extra_info": {}}, "node_errors": {"3": {"errors": [{"type":
+      "value_smaller_than_min", "message": "Value 0 smaller than min of 1",
+      "details": "steps", "extra_info": {}}], "dependent_outputs": ["9"],
+      "class_type": "KSampler"}}})",
+                   400));
+  st = SubmitSync(*p, MakeRecord("t", "a")).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
+  EXPECT_THAT(std::string(st.message()), HasSubstr("node 3 (KSampler)"));
+
+  ScriptedReply slow =
+      Json(absl::StrCat("{\"prompt_id\":\"a\"}", std::string(200, ' ')));
+  slow.trickle_bytes = 4;
+  slow.trickle_pause = absl::Milliseconds(50);
+  up_.Enqueue(slow);
+  st = SubmitSync(*p, MakeRecord("t", "a")).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kDeadlineExceeded) << st;
+
+  up_.Enqueue(ScriptedReply::Reset());
+  st = SubmitSync(*p, MakeRecord("t", "a")).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
+}
+
+TEST_F(ComfyFakeTest, PollSuccessBuildsViewRequests) {
+  auto p = Make({Base(up_)});
+  up_.Enqueue(Json(R"({"pid": {"outputs": {"9": {"images": [
+      {"filename": "out 1.png", "subfolder": "a/b", "type": "output"}]}},
+      "status": {"status_str": "success", "completed": true, "messages": []}}})"));
+  auto r = PollSync(*p, MakeRecord("t", "pid"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->state, UpstreamState::kSucceeded);
+  ASSERT_EQ(r->outputs.size(), 1u);
+  EXPECT_EQ(r->outputs[0].request.url,
+            Base(up_) + "/view?filename=out%201.png&subfolder=a%2Fb&type=output");
+  EXPECT_EQ(r->outputs[0].mime_type, "image/png");
+  EXPECT_EQ(Targets(up_), std::vector<std::string>{"GET /history/pid"});
+}
+
+TEST_F(ComfyFakeTest, PollFallsBackToQueue) {
+  auto p = Make({Base(up_)});
+  up_.Enqueue(Json("{}"));
+  up_.Enqueue(Json(QueueJson({"other"}, {"pid"})));
+  auto r = PollSync(*p, MakeRecord("t", "pid"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->state, UpstreamState::kQueued);
+
+  up_.Enqueue(Json("{}"));
+  up_.Enqueue(Json(QueueJson({"pid"}, {})));
+  r = PollSync(*p, MakeRecord("t", "pid"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->state, UpstreamState::kRunning);
+}
+
+TEST_F(ComfyFakeTest, PollVanishedAfterSecondLook) {
+  auto p = Make({Base(up_)});
+  up_.SetDefault(Json("{}"));
+  up_.Enqueue(Json("{}"));
+  up_.Enqueue(Json(QueueJson({}, {})));
+  auto r = PollSync(*p, MakeRecord("t", "pid"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->state, UpstreamState::kNotFound);
+  EXPECT_EQ(Targets(up_), (std::vector<std::string>{
+                              "GET /history/pid", "GET /queue", "GET /history/pid"}));
+}
+
+TEST_F(ComfyFakeTest, PollFinishedBetweenReadsIsNotVanished) {
+  auto p = Make({Base(up_)});
+  up_.Enqueue(Json("{}"));
+  up_.Enqueue(Json(QueueJson({}, {})));
+  up_.Enqueue(Json(R"({"pid": {"outputs": {"9": {"images": [{"filename":
+      "a.png", "subfolder": "", "type": "output"}]}}, "status":
+      {"status_str": "success", "completed": true, "messages": []}}})"));
+  auto r = PollSync(*p, MakeRecord("t", "pid"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->state, UpstreamState::kSucceeded);
+}
+
+TEST_F(ComfyFakeTest, PollErrorsAndFailures) {
+  auto p = Make({Base(up_)});
+  up_.Enqueue(Json(R"({"pid": {"outputs": {}, "status": {"status_str": "error",
+      "completed": false, "messages": [["execution_error", {"node_id": "3",
+      "node_type": "KSampler", "exception_message": "out of memory"}]]}}})"));
+  auto r = PollSync(*p, MakeRecord("t", "pid"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->state, UpstreamState::kFailed);
+  EXPECT_THAT(std::string(r->error.message()), HasSubstr("out of memory"));
+
+  up_.Enqueue(Json(R"({"pid": {"outputs": [], "status": {"status_str": "success"}}})"));
+  EXPECT_EQ(PollSync(*p, MakeRecord("t", "pid")).status().code(),
+            absl::StatusCode::kUnavailable);
+
+  up_.Enqueue(Json("oops", 502));
+  EXPECT_EQ(PollSync(*p, MakeRecord("t", "pid")).status().code(),
+            absl::StatusCode::kUnavailable);
+
+  up_.Enqueue(Json(R"({"pid": {"outputs": {}, "status": {"status_str": "success"}}})"));
+  r = PollSync(*p, MakeRecord("t", "pid"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->state, UpstreamState::kFailed);  // nothing to deliver
+}
+
+TEST_F(ComfyFakeTest, CancelPendingDeletesThenChecks) {
+  auto p = Make({Base(up_)});
+  up_.Enqueue(Json(QueueJson({"x"}, {"pid"})));
+  up_.Enqueue(Json("{}"));
+  up_.Enqueue(Json(QueueJson({"x"}, {})));
+  EXPECT_TRUE(CancelSync(*p, MakeRecord("t", "pid")).ok());
+  auto reqs = up_.Requests();
+  ASSERT_EQ(reqs.size(), 3u);
+  EXPECT_EQ(reqs[1].method + " " + reqs[1].target, "POST /queue");
+  EXPECT_EQ(reqs[1].body, R"({"delete":["pid"]})");
+}
+
+TEST_F(ComfyFakeTest, CancelRunningInterrupts) {
+  auto p = Make({Base(up_)});
+  up_.Enqueue(Json(QueueJson({"pid"}, {})));
+  up_.Enqueue(Json("{}"));
+  EXPECT_TRUE(CancelSync(*p, MakeRecord("t", "pid")).ok());
+  auto reqs = up_.Requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_EQ(reqs[1].method + " " + reqs[1].target, "POST /interrupt");
+  EXPECT_EQ(reqs[1].body, R"({"prompt_id":"pid"})");
+}
+
+TEST_F(ComfyFakeTest, CancelFinishedIsOk) {
+  auto p = Make({Base(up_)});
+  up_.Enqueue(Json(QueueJson({"other"}, {})));
+  EXPECT_TRUE(CancelSync(*p, MakeRecord("t", "pid")).ok());
+  EXPECT_EQ(up_.RequestCount(), 1);
+}
+
+TEST_F(ComfyFakeTest, PoolPicksShortestQueueAndSkipsDeadMembers) {
+  FakeUpstream busy;
+  std::string dead;
+  {
+    FakeUpstream gone;
+    dead = gone.Url("");
+  }
+  auto p = Make({Base(busy), dead, Base(up_)});
+  busy.SetHandler([](const RecordedRequest& r) {
+    if (r.target == "/queue") return Json(QueueJson({"a"}, {"b", "c"}));
+    return Accept(r);
+  });
+  up_.SetHandler([](const RecordedRequest& r) {
+    if (r.target == "/queue") return Json(QueueJson({"z"}, {}));
+    return Accept(r);
+  });
+  auto r = SubmitSync(*p, MakeRecord("t", "pid"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(r->provider_state, HasSubstr(Base(up_)));
+  EXPECT_EQ(Targets(busy), std::vector<std::string>{"GET /queue"});
+  EXPECT_EQ(Targets(up_), (std::vector<std::string>{"GET /queue", "POST /prompt"}));
+}
+
+TEST_F(ComfyFakeTest, PoolTiesRoundRobin) {
+  FakeUpstream other;
+  auto handler = [](const RecordedRequest& r) {
+    if (r.target == "/queue") return Json(QueueJson({}, {}));
+    return Accept(r);
+  };
+  up_.SetHandler(handler);
+  other.SetHandler(handler);
+  auto p = Make({Base(up_), Base(other)});
+  std::vector<std::string> servers;
+  for (int i = 0; i < 4; ++i) {
+    auto r = SubmitSync(*p, MakeRecord("t", absl::StrCat("p", i)));
+    ASSERT_TRUE(r.ok()) << r.status();
+    servers.push_back(r->provider_state);
+  }
+  EXPECT_NE(servers[0], servers[1]);
+  EXPECT_EQ(servers[0], servers[2]);
+  EXPECT_EQ(servers[1], servers[3]);
+}
+
+TEST_F(ComfyFakeTest, PoolAllDeadIsUnavailable) {
+  std::string dead1, dead2;
+  {
+    FakeUpstream a, b;
+    dead1 = a.Url("");
+    dead2 = b.Url("");
+  }
+  auto p = Make({dead1, dead2});
+  auto st = SubmitSync(*p, MakeRecord("t", "pid")).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
+}
+
+TEST_F(ComfyFakeTest, ResumeFindsExistingJobWithoutResubmitting) {
+  auto p = Make({Base(up_)});
+  up_.Enqueue(Json("{}"));
+  up_.Enqueue(Json(QueueJson({}, {"pid"})));
+  auto r = ResumeSync(*p, MakeRecord("t", "pid"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->upstream_id, "pid");
+  EXPECT_THAT(r->provider_state, HasSubstr(Base(up_)));
+  EXPECT_EQ(Targets(up_), (std::vector<std::string>{"GET /history/pid", "GET /queue"}));
+}
+
+TEST_F(ComfyFakeTest, ResumeResubmitsLostJobWithSameId) {
+  auto p = Make({Base(up_)});
+  up_.SetHandler([](const RecordedRequest& r) {
+    if (r.target == "/queue") return Json(QueueJson({}, {}));
+    if (r.target == "/prompt") return Accept(r);
+    return Json("{}");
+  });
+  auto r = ResumeSync(*p, MakeRecord("t", "pid-lost"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->upstream_id, "pid-lost");
+  auto reqs = up_.Requests();
+  ASSERT_EQ(reqs.size(), 4u);
+  EXPECT_EQ(reqs[3].target, "/prompt");
+  EXPECT_EQ(PromptIdIn(reqs[3].body), "pid-lost");
+}
+
+TEST_F(ComfyFakeTest, ResumeWithUnreachableServerDoesNotResubmit) {
+  std::string dead;
+  {
+    FakeUpstream gone;
+    dead = gone.Url("");
+  }
+  up_.SetHandler([](const RecordedRequest& r) {
+    if (r.target == "/queue") return Json(QueueJson({}, {}));
+    if (r.target == "/prompt") return Accept(r);
+    return Json("{}");
+  });
+  auto p = Make({dead, Base(up_)});
+  auto st = ResumeSync(*p, MakeRecord("t", "pid")).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
+  for (const auto& r : up_.Requests()) EXPECT_NE(r.target, "/prompt");
+  EXPECT_EQ(ResumeSync(*p, MakeRecord("t", "")).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST(ComfyOptionsTest, BadConfigurationIsInvalidArgument) {
+  net::CurlMultiClient http;
+  ComfyUiOptions o;
+  o.base_urls = {"http://127.0.0.1:1"};
+  o.templates = {{"bad", R"({"workflow": {}, "slots": {}})"}};
+  EXPECT_EQ(NewComfyUiProvider(o, &http).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  o.templates = {{"default", ReadWorkflow("default")}};
+  EXPECT_TRUE(NewComfyUiProvider(o, &http).ok());
+  o.base_urls.clear();
+  EXPECT_EQ(NewComfyUiProvider(o, &http).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  o.base_urls = {"http://127.0.0.1:1"};
+  EXPECT_EQ(NewComfyUiProvider(o, nullptr).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace mediagw::comfyui
