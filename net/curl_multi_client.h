@@ -87,9 +87,10 @@ class CurlMultiClient : public HttpClient, public Scheduler {
 
   // Monotonic counters plus one gauge, for /metrics.
   struct Stats {
-    int64_t requests_started = 0;    // handed to curl
+    int64_t requests_started = 0;    // Send() calls
     int64_t requests_completed = 0;  // finished with an HTTP response
-    int64_t requests_failed = 0;     // finished with a non-OK status
+    int64_t requests_failed = 0;     // finished with a non-OK status (incl.
+                                     // rejected or cancelled before curl)
     int64_t active_transfers = 0;    // currently inside curl
     int64_t timers_fired = 0;
   };
