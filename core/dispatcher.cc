@@ -326,7 +326,9 @@ void Dispatcher::OnPolled(std::shared_ptr<Active> a,
       return;
     case UpstreamState::kRunning: {
       absl::Time now = deps_.clock->Now();
-      double p = r.progress;
+      // Clamp before comparing: 1.0 is reserved for SUCCEEDED, and an
+      // upstream that keeps reporting 100% must not rewrite the task.
+      double p = std::min(r.progress, 0.99);
       Mutate(
           a,
           [now, p](TaskRecord& t) {
@@ -338,8 +340,8 @@ void Dispatcher::OnPolled(std::shared_ptr<Active> a,
               changed = true;
             }
             if (task->state() == v1::TASK_STATE_RUNNING &&
-                p > task->progress()) {
-              task->set_progress(std::min(p, 0.99));
+                p > task->progress() + 1e-6) {
+              task->set_progress(p);
               changed = true;
             }
             return changed ? absl::OkStatus() : Unchanged();
