@@ -1,0 +1,775 @@
+// TaskService + Dispatcher driven end to end over deterministic fakes: one
+// manual queue stands in for every asynchronous thread, timers fire only
+// when the FakeClock is advanced.
+#include "core/task_service.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/dispatcher.h"
+#include "core/static_router.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/time_util.h"
+#include "gtest/gtest.h"
+#include "tests/core/fakes.h"
+#include "tests/core/test_png.h"
+
+namespace mediagw {
+namespace {
+
+using ::google::protobuf::util::TimeUtil;
+using ::mediagw::testing::FakeBlobStore;
+using ::mediagw::testing::FakeHttpClient;
+using ::mediagw::testing::FakeProvider;
+using ::mediagw::testing::FakeTaskStore;
+using ::mediagw::testing::ManualQueue;
+using ::mediagw::testing::ManualScheduler;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr char kBase[] = "http://gw.test:8080";
+
+PollResult Running(double progress) {
+  PollResult r;
+  r.state = UpstreamState::kRunning;
+  r.progress = progress;
+  return r;
+}
+
+PollResult Succeeded(const std::string& url) {
+  PollResult r;
+  r.state = UpstreamState::kSucceeded;
+  OutputRef o;
+  o.request.url = url;
+  o.mime_type = "image/png";
+  r.outputs.push_back(o);
+  return r;
+}
+
+PollResult WithState(UpstreamState s, absl::Status error = absl::OkStatus()) {
+  PollResult r;
+  r.state = s;
+  r.error = error;
+  return r;
+}
+
+class TaskServiceTest : public ::testing::Test {
+ protected:
+  TaskServiceTest()
+      : store_(&queue_),
+        scheduler_(&clock_),
+        png_(testing::MakePng(64, 48)),
+        http_(&queue_, png_),
+        p1_(std::make_shared<FakeProvider>("prov1", &queue_)),
+        p2_(std::make_shared<FakeProvider>("prov2", &queue_)) {
+    router_.AddChannel({"c1", p1_, 1, 0});
+    router_.AddChannel({"c2", p2_, 1, 0});
+    WorkflowInfo def;
+    def.name = "default";
+    def.default_cfg = 7;
+    def.deadline = absl::Minutes(10);
+    router_.AddWorkflow(def, {"c1"});
+    WorkflowInfo multi = def;
+    multi.name = "multi";
+    router_.AddWorkflow(multi, {"c1", "c2"});
+  }
+
+  ~TaskServiceTest() override {
+    if (dispatcher_) dispatcher_->Shutdown();
+    queue_.RunAll();
+  }
+
+  void Init(DispatcherOptions options = {}) {
+    options.public_base_url = kBase;
+    DispatcherDeps deps{&store_,     &blobs_,  &router_, &http_,
+                        &scheduler_, &queue_,  &bus_,    &clock_};
+    dispatcher_ = std::make_unique<Dispatcher>(deps, options);
+    service_ = std::make_unique<TaskService>(TaskService::Deps{
+        &store_, &router_, dispatcher_.get(), &queue_, &bus_, &clock_});
+  }
+
+  // Runs queued work and due timers until nothing is left to do.
+  void Pump() {
+    for (int i = 0; i < 10000; ++i) {
+      if (queue_.RunAll() + scheduler_.FireDue() == 0) return;
+    }
+    FAIL() << "the system never went idle";
+  }
+
+  void AdvanceAndPump(absl::Duration d) {
+    clock_.Advance(d);
+    Pump();
+  }
+
+  absl::StatusOr<v1::Task> SubmitRaw(v1::SubmitImageRequest req,
+                                     const Caller& caller) {
+    std::optional<absl::StatusOr<v1::Task>> out;
+    service_->SubmitImage(caller, std::move(req),
+                          [&](absl::StatusOr<v1::Task> t) { out = t; });
+    Pump();
+    if (!out.has_value()) return absl::InternalError("no reply");
+    return *out;
+  }
+
+  v1::Task Submit(const std::string& workflow = "default",
+                  const std::string& key = "") {
+    v1::SubmitImageRequest req;
+    req.set_prompt("a cat");
+    req.set_workflow(workflow);
+    req.set_idempotency_key(key);
+    auto t = SubmitRaw(req, alice_);
+    EXPECT_TRUE(t.ok()) << t.status();
+    return t.ok() ? *t : v1::Task();
+  }
+
+  absl::StatusOr<v1::Task> Get(const std::string& id, const Caller& caller) {
+    std::optional<absl::StatusOr<v1::Task>> out;
+    service_->GetTask(caller, id, [&](absl::StatusOr<v1::Task> t) { out = t; });
+    Pump();
+    if (!out.has_value()) return absl::InternalError("no reply");
+    return *out;
+  }
+
+  absl::StatusOr<v1::Task> Cancel(const std::string& id) {
+    std::optional<absl::StatusOr<v1::Task>> out;
+    service_->CancelTask(alice_, id,
+                         [&](absl::StatusOr<v1::Task> t) { out = t; });
+    Pump();
+    if (!out.has_value()) return absl::InternalError("no reply");
+    return *out;
+  }
+
+  TaskRecord Stored(const std::string& id) {
+    auto r = store_.Get(id);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : TaskRecord();
+  }
+  v1::TaskState StateOf(const std::string& id) {
+    return Stored(id).task().state();
+  }
+
+  std::vector<v1::TaskState> States(const std::string& id) {
+    std::vector<v1::TaskState> out;
+    for (const auto& c : store_.History(id)) {
+      if (out.empty() || out.back() != c.state) out.push_back(c.state);
+    }
+    return out;
+  }
+
+  // Every committed change is version+1 of the previous one, and every state
+  // change is a legal transition.
+  void ExpectCleanHistory(const std::string& id) {
+    auto h = store_.History(id);
+    ASSERT_FALSE(h.empty());
+    for (size_t i = 1; i < h.size(); ++i) {
+      EXPECT_EQ(h[i].version, h[i - 1].version + 1) << "change " << i;
+      if (h[i].state != h[i - 1].state) {
+        EXPECT_TRUE(CanTransition(h[i - 1].state, h[i].state))
+            << v1::TaskState_Name(h[i - 1].state) << " -> "
+            << v1::TaskState_Name(h[i].state);
+      }
+      EXPECT_GE(h[i].progress, h[i - 1].progress) << "change " << i;
+    }
+  }
+
+  FakeClock clock_;
+  ManualQueue queue_;
+  FakeTaskStore store_;
+  FakeBlobStore blobs_;
+  ManualScheduler scheduler_;
+  std::string png_;
+  FakeHttpClient http_;
+  InProcessEventBus bus_;
+  std::shared_ptr<FakeProvider> p1_;
+  std::shared_ptr<FakeProvider> p2_;
+  StaticRouter router_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<TaskService> service_;
+  const Caller alice_{"alice"};
+  const Caller bob_{"bob"};
+};
+
+TEST_F(TaskServiceTest, SubmitRepliesPendingAfterStoringIt) {
+  Init();
+  v1::SubmitImageRequest req;
+  req.set_prompt("a cat");
+  std::optional<absl::StatusOr<v1::Task>> reply;
+  service_->SubmitImage(alice_, req,
+                        [&](absl::StatusOr<v1::Task> t) { reply = t; });
+  EXPECT_FALSE(reply.has_value());  // not before the store commit
+  queue_.RunAll();
+  ASSERT_TRUE(reply.has_value());
+  ASSERT_TRUE(reply->ok()) << reply->status();
+  const v1::Task& t = **reply;
+  EXPECT_EQ(t.state(), v1::TASK_STATE_PENDING);
+  EXPECT_EQ(t.workflow(), "default");
+  EXPECT_GE(t.seed(), 0);
+  auto h = store_.History(t.id());
+  ASSERT_FALSE(h.empty());
+  EXPECT_EQ(h[0].version, 1);
+  EXPECT_EQ(h[0].state, v1::TASK_STATE_PENDING);
+  TaskRecord rec = Stored(t.id());
+  EXPECT_EQ(rec.owner(), "alice");
+  EXPECT_EQ(rec.request().width(), 512);
+  EXPECT_EQ(rec.request().seed(), t.seed());
+  EXPECT_EQ(TimeUtil::TimestampToSeconds(rec.deadline()),
+            absl::ToUnixSeconds(clock_.Now() + absl::Minutes(10)));
+}
+
+TEST_F(TaskServiceTest, InvalidRequestIsRejectedBeforeStoring) {
+  Init();
+  v1::SubmitImageRequest req;
+  req.set_prompt("   ");
+  auto t = SubmitRaw(req, alice_);
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(t.status().message(), "Missing prompt");
+  req.set_prompt("x");
+  req.set_workflow("nope");
+  t = SubmitRaw(req, alice_);
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(t.status().message(), HasSubstr("nope"));
+  EXPECT_EQ(store_.Size(), 0u);
+}
+
+TEST_F(TaskServiceTest, HappyPathToSucceededWithStoredOutput) {
+  Init();
+  v1::Task t = Submit();
+  const std::string id = t.id();
+  EXPECT_EQ(StateOf(id), v1::TASK_STATE_QUEUED);
+  ASSERT_EQ(p1_->Submits().size(), 1u);
+  EXPECT_EQ(Stored(id).upstream_id(), "up-" + id);
+  EXPECT_EQ(Stored(id).channel(), "c1");
+  EXPECT_EQ(Stored(id).task().provider(), "prov1");
+  EXPECT_EQ(p1_->Watched(id), true);
+
+  p1_->ScriptPoll(id, Running(0.5));
+  p1_->ScriptPoll(id, Succeeded("http://up.test/view?f=1.png"));
+  AdvanceAndPump(absl::Seconds(1));
+  EXPECT_EQ(StateOf(id), v1::TASK_STATE_RUNNING);
+  EXPECT_DOUBLE_EQ(Stored(id).task().progress(), 0.5);
+  EXPECT_TRUE(Stored(id).task().has_start_time());
+  AdvanceAndPump(absl::Seconds(1));
+
+  TaskRecord done = Stored(id);
+  EXPECT_EQ(done.task().state(), v1::TASK_STATE_SUCCEEDED);
+  EXPECT_DOUBLE_EQ(done.task().progress(), 1.0);
+  ASSERT_EQ(done.task().outputs_size(), 1);
+  EXPECT_EQ(done.task().outputs(0).uri(),
+            std::string(kBase) + "/uploads/" + id + ".png");
+  EXPECT_EQ(done.task().outputs(0).mime_type(), "image/png");
+  EXPECT_EQ(done.task().outputs(0).width(), 64);
+  EXPECT_EQ(done.task().outputs(0).height(), 48);
+  EXPECT_TRUE(done.task().has_end_time());
+  EXPECT_THAT(http_.Urls(), ElementsAre("http://up.test/view?f=1.png"));
+  auto blob = blobs_.Get(id + ".png");
+  ASSERT_TRUE(blob.ok());
+  EXPECT_EQ(*blob, png_);
+  EXPECT_THAT(States(id),
+              ElementsAre(v1::TASK_STATE_PENDING, v1::TASK_STATE_SUBMITTING,
+                          v1::TASK_STATE_QUEUED, v1::TASK_STATE_RUNNING,
+                          v1::TASK_STATE_FINALIZING, v1::TASK_STATE_SUCCEEDED));
+  ExpectCleanHistory(id);
+  EXPECT_EQ(dispatcher_->ActiveCount(), 0u);
+  EXPECT_EQ(p1_->Watched(id), false);
+  EXPECT_EQ(scheduler_.Pending(), 0u);  // poll and deadline timers cancelled
+}
+
+TEST_F(TaskServiceTest, SeveralOutputsAreNumbered) {
+  Init();
+  std::string id = Submit().id();
+  PollResult r = Succeeded("http://up.test/a.png");
+  r.outputs.push_back(r.outputs[0]);
+  r.outputs[1].request.url = "http://up.test/b.png";
+  p1_->ScriptPoll(id, r);
+  AdvanceAndPump(absl::Seconds(1));
+  TaskRecord done = Stored(id);
+  ASSERT_EQ(done.task().state(), v1::TASK_STATE_SUCCEEDED);
+  ASSERT_EQ(done.task().outputs_size(), 2);
+  EXPECT_EQ(done.task().outputs(0).uri(),
+            std::string(kBase) + "/uploads/" + id + "_1.png");
+  EXPECT_EQ(done.task().outputs(1).uri(),
+            std::string(kBase) + "/uploads/" + id + "_2.png");
+  EXPECT_TRUE(blobs_.Get(id + ".png").ok());
+  EXPECT_TRUE(blobs_.Get(id + "_1.png").ok());
+  EXPECT_TRUE(blobs_.Get(id + "_2.png").ok());
+}
+
+TEST_F(TaskServiceTest, OutputThatIsNotAnImageFailsTheTask) {
+  Init();
+  std::string id = Submit().id();
+  HttpResponse html;
+  html.status = 200;
+  html.body = "<html>expired</html>";
+  http_.Script("http://up.test/x.png", html);
+  p1_->ScriptPoll(id, Succeeded("http://up.test/x.png"));
+  AdvanceAndPump(absl::Seconds(1));
+  TaskRecord rec = Stored(id);
+  EXPECT_EQ(rec.task().state(), v1::TASK_STATE_FAILED);
+  EXPECT_EQ(rec.task().error().code(), "DATA_LOSS");
+}
+
+TEST_F(TaskServiceTest, OutputDownloadRetriesServerErrors) {
+  Init();
+  std::string id = Submit().id();
+  HttpResponse bad;
+  bad.status = 503;
+  http_.Script("http://up.test/x.png", bad);
+  p1_->ScriptPoll(id, Succeeded("http://up.test/x.png"));
+  AdvanceAndPump(absl::Seconds(1));
+  EXPECT_EQ(StateOf(id), v1::TASK_STATE_FINALIZING);
+  AdvanceAndPump(absl::Seconds(1));
+  EXPECT_EQ(StateOf(id), v1::TASK_STATE_SUCCEEDED);
+  EXPECT_EQ(http_.Urls().size(), 2u);
+}
+
+TEST_F(TaskServiceTest, ProgressNeverGoesBackwards) {
+  Init();
+  std::string id = Submit().id();
+  dispatcher_->OnProgress(id, 0.5);
+  Pump();
+  EXPECT_EQ(StateOf(id), v1::TASK_STATE_RUNNING);
+  EXPECT_DOUBLE_EQ(Stored(id).task().progress(), 0.5);
+  dispatcher_->OnProgress(id, 0.3);
+  Pump();
+  EXPECT_DOUBLE_EQ(Stored(id).task().progress(), 0.5);
+  p1_->ScriptPoll(id, Running(0.2));
+  AdvanceAndPump(absl::Seconds(1));
+  EXPECT_DOUBLE_EQ(Stored(id).task().progress(), 0.5);
+  dispatcher_->OnProgress(id, 1.0);  // 1.0 is reserved for SUCCEEDED
+  Pump();
+  EXPECT_DOUBLE_EQ(Stored(id).task().progress(), 0.99);
+  ExpectCleanHistory(id);
+}
+
+TEST_F(TaskServiceTest, RepeatedFullProgressDoesNotRewriteTheTask) {
+  Init();
+  std::string id = Submit().id();
+  p1_->ScriptPoll(id, Running(1.0));
+  p1_->ScriptPoll(id, Running(1.0));
+  p1_->ScriptPoll(id, Running(1.0));
+  AdvanceAndPump(absl::Seconds(1));
+  int64_t version = Stored(id).version();
+  EXPECT_DOUBLE_EQ(Stored(id).task().progress(), 0.99);
+  AdvanceAndPump(absl::Seconds(1));
+  AdvanceAndPump(absl::Seconds(1));
+  EXPECT_EQ(p1_->Polls().size(), 3u);
+  EXPECT_EQ(Stored(id).version(), version);  // nothing changed, nothing written
+}
+
+TEST_F(TaskServiceTest, RetryableSubmitFailureMovesToNextChannel) {
+  Init();
+  p1_->ScriptSubmit(absl::UnavailableError("comfyui down"));
+  std::string id = Submit("multi").id();
+  EXPECT_EQ(StateOf(id), v1::TASK_STATE_PENDING);  // waiting for the backoff
+  EXPECT_TRUE(p2_->Submits().empty());
+  AdvanceAndPump(absl::Seconds(1));
+  TaskRecord rec = Stored(id);
+  EXPECT_EQ(rec.task().state(), v1::TASK_STATE_QUEUED);
+  EXPECT_EQ(rec.channel(), "c2");
+  EXPECT_EQ(rec.task().provider(), "prov2");
+  EXPECT_EQ(rec.attempts(), 2);
+  EXPECT_EQ(rec.upstream_id(), "up-" + id);
+  EXPECT_EQ(p1_->Submits().size(), 1u);
+  EXPECT_EQ(p2_->Submits().size(), 1u);
+  EXPECT_THAT(States(id),
+              ElementsAre(v1::TASK_STATE_PENDING, v1::TASK_STATE_SUBMITTING,
+                          v1::TASK_STATE_PENDING, v1::TASK_STATE_SUBMITTING,
+                          v1::TASK_STATE_QUEUED));
+  ExpectCleanHistory(id);
+}
+
+TEST_F(TaskServiceTest, NonRetryableSubmitFailureFails) {
+  Init();
+  p1_->ScriptSubmit(absl::InvalidArgumentError("bad workflow node 7"));
+  std::string id = Submit("multi").id();
+  TaskRecord rec = Stored(id);
+  EXPECT_EQ(rec.task().state(), v1::TASK_STATE_FAILED);
+  EXPECT_EQ(rec.task().error().code(), "INVALID_ARGUMENT");
+  EXPECT_EQ(rec.task().error().message(), "bad workflow node 7");
+  EXPECT_TRUE(p2_->Submits().empty());
+  EXPECT_EQ(dispatcher_->ActiveCount(), 0u);
+}
+
+TEST_F(TaskServiceTest, AttemptsExhaustedFails) {
+  DispatcherOptions o;
+  o.max_attempts = 2;
+  Init(o);
+  p1_->ScriptSubmit(absl::UnavailableError("down 1"));
+  p2_->ScriptSubmit(absl::UnavailableError("down 2"));
+  std::string id = Submit("multi").id();
+  AdvanceAndPump(absl::Seconds(1));
+  TaskRecord rec = Stored(id);
+  EXPECT_EQ(rec.task().state(), v1::TASK_STATE_FAILED);
+  EXPECT_EQ(rec.task().error().code(), "UNAVAILABLE");
+  EXPECT_EQ(rec.task().error().message(), "down 2");
+  EXPECT_EQ(rec.attempts(), 2);
+  AdvanceAndPump(absl::Minutes(1));
+  EXPECT_EQ(p1_->Submits().size() + p2_->Submits().size(), 2u);
+}
+
+TEST_F(TaskServiceTest, UpstreamFailureFailsWithItsMessage) {
+  Init();
+  std::string id = Submit().id();
+  p1_->ScriptPoll(id, WithState(UpstreamState::kFailed,
+                                absl::InternalError("CUDA out of memory")));
+  AdvanceAndPump(absl::Seconds(1));
+  TaskRecord rec = Stored(id);
+  EXPECT_EQ(rec.task().state(), v1::TASK_STATE_FAILED);
+  EXPECT_EQ(rec.task().error().code(), "INTERNAL");
+  EXPECT_EQ(rec.task().error().message(), "CUDA out of memory");
+  EXPECT_TRUE(rec.task().has_end_time());
+}
+
+TEST_F(TaskServiceTest, VanishedJobFailsAfterNotFoundLimit) {
+  DispatcherOptions o;
+  o.not_found_limit = 3;
+  Init(o);
+  std::string id = Submit().id();
+  for (int i = 0; i < 3; ++i) {
+    p1_->ScriptPoll(id, WithState(UpstreamState::kNotFound));
+  }
+  AdvanceAndPump(absl::Seconds(1));
+  AdvanceAndPump(absl::Seconds(1));
+  EXPECT_EQ(StateOf(id), v1::TASK_STATE_QUEUED);  // two misses are tolerated
+  AdvanceAndPump(absl::Seconds(1));
+  TaskRecord rec = Stored(id);
+  EXPECT_EQ(rec.task().state(), v1::TASK_STATE_FAILED);
+  EXPECT_THAT(rec.task().error().message(), HasSubstr("lost the job"));
+}
+
+TEST_F(TaskServiceTest, NotFoundCountResetsWhenTheJobReappears) {
+  DispatcherOptions o;
+  o.not_found_limit = 2;
+  Init(o);
+  std::string id = Submit().id();
+  p1_->ScriptPoll(id, WithState(UpstreamState::kNotFound));
+  p1_->ScriptPoll(id, WithState(UpstreamState::kQueued));
+  p1_->ScriptPoll(id, WithState(UpstreamState::kNotFound));
+  for (int i = 0; i < 4; ++i) AdvanceAndPump(absl::Seconds(1));
+  EXPECT_EQ(StateOf(id), v1::TASK_STATE_QUEUED);
+}
+
+TEST_F(TaskServiceTest, DeadlineTimesOutAndCancelsUpstream) {
+  Init();
+  std::string id = Submit().id();
+  AdvanceAndPump(absl::Minutes(9));
+  EXPECT_EQ(StateOf(id), v1::TASK_STATE_QUEUED);
+  AdvanceAndPump(absl::Minutes(1));
+  TaskRecord rec = Stored(id);
+  EXPECT_EQ(rec.task().state(), v1::TASK_STATE_TIMED_OUT);
+  EXPECT_EQ(rec.task().error().code(), "DEADLINE_EXCEEDED");
+  ASSERT_EQ(p1_->Cancels().size(), 1u);
+  EXPECT_EQ(p1_->Cancels()[0].upstream_id(), "up-" + id);
+  size_t polls = p1_->Polls().size();
+  AdvanceAndPump(absl::Minutes(5));
+  EXPECT_EQ(p1_->Polls().size(), polls);  // no polling after the end
+}
+
+TEST_F(TaskServiceTest, CancelQueuedTaskCancelsUpstream) {
+  Init();
+  std::string id = Submit().id();
+  auto t = Cancel(id);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->state(), v1::TASK_STATE_CANCELED);
+  EXPECT_EQ(StateOf(id), v1::TASK_STATE_CANCELED);
+  ASSERT_EQ(p1_->Cancels().size(), 1u);
+  EXPECT_EQ(p1_->Cancels()[0].task().id(), id);
+  EXPECT_EQ(dispatcher_->ActiveCount(), 0u);
+  ExpectCleanHistory(id);
+
+  auto again = Cancel(id);
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(TaskServiceTest, CancelOfSucceededTaskIsFailedPrecondition) {
+  Init();
+  std::string id = Submit().id();
+  p1_->ScriptPoll(id, Succeeded("http://up.test/1.png"));
+  AdvanceAndPump(absl::Seconds(1));
+  ASSERT_EQ(StateOf(id), v1::TASK_STATE_SUCCEEDED);
+  auto t = Cancel(id);
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(StateOf(id), v1::TASK_STATE_SUCCEEDED);
+  EXPECT_TRUE(p1_->Cancels().empty());
+}
+
+TEST_F(TaskServiceTest, CancelUnknownOrForeignTaskIsNotFound) {
+  Init();
+  std::string id = Submit().id();
+  EXPECT_EQ(Cancel("no-such-task").status().code(),
+            absl::StatusCode::kNotFound);
+  std::optional<absl::StatusOr<v1::Task>> out;
+  service_->CancelTask(bob_, id, [&](absl::StatusOr<v1::Task> t) { out = t; });
+  Pump();
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(StateOf(id), v1::TASK_STATE_QUEUED);
+}
+
+TEST_F(TaskServiceTest, IdempotencyKeyReturnsTheSameTask) {
+  Init();
+  v1::Task first = Submit("default", "key-1");
+  v1::Task second = Submit("default", "key-1");
+  EXPECT_EQ(first.id(), second.id());
+  EXPECT_EQ(p1_->Submits().size(), 1u);
+  v1::Task other = Submit("default", "key-2");
+  EXPECT_NE(other.id(), first.id());
+  // The same key from another caller is another task.
+  v1::SubmitImageRequest req;
+  req.set_prompt("a cat");
+  req.set_idempotency_key("key-1");
+  auto bobs = SubmitRaw(req, bob_);
+  ASSERT_TRUE(bobs.ok());
+  EXPECT_NE(bobs->id(), first.id());
+}
+
+TEST_F(TaskServiceTest, GetTaskIsScopedToItsOwner) {
+  Init();
+  std::string id = Submit().id();
+  auto mine = Get(id, alice_);
+  ASSERT_TRUE(mine.ok()) << mine.status();
+  EXPECT_EQ(mine->id(), id);
+  EXPECT_EQ(mine->state(), v1::TASK_STATE_QUEUED);
+  auto theirs = Get(id, bob_);
+  EXPECT_EQ(theirs.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Get("missing", alice_).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(TaskServiceTest, ListTasksShowsOnlyTheCallersTasks) {
+  Init();
+  std::string a = Submit().id();
+  v1::SubmitImageRequest req;
+  req.set_prompt("x");
+  ASSERT_TRUE(SubmitRaw(req, bob_).ok());
+  std::optional<absl::StatusOr<v1::ListTasksResponse>> out;
+  service_->ListTasks(alice_, {}, [&](auto r) { out = r; });
+  Pump();
+  ASSERT_TRUE(out.has_value() && out->ok());
+  ASSERT_EQ((*out)->tasks_size(), 1);
+  EXPECT_EQ((*out)->tasks(0).id(), a);
+  v1::ListTasksRequest bad;
+  bad.set_page_size(501);
+  out.reset();
+  service_->ListTasks(alice_, bad, [&](auto r) { out = r; });
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(TaskServiceTest, MaxActiveKeepsTheRestPendingUntilASlotFrees) {
+  DispatcherOptions o;
+  o.max_active = 1;
+  Init(o);
+  std::string first = Submit().id();
+  std::string second = Submit().id();
+  EXPECT_EQ(StateOf(first), v1::TASK_STATE_QUEUED);
+  EXPECT_EQ(StateOf(second), v1::TASK_STATE_PENDING);
+  EXPECT_EQ(dispatcher_->ActiveCount(), 1u);
+  EXPECT_EQ(dispatcher_->WaitingCount(), 1u);
+  AdvanceAndPump(absl::Seconds(3));
+  EXPECT_EQ(StateOf(second), v1::TASK_STATE_PENDING);
+  EXPECT_EQ(p1_->Submits().size(), 1u);
+
+  p1_->ScriptPoll(first, Succeeded("http://up.test/1.png"));
+  AdvanceAndPump(absl::Seconds(1));
+  EXPECT_EQ(StateOf(first), v1::TASK_STATE_SUCCEEDED);
+  EXPECT_EQ(StateOf(second), v1::TASK_STATE_QUEUED);
+  EXPECT_EQ(p1_->Submits().size(), 2u);
+  EXPECT_EQ(dispatcher_->WaitingCount(), 0u);
+  p1_->ScriptPoll(second, Succeeded("http://up.test/2.png"));
+  AdvanceAndPump(absl::Seconds(1));
+  EXPECT_EQ(StateOf(second), v1::TASK_STATE_SUCCEEDED);
+}
+
+TEST_F(TaskServiceTest, CancelWhileWaitingForASlot) {
+  DispatcherOptions o;
+  o.max_active = 1;
+  Init(o);
+  std::string first = Submit().id();
+  std::string second = Submit().id();
+  std::string third = Submit().id();
+  auto t = Cancel(second);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->state(), v1::TASK_STATE_CANCELED);
+  ExpectCleanHistory(second);
+  ASSERT_TRUE(Cancel(first).ok());
+  // The freed slot skips the cancelled task and goes to the next one.
+  EXPECT_EQ(StateOf(second), v1::TASK_STATE_CANCELED);
+  EXPECT_EQ(StateOf(third), v1::TASK_STATE_QUEUED);
+  EXPECT_EQ(p1_->Submits().size(), 2u);
+}
+
+TEST_F(TaskServiceTest, RecoverResumesSubmittingAndPollsQueued) {
+  Init();
+  auto make = [&](const std::string& id, v1::TaskState state,
+                  const std::string& upstream, int64_t version) {
+    TaskRecord r;
+    r.mutable_task()->set_id(id);
+    r.mutable_task()->set_state(state);
+    r.mutable_task()->set_workflow("default");
+    *r.mutable_task()->mutable_create_time() =
+        TimeUtil::SecondsToTimestamp(absl::ToUnixSeconds(clock_.Now()));
+    r.set_owner("alice");
+    r.set_channel(upstream.empty() ? "" : "c1");
+    r.set_upstream_id(upstream);
+    r.set_attempts(upstream.empty() ? 0 : 1);
+    r.set_version(version);
+    *r.mutable_deadline() = TimeUtil::SecondsToTimestamp(
+        absl::ToUnixSeconds(clock_.Now() + absl::Minutes(10)));
+    store_.Seed(r);
+  };
+  make("t-submitting", v1::TASK_STATE_SUBMITTING, "pre-1", 3);
+  make("t-queued", v1::TASK_STATE_QUEUED, "up-2", 4);
+  make("t-pending", v1::TASK_STATE_PENDING, "", 1);
+  p1_->ScriptResume(SubmitResult{"pre-1", "{\"server\":0}"});
+  p1_->ScriptPoll("t-queued", Succeeded("http://up.test/q.png"));
+
+  ASSERT_TRUE(dispatcher_->Recover().ok());
+  Pump();
+
+  ASSERT_EQ(p1_->Resumes().size(), 1u);
+  EXPECT_EQ(p1_->Resumes()[0].task().id(), "t-submitting");
+  EXPECT_EQ(p1_->Resumes()[0].upstream_id(), "pre-1");
+  EXPECT_EQ(StateOf("t-submitting"), v1::TASK_STATE_QUEUED);
+  EXPECT_EQ(Stored("t-submitting").provider_state(), "{\"server\":0}");
+  EXPECT_EQ(Stored("t-submitting").version(), 4);
+
+  ASSERT_FALSE(p1_->Polls().empty());
+  EXPECT_EQ(p1_->Polls()[0].task().id(), "t-queued");
+  EXPECT_EQ(p1_->Polls()[0].upstream_id(), "up-2");
+  EXPECT_EQ(StateOf("t-queued"), v1::TASK_STATE_SUCCEEDED);
+  EXPECT_EQ(p1_->Watched("t-queued"), false);  // watched, then released
+
+  EXPECT_EQ(StateOf("t-pending"), v1::TASK_STATE_QUEUED);
+  ASSERT_EQ(p1_->Submits().size(), 1u);
+  EXPECT_EQ(p1_->Submits()[0].task().id(), "t-pending");
+  for (const char* id : {"t-submitting", "t-queued", "t-pending"}) {
+    ExpectCleanHistory(id);
+  }
+}
+
+TEST_F(TaskServiceTest, RecoverOfUnrecoverableSubmitFails) {
+  Init();
+  TaskRecord r;
+  r.mutable_task()->set_id("t1");
+  r.mutable_task()->set_state(v1::TASK_STATE_SUBMITTING);
+  r.mutable_task()->set_workflow("default");
+  r.set_owner("alice");
+  r.set_channel("c1");
+  r.set_version(2);
+  store_.Seed(r);
+  p1_->ScriptResume(absl::NotFoundError("job unknown upstream"));
+  ASSERT_TRUE(dispatcher_->Recover().ok());
+  Pump();
+  EXPECT_EQ(StateOf("t1"), v1::TASK_STATE_FAILED);
+  EXPECT_EQ(Stored("t1").task().error().code(), "NOT_FOUND");
+}
+
+TEST_F(TaskServiceTest, WatchDeliversSnapshotThenEveryStateInOrder) {
+  DispatcherOptions o;
+  o.max_active = 1;
+  Init(o);
+  std::string blocker = Submit().id();
+  std::string id = Submit().id();
+  ASSERT_EQ(StateOf(id), v1::TASK_STATE_PENDING);
+
+  std::vector<v1::Task> events;
+  int errors = 0;
+  auto watch = service_->Watch(
+      alice_, id, [&](const v1::Task& t) { events.push_back(t); },
+      [&](absl::Status) { ++errors; });
+  Pump();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].state(), v1::TASK_STATE_PENDING);  // the snapshot
+
+  ASSERT_TRUE(Cancel(blocker).ok());
+  p1_->ScriptPoll(id, Running(0.25));
+  p1_->ScriptPoll(id, Running(0.75));
+  p1_->ScriptPoll(id, Succeeded("http://up.test/w.png"));
+  for (int i = 0; i < 3; ++i) AdvanceAndPump(absl::Seconds(1));
+  ASSERT_EQ(StateOf(id), v1::TASK_STATE_SUCCEEDED);
+
+  std::vector<v1::TaskState> states;
+  std::vector<double> progress;
+  for (const auto& e : events) {
+    EXPECT_EQ(e.id(), id);
+    states.push_back(e.state());
+    progress.push_back(e.progress());
+  }
+  EXPECT_THAT(states,
+              ElementsAre(v1::TASK_STATE_PENDING, v1::TASK_STATE_SUBMITTING,
+                          v1::TASK_STATE_QUEUED, v1::TASK_STATE_RUNNING,
+                          v1::TASK_STATE_RUNNING, v1::TASK_STATE_FINALIZING,
+                          v1::TASK_STATE_SUCCEEDED));
+  EXPECT_THAT(progress, ElementsAre(0, 0, 0, 0.25, 0.75, 0.75, 1.0));
+  EXPECT_EQ(errors, 0);
+  EXPECT_EQ(bus_.SubscriberCount(), 0u);  // ended after the terminal event
+}
+
+TEST_F(TaskServiceTest, WatchOfFinishedTaskGetsOneEvent) {
+  Init();
+  std::string id = Submit().id();
+  ASSERT_TRUE(Cancel(id).ok());
+  std::vector<v1::TaskState> states;
+  auto watch = service_->Watch(
+      alice_, id, [&](const v1::Task& t) { states.push_back(t.state()); },
+      [&](absl::Status st) { ADD_FAILURE() << st; });
+  Pump();
+  EXPECT_THAT(states, ElementsAre(v1::TASK_STATE_CANCELED));
+  EXPECT_EQ(bus_.SubscriberCount(), 0u);
+}
+
+TEST_F(TaskServiceTest, StoppedWatchGetsNoMoreEvents) {
+  Init();
+  std::string id = Submit().id();
+  int events = 0;
+  auto watch = service_->Watch(alice_, id, [&](const v1::Task&) { ++events; },
+                               [](absl::Status) {});
+  Pump();
+  EXPECT_EQ(events, 1);
+  watch->Stop();
+  dispatcher_->OnProgress(id, 0.5);
+  Pump();
+  EXPECT_EQ(events, 1);
+  EXPECT_EQ(bus_.SubscriberCount(), 0u);
+}
+
+TEST_F(TaskServiceTest, WatchOfUnknownOrForeignTaskIsNotFound) {
+  Init();
+  std::string id = Submit().id();
+  for (const auto& [caller, task] :
+       {std::pair<Caller, std::string>{alice_, "nope"}, {bob_, id}}) {
+    std::vector<absl::Status> errors;
+    int events = 0;
+    auto watch = service_->Watch(
+        caller, task, [&](const v1::Task&) { ++events; },
+        [&](absl::Status st) { errors.push_back(st); });
+    Pump();
+    dispatcher_->OnProgress(id, 0.1);
+    Pump();
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_EQ(errors[0].code(), absl::StatusCode::kNotFound);
+    EXPECT_EQ(events, 0);
+  }
+  EXPECT_EQ(bus_.SubscriberCount(), 0u);
+}
+
+TEST_F(TaskServiceTest, StoreConflictIsNotOverwritten) {
+  Init();
+  std::string id = Submit().id();
+  // Another writer (a second replica) moves the task on behind our back.
+  TaskRecord theirs = Stored(id);
+  theirs.set_version(theirs.version() + 1);
+  theirs.mutable_task()->set_state(v1::TASK_STATE_CANCELED);
+  store_.Seed(theirs);
+  dispatcher_->OnProgress(id, 0.5);
+  Pump();
+  TaskRecord now = Stored(id);
+  EXPECT_EQ(now.task().state(), v1::TASK_STATE_CANCELED);
+  EXPECT_EQ(now.version(), theirs.version());
+}
+
+}  // namespace
+}  // namespace mediagw

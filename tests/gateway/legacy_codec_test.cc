@@ -1,0 +1,220 @@
+#include "gateway/legacy_codec.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "google/protobuf/util/time_util.h"
+#include "gtest/gtest.h"
+
+namespace mediagw::gateway {
+namespace {
+
+using ::google::protobuf::util::TimeUtil;
+using ::testing::HasSubstr;
+
+// The request body example of seed 000.
+constexpr char kSeedBody[] = R"({
+  "prompt": "1girl, white hair, blue eyes, starry sky, masterpiece",
+  "negative_prompt": "lowres, bad quality, watermark",
+  "width": 768,
+  "height": 1024,
+  "steps": 20,
+  "workflow": "rr3",
+  "seed": -1,
+  "cfg": 6
+})";
+
+void ExpectInvalid(absl::string_view body, absl::string_view message) {
+  auto r = DecodeImageGeneration(body);
+  ASSERT_FALSE(r.ok()) << body;
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(), HasSubstr(message)) << body;
+}
+
+TEST(DecodeImageGenerationTest, SeedExample) {
+  auto r = DecodeImageGeneration(kSeedBody);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->prompt(), "1girl, white hair, blue eyes, starry sky, masterpiece");
+  EXPECT_EQ(r->negative_prompt(), "lowres, bad quality, watermark");
+  EXPECT_EQ(r->width(), 768);
+  EXPECT_EQ(r->height(), 1024);
+  EXPECT_EQ(r->steps(), 20);
+  EXPECT_EQ(r->workflow(), "rr3");
+  ASSERT_TRUE(r->has_seed());
+  EXPECT_EQ(r->seed(), -1);
+  ASSERT_TRUE(r->has_cfg());
+  EXPECT_DOUBLE_EQ(r->cfg(), 6);
+  EXPECT_EQ(r->workflow_json(), "");
+}
+
+TEST(DecodeImageGenerationTest, GrokExampleLeavesDefaultsUnset) {
+  auto r = DecodeImageGeneration(
+      R"({"prompt": "a futuristic city, cyberpunk style", "workflow": "grok"})");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->workflow(), "grok");
+  EXPECT_FALSE(r->has_width());
+  EXPECT_FALSE(r->has_height());
+  EXPECT_FALSE(r->has_steps());
+  EXPECT_FALSE(r->has_seed());
+  EXPECT_FALSE(r->has_cfg());
+  EXPECT_EQ(r->model(), "");
+}
+
+TEST(DecodeImageGenerationTest, NullFieldsAreAbsent) {
+  auto r = DecodeImageGeneration(
+      R"({"prompt":"x","width":null,"cfg":null,"model":null,"negative_prompt":null})");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->has_width());
+  EXPECT_FALSE(r->has_cfg());
+}
+
+TEST(DecodeImageGenerationTest, IntegralFloatsAndModel) {
+  auto r = DecodeImageGeneration(
+      R"({"prompt":"x","width":512.0,"cfg":7.5,"model":"sd/x.safetensors"})");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->width(), 512);
+  EXPECT_DOUBLE_EQ(r->cfg(), 7.5);
+  EXPECT_EQ(r->model(), "sd/x.safetensors");
+}
+
+TEST(DecodeImageGenerationTest, PromptObjectBecomesWorkflowJson) {
+  auto r = DecodeImageGeneration(
+      R"({"prompt": {"3": {"class_type": "KSampler", "inputs": {"seed": 5}}},
+          "workflow": "default"})");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->prompt(), "");
+  EXPECT_EQ(r->workflow_json(),
+            R"({"3":{"class_type":"KSampler","inputs":{"seed":5}}})");
+}
+
+TEST(DecodeImageGenerationTest, MissingPrompt) {
+  ExpectInvalid(R"({"width": 512})", "Missing prompt");
+  ExpectInvalid(R"({"prompt": null})", "Missing prompt");
+  ExpectInvalid("{}", "Missing prompt");
+  auto r = DecodeImageGeneration(R"({"width": 512})");
+  EXPECT_EQ(r.status().message(), "Missing prompt");
+}
+
+TEST(DecodeImageGenerationTest, WrongTypesNameTheField) {
+  ExpectInvalid(R"({"prompt": 5})", "prompt");
+  ExpectInvalid(R"({"prompt": ["a"]})", "prompt");
+  ExpectInvalid(R"({"prompt":"x","width":"abc"})", "width");
+  ExpectInvalid(R"({"prompt":"x","height":true})", "height");
+  ExpectInvalid(R"({"prompt":"x","steps":1.5})", "steps");
+  ExpectInvalid(R"({"prompt":"x","seed":"42"})", "seed");
+  ExpectInvalid(R"({"prompt":"x","cfg":"x"})", "cfg");
+  ExpectInvalid(R"({"prompt":"x","workflow":3})", "workflow");
+  ExpectInvalid(R"({"prompt":"x","negative_prompt":{}})", "negative_prompt");
+  ExpectInvalid(R"({"prompt":"x","model":[]})", "model");
+  ExpectInvalid(R"({"prompt":"x","width":4294967296})", "width");
+  ExpectInvalid(R"({"prompt":"x","seed":18446744073709551615})", "seed");
+}
+
+TEST(DecodeImageGenerationTest, MalformedBodies) {
+  for (absl::string_view bad : {"", "{", "not json", "{\"prompt\":\"x\",}",
+                                "{\"prompt\":\"x\"} extra"}) {
+    ExpectInvalid(bad, "Invalid JSON body");
+  }
+  ExpectInvalid(R"(["prompt", "x"])", "Invalid JSON body: expected an object");
+  ExpectInvalid("\"prompt\"", "expected an object");
+  ExpectInvalid("null", "expected an object");
+}
+
+TEST(EncodeImageQueuedTest, MatchesSeedEnvelopeByteForByte) {
+  v1::Task t;
+  t.set_id("a1b2c3d4-5e6f-7a8b-9c0d-1e2f3a4b5c6d");
+  t.set_state(v1::TASK_STATE_PENDING);
+  EXPECT_EQ(EncodeImageQueued(t),
+            "{\"success\":true,\"data\":{\"id\":\"a1b2c3d4-5e6f-7a8b-9c0d-"
+            "1e2f3a4b5c6d\",\"status\":\"queued\",\"message\":\"Request "
+            "queued. Webhook support coming soon.\"},\"error\":null}");
+}
+
+v1::Task BaseTask(v1::TaskState state) {
+  v1::Task t;
+  t.set_id("t-1");
+  t.set_state(state);
+  t.set_workflow("default");
+  t.set_seed(4294967295);
+  *t.mutable_create_time() = TimeUtil::SecondsToTimestamp(1700000000);
+  *t.mutable_update_time() = TimeUtil::MillisecondsToTimestamp(1700000001500);
+  return t;
+}
+
+TEST(EncodeTaskStatusTest, Queued) {
+  EXPECT_EQ(EncodeTaskStatus(BaseTask(v1::TASK_STATE_PENDING)),
+            R"({"success":true,"data":{"id":"t-1","status":"queued",)"
+            R"("progress":0,"workflow":"default","provider":null,)"
+            R"("seed":4294967295,"image_url":null,"images":[],"error":null,)"
+            R"("created_at":"2023-11-14T22:13:20.000Z",)"
+            R"("updated_at":"2023-11-14T22:13:21.500Z",)"
+            R"("started_at":null,"completed_at":null},"error":null})");
+}
+
+TEST(EncodeTaskStatusTest, Running) {
+  v1::Task t = BaseTask(v1::TASK_STATE_RUNNING);
+  t.set_progress(0.57);
+  t.set_provider("comfyui");
+  *t.mutable_start_time() = TimeUtil::SecondsToTimestamp(1700000001);
+  std::string s = EncodeTaskStatus(t);
+  EXPECT_THAT(s, HasSubstr(R"("status":"processing","progress":57,)"));
+  EXPECT_THAT(s, HasSubstr(R"("provider":"comfyui")"));
+  EXPECT_THAT(s, HasSubstr(R"("started_at":"2023-11-14T22:13:21.000Z")"));
+  EXPECT_THAT(s, HasSubstr(R"("completed_at":null)"));
+}
+
+TEST(EncodeTaskStatusTest, SucceededWithOutputs) {
+  v1::Task t = BaseTask(v1::TASK_STATE_SUCCEEDED);
+  t.set_progress(1.0);
+  t.add_outputs()->set_uri("http://h/uploads/t-1_1.png");
+  t.add_outputs()->set_uri("http://h/uploads/t-1_2.png");
+  *t.mutable_end_time() = TimeUtil::SecondsToTimestamp(1700000010);
+  std::string s = EncodeTaskStatus(t);
+  EXPECT_THAT(s, HasSubstr(R"("status":"completed","progress":100,)"));
+  EXPECT_THAT(s, HasSubstr(R"("image_url":"http://h/uploads/t-1_1.png",)"
+                           R"("images":["http://h/uploads/t-1_1.png",)"
+                           R"("http://h/uploads/t-1_2.png"],"error":null)"));
+  EXPECT_THAT(s, HasSubstr(R"("completed_at":"2023-11-14T22:13:30.000Z")"));
+  EXPECT_THAT(s, HasSubstr(R"("success":true)"));
+}
+
+TEST(EncodeTaskStatusTest, FailedWithError) {
+  v1::Task t = BaseTask(v1::TASK_STATE_FAILED);
+  t.mutable_error()->set_code("INTERNAL");
+  t.mutable_error()->set_message("CUDA \"out\" of memory");
+  std::string s = EncodeTaskStatus(t);
+  EXPECT_THAT(s, HasSubstr(R"("status":"failed")"));
+  EXPECT_THAT(s, HasSubstr(R"("error":"CUDA \"out\" of memory")"));
+  EXPECT_THAT(s, HasSubstr(R"("image_url":null,"images":[])"));
+  // The envelope itself succeeded: the outer error stays null.
+  EXPECT_THAT(s, ::testing::EndsWith(R"(},"error":null})"));
+}
+
+TEST(EncodeTaskStatusTest, CancelledAndTimedOut) {
+  EXPECT_THAT(EncodeTaskStatus(BaseTask(v1::TASK_STATE_CANCELED)),
+              HasSubstr(R"("status":"cancelled")"));
+  v1::Task t = BaseTask(v1::TASK_STATE_TIMED_OUT);
+  t.mutable_error()->set_code("DEADLINE_EXCEEDED");
+  t.mutable_error()->set_message("task did not finish before its deadline");
+  std::string s = EncodeTaskStatus(t);
+  EXPECT_THAT(s, HasSubstr(R"("status":"failed")"));
+  EXPECT_THAT(s, HasSubstr(R"("error":"task did not finish before its deadline")"));
+}
+
+TEST(EncodeErrorTest, ShapeAndEscaping) {
+  EXPECT_EQ(EncodeError("Missing prompt"),
+            R"({"success":false,"data":null,"error":"Missing prompt"})");
+  EXPECT_EQ(EncodeError("Insufficient balance"),
+            R"({"success":false,"data":null,"error":"Insufficient balance"})");
+  EXPECT_EQ(EncodeError(std::string("a\"b\\c\nd\x01", 8)),
+            R"({"success":false,"data":null,"error":"a\"b\\c\nd\u0001"})");
+  EXPECT_EQ(EncodeError(""), R"({"success":false,"data":null,"error":""})");
+}
+
+TEST(EncodeHealthTest, Quoted) {
+  EXPECT_EQ(EncodeHealth("ok"), R"({"status":"ok"})");
+  EXPECT_EQ(EncodeHealth("a\"b"), R"({"status":"a\"b"})");
+}
+
+}  // namespace
+}  // namespace mediagw::gateway
