@@ -1,0 +1,87 @@
+// Fault injection and request counters for the provider simulator.
+//
+// Tests arm faults through POST /_sim/faults; the HTTP layer and the job
+// engine consume them. Each armed fault fires `count` times and is then
+// gone; faults fire in the order they were armed.
+//
+// Thread-safe; no callbacks.
+#ifndef MEDIAGW_TOOLS_SIM_FAULTS_H_
+#define MEDIAGW_TOOLS_SIM_FAULTS_H_
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+
+namespace mediagw::sim {
+
+enum class FaultMode {
+  kHttp500,         // answer 500 with a JSON body
+  kMalformedJson,   // answer 200 with a truncated JSON body
+  kSlowBody,        // trickle the body over slow_ms
+  kDropConnection,  // close the connection without a response
+  kRejectPrompt,    // POST /prompt -> 400 invalid_prompt
+  kErrorStatus,     // the job ends with status_str "error"
+  kVanish,          // the job is dropped: never in history
+};
+
+// "http_500" <-> kHttp500, ...; INVALID_ARGUMENT for an unknown name.
+absl::StatusOr<FaultMode> FaultModeFromName(absl::string_view name);
+absl::string_view FaultModeName(FaultMode mode);
+
+struct FaultSpec {
+  FaultMode mode = FaultMode::kHttp500;
+  int count = 1;
+  // Only requests whose path starts with this match; "" matches all. Job
+  // faults ignore it. kRejectPrompt always needs POST /prompt.
+  std::string path_prefix;
+  int slow_ms = 2000;  // kSlowBody
+};
+
+struct SimStats {
+  std::map<std::string, int64_t> requests_by_path;
+  int64_t jobs_submitted = 0;
+  std::vector<std::string> prompt_ids;  // in submission order
+  std::map<std::string, int64_t> faults_fired;  // by mode name
+  int64_t faults_pending = 0;  // remaining firings
+};
+
+class FaultRegistry {
+ public:
+  void Add(FaultSpec spec);
+  void Clear();
+
+  // Faults decided when a request arrives: kHttp500, kDropConnection,
+  // kRejectPrompt. Consumes one firing of the first match.
+  std::optional<FaultSpec> TakeRequestFault(absl::string_view method,
+                                            absl::string_view path);
+  // Faults applied to the response: kSlowBody always, kMalformedJson only
+  // when `json_response`.
+  std::optional<FaultSpec> TakeResponseFault(absl::string_view path,
+                                             bool json_response);
+  // kErrorStatus or kVanish, for a job about to run.
+  std::optional<FaultMode> TakeJobFault();
+
+  void CountRequest(absl::string_view path);
+  void CountJob(absl::string_view prompt_id);
+  SimStats Stats() const;
+
+ private:
+  template <typename Pred>
+  std::optional<FaultSpec> TakeFirst(Pred pred);
+
+  mutable absl::Mutex mu_;
+  std::deque<FaultSpec> faults_ ABSL_GUARDED_BY(mu_);
+  SimStats stats_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace mediagw::sim
+
+#endif  // MEDIAGW_TOOLS_SIM_FAULTS_H_
