@@ -1,0 +1,221 @@
+#include "net/http_server.h"
+
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "common/logging.h"
+#include "net/http_session.h"
+#include "net/server_context.h"
+#include "net/url_decode.h"
+
+namespace mediagw::net {
+
+namespace asio = boost::asio;
+using tcp = boost::asio::ip::tcp;
+
+absl::string_view ServerRequest::Header(absl::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (absl::EqualsIgnoreCase(key, name)) return value;
+  }
+  return "";
+}
+
+std::optional<std::string> ServerRequest::QueryParam(
+    absl::string_view name) const {
+  for (absl::string_view pair : absl::StrSplit(query, '&')) {
+    if (pair.empty()) continue;
+    const size_t eq = pair.find('=');
+    const absl::string_view key = pair.substr(0, eq);
+    if (PercentDecode(key, /*plus_as_space=*/true) != name) continue;
+    if (eq == absl::string_view::npos) return std::string();
+    return PercentDecode(pair.substr(eq + 1), /*plus_as_space=*/true);
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// Accepts connections on its own strand; every accepted socket gets a strand
+// of its own.
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  explicit Listener(std::shared_ptr<ServerContext> ctx)
+      : ctx_(std::move(ctx)), acceptor_(asio::make_strand(ctx_->ioc())) {}
+
+  absl::Status Bind(const std::string& host, int port, int* bound_port) {
+    boost::system::error_code ec;
+    tcp::resolver resolver(ctx_->ioc());
+    const auto results = resolver.resolve(
+        host, std::to_string(port),
+        tcp::resolver::numeric_service | tcp::resolver::passive, ec);
+    if (ec || results.empty()) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot resolve ", host, ": ", ec.message()));
+    }
+    const tcp::endpoint endpoint = results.begin()->endpoint();
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      boost::system::error_code ignored;
+      acceptor_.close(ignored);
+      return absl::UnavailableError(absl::StrCat(
+          "cannot listen on ", host, ":", port, ": ", ec.message()));
+    }
+    *bound_port = acceptor_.local_endpoint(ec).port();
+    return absl::OkStatus();
+  }
+
+  void Accept() {
+    acceptor_.async_accept(
+        asio::make_strand(ctx_->ioc()),
+        [self = shared_from_this()](boost::system::error_code ec,
+                                    tcp::socket socket) {
+          self->OnAccept(ec, std::move(socket));
+        });
+  }
+
+  // Thread-safe.
+  void Close() {
+    asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+      boost::system::error_code ignored;
+      self->acceptor_.close(ignored);
+    });
+  }
+
+ private:
+  void OnAccept(boost::system::error_code ec, tcp::socket socket) {
+    if (!acceptor_.is_open() || ec == asio::error::operation_aborted) return;
+    if (ec) {
+      // Typically EMFILE; keep accepting rather than going deaf.
+      MG_LOG(Warning, "accept failed: ", ec.message());
+    } else {
+      boost::system::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      std::make_shared<HttpSession>(ctx_, std::move(socket))->Start();
+    }
+    Accept();
+  }
+
+  const std::shared_ptr<ServerContext> ctx_;
+  tcp::acceptor acceptor_;
+};
+
+// How long Stop() lets in-flight handlers drain after closing every socket
+// before it stops the io_context outright.
+constexpr absl::Duration kStopGrace = absl::Seconds(2);
+
+}  // namespace
+
+struct HttpServer::Impl {
+  explicit Impl(std::shared_ptr<ServerContext> c) : ctx(std::move(c)) {}
+
+  void Run() {
+    for (;;) {
+      try {
+        ctx->ioc().run();
+        break;
+      } catch (const std::exception& e) {
+        // A throwing handler must not take the thread (or the process) down.
+        MG_LOG(Error, "exception escaped an HTTP handler: ", e.what());
+      }
+    }
+    absl::MutexLock lock(&mu);
+    --running;
+  }
+
+  std::shared_ptr<ServerContext> ctx;
+  std::shared_ptr<Listener> listener;
+  std::vector<std::thread> threads;
+
+  absl::Mutex mu;
+  bool started ABSL_GUARDED_BY(mu) = false;
+  bool stopped ABSL_GUARDED_BY(mu) = false;
+  int running ABSL_GUARDED_BY(mu) = 0;
+  int port ABSL_GUARDED_BY(mu) = 0;
+};
+
+HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler)
+    : impl_(std::make_unique<Impl>(std::make_shared<ServerContext>(
+          std::move(options), std::move(handler)))) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+absl::Status HttpServer::Start() {
+  const HttpServerOptions& options = impl_->ctx->options();
+  {
+    absl::MutexLock lock(&impl_->mu);
+    if (impl_->started || impl_->stopped) {
+      return absl::FailedPreconditionError("server already started");
+    }
+    impl_->started = true;
+  }
+  auto listener = std::make_shared<Listener>(impl_->ctx);
+  int bound = 0;
+  absl::Status status = listener->Bind(options.host, options.port, &bound);
+  if (!status.ok()) {
+    absl::MutexLock lock(&impl_->mu);
+    impl_->started = false;
+    return status;
+  }
+  listener->Accept();
+  impl_->listener = listener;
+  const int threads = options.threads > 0 ? options.threads : 1;
+  {
+    absl::MutexLock lock(&impl_->mu);
+    impl_->port = bound;
+    impl_->running = threads;
+  }
+  for (int i = 0; i < threads; ++i) {
+    impl_->threads.emplace_back([impl = impl_.get()] { impl->Run(); });
+  }
+  return absl::OkStatus();
+}
+
+int HttpServer::port() const {
+  absl::MutexLock lock(&impl_->mu);
+  return impl_->port;
+}
+
+void HttpServer::Stop() {
+  {
+    absl::MutexLock lock(&impl_->mu);
+    if (impl_->stopped) return;
+    impl_->stopped = true;
+    if (!impl_->started) return;
+  }
+  std::vector<std::shared_ptr<Connection>> live = impl_->ctx->BeginStop();
+  impl_->listener->Close();
+  for (const auto& conn : live) conn->Shutdown();
+  live.clear();
+  // With the listener and every socket closed the io_context runs out of work
+  // and the threads return by themselves; the grace period only matters if a
+  // handler is slow.
+  {
+    absl::MutexLock lock(&impl_->mu);
+    impl_->mu.AwaitWithTimeout(
+        absl::Condition(
+            +[](int* running) { return *running == 0; }, &impl_->running),
+        kStopGrace);
+  }
+  impl_->ctx->ioc().stop();
+  for (auto& t : impl_->threads) t.join();
+  impl_->threads.clear();
+}
+
+}  // namespace mediagw::net

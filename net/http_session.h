@@ -1,0 +1,132 @@
+// Internal to net/: one HTTP/1.1 connection. Reads a request, hands it to the
+// handler with a ResponseWriter, writes the answer, and only then reads the
+// next request (keep-alive without pipelining).
+//
+// Threading: every Do*/On* member runs on the connection's strand. The
+// public exchange methods (Send, StartStream, ...) are thread-safe: they post
+// onto the strand and return false when the server is stopping. Each carries
+// the exchange number given to the writer, so a call for a finished exchange
+// is ignored.
+//
+// Lifetime: pending asynchronous operations and the current ResponseWriter
+// hold the session by shared_ptr. The ServerContext lists it weakly so that
+// Stop() can close it.
+#ifndef MEDIAGW_NET_HTTP_SESSION_H_
+#define MEDIAGW_NET_HTTP_SESSION_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "net/http_server.h"
+#include "net/server_context.h"
+
+namespace mediagw::net {
+
+class HttpSession : public Connection,
+                    public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(std::shared_ptr<ServerContext> ctx,
+              boost::asio::ip::tcp::socket socket);
+  ~HttpSession() override;
+
+  // Registers with the context and starts reading. Call once, from any
+  // thread, right after construction.
+  void Start();
+  void Shutdown() override;
+
+  // Exchange operations, used by the ResponseWriter of exchange `ex`.
+  bool Send(uint64_t ex, ServerResponse response);
+  bool StartStream(uint64_t ex, int status, HttpHeaders headers);
+  bool Write(uint64_t ex, std::string chunk);
+  bool End(uint64_t ex);
+  bool Abort(uint64_t ex);
+  bool AcceptWebSocket(uint64_t ex, WebSocketCallbacks callbacks);
+
+ private:
+  using Request = boost::beast::http::request<boost::beast::http::string_body>;
+  using Response =
+      boost::beast::http::response<boost::beast::http::string_body>;
+  using StreamHead =
+      boost::beast::http::response<boost::beast::http::empty_body>;
+
+  void DoStart();
+  void ReadNextRequest();
+  void OnIdleRead(boost::beast::error_code ec, size_t n);
+  void ReadHeader();
+  void OnHeader(boost::beast::error_code ec);
+  void ReadBody();
+  void OnBody(boost::beast::error_code ec);
+  void HandleReadError(boost::beast::error_code ec);
+  void Dispatch();
+
+  void DoSend(uint64_t ex, ServerResponse response);
+  void SendError(int status, absl::string_view message);
+  void WriteResponse(std::shared_ptr<Response> res);
+  void OnResponseWritten(boost::beast::error_code ec, bool keep_alive);
+
+  void DoStartStream(uint64_t ex, int status, HttpHeaders headers);
+  void DoWrite(uint64_t ex, std::string chunk);
+  void DoEnd(uint64_t ex);
+  void Pump();
+  void StartMonitor();
+  void OnMonitor(boost::beast::error_code ec, size_t n);
+  void OnStreamDone();
+
+  void DoAcceptWebSocket(uint64_t ex, WebSocketCallbacks callbacks);
+  void FinishExchange();
+  void LingerClose();
+  void Linger();
+  void CloseConnection();
+  bool Current(uint64_t ex) const;
+
+  const std::shared_ptr<ServerContext> ctx_;
+  // The strand of this connection; immutable, so readable from any thread.
+  const boost::asio::any_io_executor strand_;
+
+  // Everything below is confined to the strand.
+  std::optional<boost::beast::tcp_stream> stream_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<
+      boost::beast::http::string_body>>
+      parser_;
+  std::string remote_;
+  uint64_t id_ = 0;
+  bool registered_ = false;
+  bool closed_ = false;
+
+  uint64_t exchange_ = 0;
+  bool exchange_open_ = false;  // handler owns the exchange, not answered
+  bool keep_alive_ = false;
+  unsigned version_ = 11;
+  bool head_request_ = false;
+  std::optional<Request> upgrade_request_;
+  std::shared_ptr<CloseNotifier> close_notifier_;
+
+  // Streaming state.
+  bool streaming_ = false;
+  bool chunked_ = true;
+  bool writing_ = false;
+  bool end_queued_ = false;
+  bool response_done_ = false;
+  bool monitor_pending_ = false;
+  bool head_written_ = false;
+  std::deque<std::string> out_;
+  std::unique_ptr<StreamHead> stream_head_;
+  std::unique_ptr<boost::beast::http::response_serializer<
+      boost::beast::http::empty_body>>
+      stream_sr_;
+
+  size_t drained_ = 0;
+  char drain_buf_[4096];
+};
+
+}  // namespace mediagw::net
+
+#endif  // MEDIAGW_NET_HTTP_SESSION_H_
