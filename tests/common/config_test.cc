@@ -1,0 +1,239 @@
+#include "common/config.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/str_replace.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace mediagw {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr char kSha[] =
+    "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+std::string Valid() {
+  return std::string(R"({
+    "server": {"grpc_listen": "0.0.0.0:50051", "public_base_url": "http://h:1"},
+    "api_keys": [
+      {"name": "alice", "sha256": ")") + kSha + R"("},
+      {"name": "bob", "key_env": "BOB_KEY"}
+    ],
+    "channels": [
+      {"name": "c1", "provider": "comfyui", "base_urls": ["http://127.0.0.1:8188"]},
+      {"name": "c2", "provider": "xai", "base_urls": ["https://api.x.ai"],
+       "weight": 5, "max_concurrency": 2}
+    ],
+    "workflows": [
+      {"name": "default", "channels": ["c1", "c2"], "template_file": "t/d.json",
+       "default_cfg": 7, "accepts_model": true},
+      {"name": "grok", "channels": ["c2"], "template_file": "/abs/g.json"}
+    ]
+  })";
+}
+
+// Replaces `from` by `to` in the valid config; fails the test if absent.
+std::string With(absl::string_view from, absl::string_view to) {
+  std::string v = Valid();
+  EXPECT_NE(v.find(std::string(from)), std::string::npos) << from;
+  return absl::StrReplaceAll(v, {{from, to}});
+}
+
+void ExpectError(const std::string& json, absl::string_view field) {
+  auto c = ParseConfig(json, "/etc/mg");
+  ASSERT_FALSE(c.ok()) << "accepted: " << json;
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(c.status().message(), StartsWith("config: "));
+  EXPECT_THAT(c.status().message(), HasSubstr(field));
+}
+
+TEST(ParseConfigTest, ValidConfigWithDefaults) {
+  auto c = ParseConfig(Valid(), "/etc/mg");
+  ASSERT_TRUE(c.ok()) << c.status();
+  const auto& cfg = c->config;
+  EXPECT_EQ(c->base_dir, "/etc/mg");
+  EXPECT_EQ(cfg.server().grpc_listen(), "0.0.0.0:50051");
+  EXPECT_EQ(cfg.server().http_listen(), "127.0.0.1:8080");
+  EXPECT_EQ(cfg.server().public_base_url(), "http://h:1");
+  EXPECT_EQ(cfg.server().max_body_bytes(), 8u << 20);
+  EXPECT_EQ(cfg.server().header_timeout_ms(), 10000u);
+  EXPECT_EQ(cfg.storage().data_dir(), "/etc/mg/data");
+  EXPECT_EQ(cfg.storage().sqlite_path(), "/etc/mg/data/mediagw.db");
+  EXPECT_EQ(cfg.storage().blob_dir(), "/etc/mg/data/uploads");
+  EXPECT_EQ(cfg.dispatch().poll_interval_ms(), 1000u);
+  EXPECT_EQ(cfg.dispatch().default_deadline_seconds(), 600u);
+  EXPECT_EQ(cfg.dispatch().max_attempts(), 3u);
+  EXPECT_EQ(cfg.dispatch().workers(), 2u);
+  EXPECT_EQ(cfg.dispatch().connect_timeout_ms(), 5000u);
+  EXPECT_EQ(cfg.dispatch().request_timeout_ms(), 60000u);
+  EXPECT_EQ(cfg.dispatch().max_active_tasks(), 256u);
+  ASSERT_EQ(cfg.channels_size(), 2);
+  EXPECT_EQ(cfg.channels(0).weight(), 1u);
+  EXPECT_EQ(cfg.channels(1).weight(), 5u);
+  EXPECT_EQ(cfg.channels(1).max_concurrency(), 2u);
+  ASSERT_EQ(cfg.workflows_size(), 2);
+  EXPECT_EQ(cfg.workflows(0).template_file(), "/etc/mg/t/d.json");
+  EXPECT_EQ(cfg.workflows(1).template_file(), "/abs/g.json");
+  EXPECT_TRUE(cfg.workflows(0).accepts_model());
+  EXPECT_DOUBLE_EQ(cfg.workflows(0).default_cfg(), 7);
+}
+
+TEST(ParseConfigTest, ExplicitStoragePathsResolveAgainstBaseDir) {
+  std::string json = With(R"("server": {)",
+                          R"("storage": {"data_dir": "/var/mg",
+                              "sqlite_path": "db/x.db", "blob_dir": "/b"},
+                             "server": {)");
+  auto c = ParseConfig(json, "/etc/mg");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->config.storage().data_dir(), "/var/mg");
+  EXPECT_EQ(c->config.storage().sqlite_path(), "/etc/mg/db/x.db");
+  EXPECT_EQ(c->config.storage().blob_dir(), "/b");
+}
+
+TEST(ParseConfigTest, UnknownFieldIsNamed) {
+  ExpectError(With(R"("grpc_listen")", R"("grpc_lisen")"), "grpc_lisen");
+  ExpectError(With(R"("api_keys")", R"("bogus_top": 1, "api_keys")"),
+              "bogus_top");
+}
+
+TEST(ParseConfigTest, WrongTypeIsNamed) {
+  ExpectError(With(R"("weight": 5)", R"("weight": "five")"), "weight");
+  ExpectError(With(R"("accepts_model": true)", R"("accepts_model": [true])"),
+              "accepts_model");
+  ExpectError(With(R"("default_cfg": 7)", R"("default_cfg": "seven")"),
+              "default_cfg");
+}
+
+TEST(ParseConfigTest, MalformedJsonIsInvalidArgument) {
+  auto c = ParseConfig("{not json", "");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(c.status().message(), StartsWith("config: "));
+}
+
+TEST(ParseConfigTest, BadHostPort) {
+  for (const char* bad : {"nohost", ":80", "host:", "host:x", "host:70000",
+                          "host:-1"}) {
+    SCOPED_TRACE(bad);
+    ExpectError(With("0.0.0.0:50051", bad), "server.grpc_listen");
+  }
+  ExpectError(With(R"("server": {)", R"("server": {"http_listen": "h",)"),
+              "server.http_listen");
+  EXPECT_TRUE(ParseConfig(With("0.0.0.0:50051", "[::1]:0"), "").ok());
+}
+
+TEST(ParseConfigTest, DuplicateChannel) {
+  ExpectError(With(R"("name": "c2")", R"("name": "c1")"),
+              "channels[1].name: duplicate channel 'c1'");
+}
+
+TEST(ParseConfigTest, WorkflowReferencingUnknownChannel) {
+  ExpectError(With(R"("channels": ["c2"])", R"("channels": ["c2", "nope"])"),
+              "workflows[1].channels[1]: unknown channel 'nope'");
+}
+
+TEST(ParseConfigTest, DuplicateWorkflow) {
+  ExpectError(With(R"("name": "grok")", R"("name": "default")"),
+              "workflows[1].name: duplicate workflow 'default'");
+}
+
+TEST(ParseConfigTest, ApiKeyNeedsExactlyOneOfShaAndEnv) {
+  ExpectError(With(R"("key_env": "BOB_KEY")",
+                   std::string(R"("key_env": "BOB_KEY", "sha256": ")") + kSha +
+                       "\""),
+              "api_keys[1]: exactly one of sha256 and key_env");
+  ExpectError(With(R"(, "key_env": "BOB_KEY")", ""),
+              "api_keys[1]: exactly one of sha256 and key_env");
+}
+
+TEST(ParseConfigTest, BadSha256Hex) {
+  std::string upper = kSha;
+  upper[0] = 'F';
+  for (const std::string& bad :
+       {std::string(kSha).substr(1), upper, std::string(kSha).replace(5, 1, "g"),
+        std::string(kSha) + "0"}) {
+    ExpectError(With(kSha, bad), "api_keys[0].sha256");
+  }
+}
+
+TEST(ParseConfigTest, NoApiKeys) {
+  std::string json = R"({"channels": [], "api_keys": []})";
+  ExpectError(json, "api_keys");
+}
+
+TEST(ParseConfigTest, NonHttpBaseUrl) {
+  for (const char* bad : {"ftp://x", "127.0.0.1:8188", "file:///etc/passwd",
+                          "HTTP//x"}) {
+    ExpectError(With("http://127.0.0.1:8188", bad),
+                "channels[0].base_urls[0]");
+  }
+  ExpectError(With(R"("base_urls": ["https://api.x.ai"])",
+                   R"("base_urls": [])"),
+              "channels[1].base_urls");
+}
+
+TEST(ParseConfigTest, EmptyNamesAndProvider) {
+  ExpectError(With(R"("name": "c1")", R"("name": "")"), "channels[0].name");
+  ExpectError(With(R"("provider": "xai")", R"("provider": "")"),
+              "channels[1].provider");
+  ExpectError(With(R"("name": "alice")", R"("name": "")"), "api_keys[0].name");
+}
+
+TEST(ParseConfigTest, WorkflowLimits) {
+  ExpectError(With(R"("default_cfg": 7)", R"("default_cfg": 31)"),
+              "workflows[0].default_cfg");
+  ExpectError(With(R"("default_cfg": 7)", R"("default_cfg": -1)"),
+              "workflows[0].default_cfg");
+  ExpectError(With(R"("channels": ["c2"])", R"("channels": [])"),
+              "workflows[1].channels");
+  ExpectError(With(R"("server": {)",
+                   R"("dispatch": {"workers": 65}, "server": {)"),
+              "dispatch.workers");
+}
+
+TEST(LoadConfigFileTest, MissingFileIsNotFound) {
+  auto c = LoadConfigFile("/nonexistent/dir/mediagw.json");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(c.status().message(), HasSubstr("/nonexistent/dir/mediagw.json"));
+}
+
+TEST(LoadConfigFileTest, BaseDirIsTheFilesFolder) {
+  std::string dir = ::testing::TempDir();
+  if (!dir.empty() && dir.back() == '/') dir.pop_back();
+  std::string path = dir + "/config_test_mediagw.json";
+  {
+    std::ofstream out(path);
+    out << Valid();
+  }
+  auto c = LoadConfigFile(path);
+  std::remove(path.c_str());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->base_dir, dir);
+  EXPECT_EQ(c->config.storage().data_dir(), dir + "/data");
+}
+
+TEST(SecretFromEnvTest, SetUnsetAndEmpty) {
+  const char* var = "MEDIAGW_CONFIG_TEST_SECRET";
+  ::unsetenv(var);
+  auto missing = SecretFromEnv(var);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(missing.status().message(), HasSubstr(var));
+  ::setenv(var, "", 1);
+  EXPECT_EQ(SecretFromEnv(var).status().code(), absl::StatusCode::kNotFound);
+  ::setenv(var, "s3cret", 1);
+  auto ok = SecretFromEnv(var);
+  ::unsetenv(var);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(*ok, "s3cret");
+}
+
+}  // namespace
+}  // namespace mediagw

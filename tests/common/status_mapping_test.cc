@@ -1,0 +1,113 @@
+#include "common/status_mapping.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace mediagw {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(UpstreamHttpToStatusTest, SuccessIsOk) {
+  EXPECT_TRUE(UpstreamHttpToStatus(200, "p", "").ok());
+  EXPECT_TRUE(UpstreamHttpToStatus(204, "p", "body").ok());
+}
+
+TEST(UpstreamHttpToStatusTest, UpstreamAuthFailureIsOurProblem) {
+  for (int code : {401, 403}) {
+    absl::Status st = UpstreamHttpToStatus(code, "xai", "bad key");
+    EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition) << code;
+    EXPECT_NE(st.code(), absl::StatusCode::kUnauthenticated);
+    EXPECT_NE(st.code(), absl::StatusCode::kPermissionDenied);
+    EXPECT_FALSE(IsRetryable(st));
+  }
+}
+
+TEST(UpstreamHttpToStatusTest, MapsCodes) {
+  EXPECT_EQ(UpstreamHttpToStatus(400, "p", "").code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(UpstreamHttpToStatus(422, "p", "").code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(UpstreamHttpToStatus(402, "p", "").code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(UpstreamHttpToStatus(404, "p", "").code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(UpstreamHttpToStatus(418, "p", "").code(),
+            absl::StatusCode::kUnknown);
+}
+
+TEST(UpstreamHttpToStatusTest, ThrottlingAndServerErrorsAreRetryable) {
+  for (int code : {408, 429, 500, 502, 503, 504, 599}) {
+    absl::Status st = UpstreamHttpToStatus(code, "p", "");
+    EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << code;
+    EXPECT_TRUE(IsRetryable(st)) << code;
+  }
+  EXPECT_FALSE(IsRetryable(UpstreamHttpToStatus(400, "p", "")));
+  EXPECT_FALSE(IsRetryable(UpstreamHttpToStatus(404, "p", "")));
+}
+
+TEST(UpstreamHttpToStatusTest, MessageNamesProviderStatusAndTruncatedHint) {
+  std::string hint(1000, 'x');
+  absl::Status st = UpstreamHttpToStatus(503, "comfyui", hint);
+  EXPECT_THAT(st.message(), HasSubstr("comfyui upstream returned HTTP 503: "));
+  EXPECT_LT(st.message().size(), 400u);
+  EXPECT_EQ(std::string(UpstreamHttpToStatus(500, "p", "").message()),
+            "p upstream returned HTTP 500");
+}
+
+TEST(IsRetryableTest, Codes) {
+  EXPECT_TRUE(IsRetryable(absl::UnavailableError("")));
+  EXPECT_TRUE(IsRetryable(absl::DeadlineExceededError("")));
+  EXPECT_TRUE(IsRetryable(absl::ResourceExhaustedError("")));
+  EXPECT_TRUE(IsRetryable(absl::AbortedError("")));
+  EXPECT_FALSE(IsRetryable(absl::OkStatus()));
+  EXPECT_FALSE(IsRetryable(absl::InvalidArgumentError("")));
+  EXPECT_FALSE(IsRetryable(absl::FailedPreconditionError("")));
+  EXPECT_FALSE(IsRetryable(absl::InternalError("")));
+  EXPECT_FALSE(IsRetryable(absl::NotFoundError("")));
+}
+
+TEST(ToGrpcStatusTest, KeepsCodeAndMessage) {
+  EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok());
+  grpc::Status g = ToGrpcStatus(absl::NotFoundError("task not found: x"));
+  EXPECT_EQ(g.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(g.error_message(), "task not found: x");
+  EXPECT_EQ(ToGrpcStatus(absl::UnauthenticatedError("")).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(ToGrpcStatus(absl::FailedPreconditionError("")).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST(ToHttpStatusTest, Table) {
+  using C = absl::StatusCode;
+  EXPECT_EQ(ToHttpStatus(C::kOk), 200);
+  EXPECT_EQ(ToHttpStatus(C::kInvalidArgument), 400);
+  EXPECT_EQ(ToHttpStatus(C::kOutOfRange), 400);
+  EXPECT_EQ(ToHttpStatus(C::kUnauthenticated), 401);
+  EXPECT_EQ(ToHttpStatus(C::kPermissionDenied), 403);
+  EXPECT_EQ(ToHttpStatus(C::kNotFound), 404);
+  EXPECT_EQ(ToHttpStatus(C::kAlreadyExists), 409);
+  EXPECT_EQ(ToHttpStatus(C::kAborted), 409);
+  EXPECT_EQ(ToHttpStatus(C::kFailedPrecondition), 412);
+  EXPECT_EQ(ToHttpStatus(C::kResourceExhausted), 429);
+  EXPECT_EQ(ToHttpStatus(C::kCancelled), 499);
+  EXPECT_EQ(ToHttpStatus(C::kUnimplemented), 501);
+  EXPECT_EQ(ToHttpStatus(C::kUnavailable), 503);
+  EXPECT_EQ(ToHttpStatus(C::kDeadlineExceeded), 504);
+  EXPECT_EQ(ToHttpStatus(C::kInternal), 500);
+  EXPECT_EQ(ToHttpStatus(C::kDataLoss), 500);
+  EXPECT_EQ(ToHttpStatus(C::kUnknown), 500);
+}
+
+TEST(CodeNameTest, CanonicalNames) {
+  EXPECT_EQ(CodeName(absl::StatusCode::kOk), "OK");
+  EXPECT_EQ(CodeName(absl::StatusCode::kNotFound), "NOT_FOUND");
+  EXPECT_EQ(CodeName(absl::StatusCode::kDeadlineExceeded), "DEADLINE_EXCEEDED");
+  EXPECT_EQ(CodeName(absl::StatusCode::kFailedPrecondition),
+            "FAILED_PRECONDITION");
+  EXPECT_EQ(CodeName(absl::StatusCode::kUnauthenticated), "UNAUTHENTICATED");
+  EXPECT_EQ(CodeName(static_cast<absl::StatusCode>(99)), "UNKNOWN");
+}
+
+}  // namespace
+}  // namespace mediagw
