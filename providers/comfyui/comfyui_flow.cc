@@ -39,6 +39,7 @@ struct Flow::LocateState {
   std::vector<std::string> servers;
   std::string id;
   size_t next = 0;
+  bool strict = true;  // an unanswered server fails the search
   absl::Status error;  // last failure to ask a server
   LocateDone done;
 };
@@ -124,6 +125,15 @@ void Flow::PostExpectOk(const std::string& url, std::string body,
 }
 
 void Flow::Submit(const TaskRecord& record, SubmitDone done) {
+  if (record.attempts() > 1 && !record.upstream_id().empty()) {
+    // A retry keeps its prompt_id; an earlier attempt that timed out may
+    // still have reached some member of the pool, so look before sending.
+    return LocateThenSubmit(record, /*strict=*/false, std::move(done));
+  }
+  SubmitFresh(record, std::move(done));
+}
+
+void Flow::SubmitFresh(const TaskRecord& record, SubmitDone done) {
   auto workflow = Render(record);
   if (!workflow.ok()) return done(workflow.status());
   std::string prompt_id =
@@ -236,7 +246,7 @@ void Flow::Poll(const TaskRecord& record, double progress, PollDone done) {
   if (servers.size() == 1) {
     return PollOn(servers[0], id, progress, /*recheck=*/false, std::move(done));
   }
-  Locate(std::move(servers), id,
+  Locate(std::move(servers), id, /*strict=*/true,
          [self = shared_from_this(), id, progress, done = std::move(done)](
              absl::StatusOr<std::optional<std::string>> found) {
            if (!found.ok()) return done(found.status());
@@ -311,12 +321,17 @@ PollResult Flow::ToPollResult(const std::string& server,
 }
 
 void Flow::Resume(const TaskRecord& record, SubmitDone done) {
-  const std::string id = record.upstream_id();
-  if (id.empty()) {
+  if (record.upstream_id().empty()) {
     return done(absl::NotFoundError(absl::StrCat(
         "task ", record.task().id(), " has no preassigned comfyui prompt_id")));
   }
-  Locate(ServersFor(record), id,
+  LocateThenSubmit(record, /*strict=*/true, std::move(done));
+}
+
+void Flow::LocateThenSubmit(const TaskRecord& record, bool strict,
+                            SubmitDone done) {
+  const std::string id = record.upstream_id();
+  Locate(ServersFor(record), id, strict,
          [self = shared_from_this(), record, id, done = std::move(done)](
              absl::StatusOr<std::optional<std::string>> found) {
            if (!found.ok()) return done(found.status());
@@ -324,13 +339,14 @@ void Flow::Resume(const TaskRecord& record, SubmitDone done) {
              return done(SubmitResult{id, BuildProviderState(**found)});
            }
            // Nobody has it: the same prompt_id keeps a resubmit idempotent.
-           self->Submit(record, done);
+           self->SubmitFresh(record, done);
          });
 }
 
 void Flow::Locate(std::vector<std::string> servers, const std::string& id,
-                  LocateDone done) {
+                  bool strict, LocateDone done) {
   auto state = std::make_shared<LocateState>();
+  state->strict = strict;
   state->servers = std::move(servers);
   state->id = id;
   state->done = std::move(done);
@@ -341,7 +357,7 @@ void Flow::Locate(std::vector<std::string> servers, const std::string& id,
 // the state needs no lock.
 void Flow::LocateStep(std::shared_ptr<LocateState> state) {
   if (state->next == state->servers.size()) {
-    if (!state->error.ok()) {
+    if (state->strict && !state->error.ok()) {
       return state->done(absl::UnavailableError(
           absl::StrCat("cannot tell whether comfyui holds prompt ", state->id,
                        ": ", state->error.message())));
@@ -384,7 +400,7 @@ void Flow::Cancel(const TaskRecord& record, StatusDone done) {
   if (id.empty()) return done(absl::OkStatus());
   std::vector<std::string> servers = ServersFor(record);
   if (servers.size() == 1) return CancelOn(servers[0], id, 0, std::move(done));
-  Locate(std::move(servers), id,
+  Locate(std::move(servers), id, /*strict=*/true,
          [self = shared_from_this(), id, done = std::move(done)](
              absl::StatusOr<std::optional<std::string>> found) {
            if (!found.ok()) return done(found.status());

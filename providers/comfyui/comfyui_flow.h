@@ -75,6 +75,9 @@ class Flow : public std::enable_shared_from_this<Flow> {
                   std::function<void(absl::StatusOr<QueueSnapshot>)> done);
   void PostExpectOk(const std::string& url, std::string body, StatusDone done);
 
+  void SubmitFresh(const TaskRecord& record, SubmitDone done);
+  void LocateThenSubmit(const TaskRecord& record, bool strict,
+                        SubmitDone done);
   void PickServer(ServerDone done);
   void Choose(const std::vector<std::optional<size_t>>& depths,
               const absl::Status& last_error, const ServerDone& done);
@@ -88,8 +91,10 @@ class Flow : public std::enable_shared_from_this<Flow> {
                           double progress) const;
 
   // Looks for `id` on each server in turn (history, queue, history again).
+  // `strict`: a server that cannot be asked makes the answer UNAVAILABLE
+  // instead of "not found".
   void Locate(std::vector<std::string> servers, const std::string& id,
-              LocateDone done);
+              bool strict, LocateDone done);
   void LocateStep(std::shared_ptr<LocateState> state);
   void FindOn(const std::string& server, const std::string& id,
               std::function<void(absl::StatusOr<bool>)> done);

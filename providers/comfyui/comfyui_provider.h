@@ -11,7 +11,9 @@
 //    record.task().workflow() (or passes request.workflow_json() through),
 //    sends it to the pool member with the shortest queue (running + pending
 //    + our own submits in flight; ties round-robin; unreachable members are
-//    skipped) and returns provider_state {"server": "<base url>"}.
+//    skipped) and returns provider_state {"server": "<base url>"}. A retry
+//    (record.attempts() > 1) first looks for its prompt_id on the reachable
+//    members and adopts a job an earlier attempt already started.
 //  - Poll reads /history, then /queue for unfinished runs: kQueued, kRunning
 //    (with the last websocket progress), kSucceeded (outputs as /view
 //    requests), kFailed (INTERNAL with the execution error, ABORTED when

@@ -364,6 +364,41 @@ TEST_F(ComfyFakeTest, ResumeWithUnreachableServerDoesNotResubmit) {
             absl::StatusCode::kNotFound);
 }
 
+TEST_F(ComfyFakeTest, RetryAdoptsJobAnEarlierAttemptStarted) {
+  auto p = Make({Base(up_)});
+  up_.Enqueue(Json("{}"));
+  up_.Enqueue(Json(QueueJson({"pid"}, {})));
+  TaskRecord rec = MakeRecord("t", "pid");
+  rec.set_attempts(2);
+  auto r = SubmitSync(*p, rec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->upstream_id, "pid");
+  EXPECT_EQ(Targets(up_), (std::vector<std::string>{"GET /history/pid", "GET /queue"}));
+}
+
+TEST_F(ComfyFakeTest, RetrySkipsDeadMembersAndSubmits) {
+  std::string dead;
+  {
+    FakeUpstream gone;
+    dead = gone.Url("");
+  }
+  up_.SetHandler([](const RecordedRequest& r) {
+    if (r.target == "/queue") return Json(QueueJson({}, {}));
+    if (r.target == "/prompt") return Accept(r);
+    return Json("{}");
+  });
+  auto p = Make({dead, Base(up_)});
+  TaskRecord rec = MakeRecord("t", "pid-retry");
+  rec.set_attempts(2);
+  auto r = SubmitSync(*p, rec);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(r->provider_state, HasSubstr(Base(up_)));
+  auto reqs = up_.Requests();
+  ASSERT_FALSE(reqs.empty());
+  EXPECT_EQ(reqs.back().target, "/prompt");
+  EXPECT_EQ(PromptIdIn(reqs.back().body), "pid-retry");
+}
+
 TEST(ComfyOptionsTest, BadConfigurationIsInvalidArgument) {
   net::CurlMultiClient http;
   ComfyUiOptions o;
