@@ -92,8 +92,8 @@ void Dispatcher::AdmitNext() {
 }
 
 void Dispatcher::Admit(TaskRecord record) {
-  auto a = std::make_shared<Active>();
   const std::string id = record.task().id();
+  auto a = std::make_shared<Active>(id);
   TaskState state = record.task().state();
   absl::Time deadline =
       absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(record.deadline()));
@@ -463,7 +463,8 @@ void Dispatcher::Drain(std::shared_ptr<Active> a) {
     next.set_version(next.version() + 1);
     *next.mutable_task()->mutable_update_time() = ToProtoTime(deps_.clock->Now());
     auto after = std::make_shared<RecordCallback>(std::move(m.after));
-    deps_.store->Update(next, [this, a, next, after](absl::Status st) {
+    MutateFn fn = std::move(m.fn);
+    deps_.store->Update(next, [this, a, next, after, fn](absl::Status st) {
       if (st.ok()) {
         {
           absl::MutexLock l(&mu_);
@@ -472,6 +473,19 @@ void Dispatcher::Drain(std::shared_ptr<Active> a) {
         deps_.bus->Publish(next.task(), next.version());
         if (*after) (*after)(next);
         if (IsTerminal(next.task().state())) Retire(a);
+      } else if (st.code() == absl::StatusCode::kAborted && !stopping_) {
+        // Another writer (e.g. a second replica) changed the task: reload it
+        // and apply the same mutation to the fresh record.
+        deps_.executor->Schedule([this, a, fn, after] {
+          auto fresh = deps_.store->Get(a->record_id);
+          {
+            absl::MutexLock l(&mu_);
+            if (fresh.ok()) a->record = *fresh;
+            a->queue.push_front({fn, std::move(*after)});
+          }
+          Drain(a);
+        });
+        return;
       } else {
         MG_LOG(Error, "store update of ", next.task().id(), " failed: ",
                st.ToString());

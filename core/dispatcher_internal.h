@@ -14,6 +14,8 @@ struct Dispatcher::Active {
     MutateFn fn;
     RecordCallback after;
   };
+  explicit Active(std::string id) : record_id(std::move(id)) {}
+  const std::string record_id;
   // Guarded by Dispatcher::mu_.
   TaskRecord record;
   Channel channel;
