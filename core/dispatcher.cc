@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "common/metrics.h"
 #include "common/status_mapping.h"
 #include "core/dispatcher_internal.h"
 #include "core/image_info.h"
@@ -472,7 +473,14 @@ void Dispatcher::Drain(std::shared_ptr<Active> a) {
         }
         deps_.bus->Publish(next.task(), next.version());
         if (*after) (*after)(next);
-        if (IsTerminal(next.task().state())) Retire(a);
+        if (IsTerminal(next.task().state())) {
+          GlobalMetrics()
+              .Counter("mediagw_tasks_finished_total", "Tasks by final state",
+                       absl::StrCat("state=\"",
+                                    v1::TaskState_Name(next.task().state()), "\""))
+              ->fetch_add(1, std::memory_order_relaxed);
+          Retire(a);
+        }
       } else if (st.code() == absl::StatusCode::kAborted && !stopping_) {
         // Another writer (e.g. a second replica) changed the task: reload it
         // and apply the same mutation to the fresh record.

@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
+#include "common/metrics.h"
+#include "common/status_mapping.h"
 #include "core/request_normalizer.h"
 #include "core/state_machine.h"
 #include "google/protobuf/util/time_util.h"
@@ -16,6 +18,20 @@ namespace {
 
 google::protobuf::Timestamp ProtoNow(const Clock* clock) {
   return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock->Now()));
+}
+
+// Submits by result: the benchmark checks gRPC status here, server side.
+void CountSubmit(const absl::Status& st) {
+  static std::atomic<int64_t>* ok = GlobalMetrics().Counter(
+      "mediagw_submits_total", "Submits by result code", "code=\"OK\"");
+  if (st.ok()) {
+    ok->fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  GlobalMetrics()
+      .Counter("mediagw_submits_total", "Submits by result code",
+               absl::StrCat("code=\"", CodeName(st.code()), "\""))
+      ->fetch_add(1, std::memory_order_relaxed);
 }
 
 absl::Status NotFound(const std::string& id) {
@@ -143,7 +159,11 @@ TaskService::TaskService(Deps deps) : deps_(deps) {}
 
 void TaskService::SubmitImage(const Caller& caller,
                               v1::SubmitImageRequest request,
-                              Callback<v1::Task> done) {
+                              Callback<v1::Task> reply) {
+  auto done = [reply = std::move(reply)](absl::StatusOr<v1::Task> t) {
+    CountSubmit(t.status());
+    reply(std::move(t));
+  };
   if (request.workflow().empty()) request.set_workflow(kDefaultWorkflow);
   auto workflow = deps_.router->Workflow(request.workflow());
   if (!workflow.ok()) {

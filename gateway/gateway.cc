@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/metrics.h"
 #include "common/status_mapping.h"
 #include "gateway/legacy_codec.h"
 
@@ -44,6 +45,13 @@ void Gateway::Handle(net::ServerRequest request,
     absl::Status st = deps_.ready ? deps_.ready() : absl::OkStatus();
     SendJson(writer, st.ok() ? 200 : 503,
              EncodeHealth(st.ok() ? "ready" : st.message()));
+    return;
+  }
+  if (path == "/metrics") {
+    net::ServerResponse resp;
+    resp.content_type = "text/plain; version=0.0.4";
+    resp.body = GlobalMetrics().RenderPrometheus();
+    writer->Send(std::move(resp));
     return;
   }
   if (absl::StartsWith(path, "/uploads/")) {

@@ -7,7 +7,7 @@
 //   GET  /v1/index.php?endpoint=task_status&task_id=<id>
 //   GET  /uploads/<name>          (stored outputs; no key needed, ids are
 //                                  unguessable UUIDs as in the legacy API)
-//   GET  /healthz, /readyz
+//   GET  /healthz, /readyz, /metrics (Prometheus text)
 // Errors use the legacy envelope {"success":false,"data":null,"error":...}.
 //
 // Threading: Handle runs on an HTTP server thread and never blocks; blob

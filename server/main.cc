@@ -16,6 +16,7 @@
 #include "common/config.h"
 #include "common/crypto.h"
 #include "common/logging.h"
+#include "common/metrics.h"
 #include "common/thread_pool.h"
 #include "core/auth.h"
 #include "core/dispatcher.h"
@@ -201,6 +202,10 @@ int Run(int argc, char** argv) {
   TaskService tasks(TaskService::Deps{store->get(), &router, &dispatcher,
                                       &workers, &bus, &clock});
   if (auto st = dispatcher.Recover(); !st.ok()) return fail(st);
+  GlobalMetrics().Gauge("mediagw_active_tasks", "Tasks driven upstream now",
+                        [&dispatcher] { return double(dispatcher.ActiveCount()); });
+  GlobalMetrics().Gauge("mediagw_waiting_tasks", "Tasks waiting for a slot",
+                        [&dispatcher] { return double(dispatcher.WaitingCount()); });
 
   MediaServiceImpl media(&tasks, &auth);
   auto grpc_server = StartGrpcServer(cfg.server().grpc_listen(), {&media});
