@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
 #include "absl/base/thread_annotations.h"
@@ -49,12 +50,16 @@ std::optional<std::string> ServerRequest::QueryParam(
 
 namespace {
 
+constexpr std::chrono::milliseconds kAcceptRetry(100);
+
 // Accepts connections on its own strand; every accepted socket gets a strand
 // of its own.
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
   explicit Listener(std::shared_ptr<ServerContext> ctx)
-      : ctx_(std::move(ctx)), acceptor_(asio::make_strand(ctx_->ioc())) {}
+      : ctx_(std::move(ctx)),
+        acceptor_(asio::make_strand(ctx_->ioc())),
+        retry_(acceptor_.get_executor()) {}
 
   absl::Status Bind(const std::string& host, int port, int* bound_port) {
     boost::system::error_code ec;
@@ -95,6 +100,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
     asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
       boost::system::error_code ignored;
       self->acceptor_.close(ignored);
+      self->retry_.cancel();
     });
   }
 
@@ -102,51 +108,66 @@ class Listener : public std::enable_shared_from_this<Listener> {
   void OnAccept(boost::system::error_code ec, tcp::socket socket) {
     if (!acceptor_.is_open() || ec == asio::error::operation_aborted) return;
     if (ec) {
-      // Typically EMFILE; keep accepting rather than going deaf.
+      // Typically EMFILE: keep accepting, but after a pause, since the same
+      // error would come back at once and spin the thread.
       MG_LOG(Warning, "accept failed: ", ec.message());
-    } else {
-      boost::system::error_code ignored;
-      socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<HttpSession>(ctx_, std::move(socket))->Start();
+      retry_.expires_after(kAcceptRetry);
+      retry_.async_wait(
+          [self = shared_from_this()](boost::system::error_code wait_ec) {
+            if (!wait_ec && self->acceptor_.is_open()) self->Accept();
+          });
+      return;
     }
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    std::make_shared<HttpSession>(ctx_, std::move(socket))->Start();
     Accept();
   }
 
   const std::shared_ptr<ServerContext> ctx_;
   tcp::acceptor acceptor_;
+  asio::steady_timer retry_;
 };
 
 // How long Stop() lets in-flight handlers drain after closing every socket
 // before it stops the io_context outright.
 constexpr absl::Duration kStopGrace = absl::Seconds(2);
 
+// Counts the io threads still inside run(). Shared with the threads so that
+// one detached by a Stop() from inside a handler never touches a dead Impl.
+struct RunState {
+  absl::Mutex mu;
+  int running ABSL_GUARDED_BY(mu) = 0;
+};
+
+void RunIoThread(std::shared_ptr<ServerContext> ctx,
+                 std::shared_ptr<RunState> state) {
+  for (;;) {
+    try {
+      ctx->ioc().run();
+      break;
+    } catch (const std::exception& e) {
+      // A throwing handler must not take the thread (or the process) down.
+      MG_LOG(Error, "exception escaped an HTTP handler: ", e.what());
+    }
+  }
+  absl::MutexLock lock(&state->mu);
+  --state->running;
+}
+
 }  // namespace
 
 struct HttpServer::Impl {
   explicit Impl(std::shared_ptr<ServerContext> c) : ctx(std::move(c)) {}
 
-  void Run() {
-    for (;;) {
-      try {
-        ctx->ioc().run();
-        break;
-      } catch (const std::exception& e) {
-        // A throwing handler must not take the thread (or the process) down.
-        MG_LOG(Error, "exception escaped an HTTP handler: ", e.what());
-      }
-    }
-    absl::MutexLock lock(&mu);
-    --running;
-  }
-
   std::shared_ptr<ServerContext> ctx;
+  std::shared_ptr<RunState> run_state = std::make_shared<RunState>();
   std::shared_ptr<Listener> listener;
   std::vector<std::thread> threads;
 
   absl::Mutex mu;
   bool started ABSL_GUARDED_BY(mu) = false;
   bool stopped ABSL_GUARDED_BY(mu) = false;
-  int running ABSL_GUARDED_BY(mu) = 0;
   int port ABSL_GUARDED_BY(mu) = 0;
 };
 
@@ -179,10 +200,13 @@ absl::Status HttpServer::Start() {
   {
     absl::MutexLock lock(&impl_->mu);
     impl_->port = bound;
-    impl_->running = threads;
+  }
+  {
+    absl::MutexLock lock(&impl_->run_state->mu);
+    impl_->run_state->running = threads;
   }
   for (int i = 0; i < threads; ++i) {
-    impl_->threads.emplace_back([impl = impl_.get()] { impl->Run(); });
+    impl_->threads.emplace_back(RunIoThread, impl_->ctx, impl_->run_state);
   }
   return absl::OkStatus();
 }
@@ -207,14 +231,24 @@ void HttpServer::Stop() {
   // and the threads return by themselves; the grace period only matters if a
   // handler is slow.
   {
-    absl::MutexLock lock(&impl_->mu);
-    impl_->mu.AwaitWithTimeout(
+    RunState& state = *impl_->run_state;
+    absl::MutexLock lock(&state.mu);
+    state.mu.AwaitWithTimeout(
         absl::Condition(
-            +[](int* running) { return *running == 0; }, &impl_->running),
+            +[](int* running) { return *running == 0; }, &state.running),
         kStopGrace);
   }
   impl_->ctx->ioc().stop();
-  for (auto& t : impl_->threads) t.join();
+  for (auto& t : impl_->threads) {
+    if (t.get_id() == std::this_thread::get_id()) {
+      // Stop() from inside a handler: this thread cannot join itself; it
+      // leaves run() as soon as the handler returns.
+      MG_LOG(Error, "HttpServer::Stop called from a server thread");
+      t.detach();
+    } else {
+      t.join();
+    }
+  }
   impl_->threads.clear();
 }
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -173,6 +174,8 @@ void HttpSession::ReadNextRequest() {
   head_written_ = false;
   end_queued_ = false;
   out_.clear();
+  out_bytes_ = 0;
+  out_inflight_ = 0;
   stream_head_.reset();
   stream_sr_.reset();
   upgrade_request_.reset();
@@ -409,11 +412,17 @@ void HttpSession::DoWrite(uint64_t ex, std::string chunk) {
   if (closed_ || ex != exchange_ || !streaming_ || end_queued_) return;
   // An empty chunk would read as the terminating one.
   if (chunk.empty()) return;
+  if (out_bytes_ + chunk.size() > kMaxQueuedBytes) {
+    MG_LOG(Warning, "stream reader ", remote_, " too slow; closing");
+    CloseConnection();
+    return;
+  }
   if (chunked_) {
     out_.push_back(absl::StrCat(absl::Hex(chunk.size()), "\r\n", chunk, "\r\n"));
   } else {
     out_.push_back(std::move(chunk));
   }
+  out_bytes_ += out_.back().size();
   Pump();
 }
 
@@ -430,10 +439,15 @@ void HttpSession::Pump() {
     if (end_queued_) OnStreamDone();
     return;
   }
+  // Everything queued goes out in one gathered write.
+  std::vector<asio::const_buffer> buffers;
+  buffers.reserve(out_.size());
+  for (const std::string& piece : out_) buffers.push_back(asio::buffer(piece));
+  out_inflight_ = out_.size();
   writing_ = true;
   // Only the write timer changes while the monitor read is pending.
   stream_->expires_after(Chrono(ctx_->options().idle_timeout));
-  asio::async_write(*stream_, asio::buffer(out_.front()),
+  asio::async_write(*stream_, buffers,
                     [self = shared_from_this()](beast::error_code ec, size_t) {
                       self->writing_ = false;
                       if (self->closed_) return;
@@ -441,7 +455,10 @@ void HttpSession::Pump() {
                         self->CloseConnection();
                         return;
                       }
-                      self->out_.pop_front();
+                      for (; self->out_inflight_ > 0; --self->out_inflight_) {
+                        self->out_bytes_ -= self->out_.front().size();
+                        self->out_.pop_front();
+                      }
                       self->Pump();
                     });
 }

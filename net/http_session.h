@@ -8,6 +8,11 @@
 // the exchange number given to the writer, so a call for a finished exchange
 // is ignored.
 //
+// Timeouts: header_timeout from the connection (or, between keep-alive
+// requests, from the first byte) to the end of the headers; idle_timeout
+// while waiting for the next request, and as the inactivity limit for body
+// reads and for each write.
+//
 // Lifetime: pending asynchronous operations and the current ResponseWriter
 // hold the session by shared_ptr. The ServerContext lists it weakly so that
 // Stop() can close it.
@@ -118,6 +123,8 @@ class HttpSession : public Connection,
   bool monitor_pending_ = false;
   bool head_written_ = false;
   std::deque<std::string> out_;
+  size_t out_bytes_ = 0;     // queued in out_, including in flight
+  size_t out_inflight_ = 0;  // leading entries of out_ being written
   std::unique_ptr<StreamHead> stream_head_;
   std::unique_ptr<boost::beast::http::response_serializer<
       boost::beast::http::empty_body>>

@@ -95,6 +95,12 @@ void WebSocketSessionImpl::SendBinary(std::string bytes) {
 
 void WebSocketSessionImpl::Enqueue(bool binary, std::string payload) {
   if (!open_ || close_requested_) return;
+  if (out_bytes_ + payload.size() > kMaxQueuedBytes) {
+    MG_LOG(Warning, "websocket reader too slow; closing");
+    Finish();
+    return;
+  }
+  out_bytes_ += payload.size();
   out_.emplace_back(binary, std::move(payload));
   Pump();
 }
@@ -116,6 +122,7 @@ void WebSocketSessionImpl::Pump() {
           self->Finish();
           return;
         }
+        self->out_bytes_ -= self->out_.front().second.size();
         self->out_.pop_front();
         self->Pump();
       });
@@ -151,7 +158,6 @@ void WebSocketSessionImpl::Finish() {
   finished_ = true;
   open_ = false;
   beast::get_lowest_layer(ws_).close();
-  out_.clear();
   if (registered_) {
     ctx_->Unregister(id_);
     registered_ = false;

@@ -73,6 +73,7 @@ class WebSocketSessionImpl
   std::shared_ptr<CloseNotifier> notifier_;
   boost::beast::flat_buffer buffer_;
   std::deque<std::pair<bool, std::string>> out_;  // (binary, payload)
+  size_t out_bytes_ = 0;
   bool writing_ = false;
   bool close_requested_ = false;
   bool closing_ = false;

@@ -551,6 +551,28 @@ TEST(HttpServerTest, StreamDeliversEachChunkPromptlyAndReportsDisconnect) {
   EXPECT_EQ(late, 1);
 }
 
+TEST(HttpServerTest, StreamToReaderThatNeverReadsIsClosed) {
+  WriterBox box;
+  absl::Notification closed;
+  auto server = StartServer({}, [&](ServerRequest,
+                                    std::shared_ptr<ResponseWriter> w) {
+    w->OnClose([&closed] { closed.Notify(); });
+    w->StartStream(200, {{"content-type", "application/octet-stream"}});
+    box.Put(std::move(w));
+  });
+  Client client(server->port());
+  ASSERT_FALSE(client.Write("GET /firehose HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto writer = box.WaitFirst();
+  ASSERT_NE(writer, nullptr);
+  // Far more than the kernel buffers plus the server's queue limit.
+  const std::string mib(1 << 20, 'z');
+  for (int i = 0; i < 64 && !closed.HasBeenNotified(); ++i) {
+    writer->Write(mib);
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_TRUE(closed.WaitForNotificationWithTimeout(absl::Seconds(5)));
+}
+
 TEST(HttpServerTest, EndedStreamKeepsConnectionAlive) {
   absl::Notification closed;
   auto server = StartServer({}, [&](ServerRequest req,
