@@ -16,9 +16,44 @@ absl::Status TypeError(absl::string_view name, absl::string_view want) {
       absl::StrCat("field '", name, "' must be ", want));
 }
 
+// RapidJSON's reader and writer recurse once per nesting level: a request
+// body of a few hundred kilobytes of '[' would overflow the stack and kill
+// the process. Real documents (ComfyUI workflows included) nest a handful
+// of levels.
+constexpr int kMaxNestingDepth = 256;
+
+// Offset of the bracket that opens level kMaxNestingDepth + 1, or npos.
+// Brackets inside strings do not count.
+size_t TooDeepAt(absl::string_view text) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxNestingDepth) return i;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return absl::string_view::npos;
+}
+
 }  // namespace
 
 absl::StatusOr<rapidjson::Document> Parse(absl::string_view text) {
+  if (const size_t at = TooDeepAt(text); at != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("malformed JSON at offset ", at, ": nested deeper than ",
+                     kMaxNestingDepth, " levels"));
+  }
   rapidjson::Document doc;
   doc.Parse(text.data(), text.size());
   if (doc.HasParseError()) {
