@@ -31,7 +31,7 @@ wait_for() {  # file, seconds
 }
 json_get() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval("d"+sys.argv[2]))' "$@"; }
 
-"$SIM" --host 127.0.0.1 --port 0 --ports-file "$DATA/sim.ports" --step-ms 40 >"$DATA/sim.log" 2>&1 &
+"$SIM" --host 127.0.0.1 --port 0 --ports_file "$DATA/sim.ports" --step_ms 40 >"$DATA/sim.log" 2>&1 &
 PIDS+=($!)
 wait_for "$DATA/sim.ports" 20
 SIM_URL="http://127.0.0.1:$(json_get "$DATA/sim.ports" "['port']")"

@@ -153,8 +153,8 @@ Simulator::Simulator(const std::string& dir, int step_ms) {
   std::string ports = dir + "/sim.ports";
   proc_ = std::make_unique<Process>(
       std::vector<std::string>{BinaryPath("mediagw-sim"), "--host", "127.0.0.1",
-                               "--port", "0", "--ports-file", ports,
-                               "--step-ms", std::to_string(step_ms)},
+                               "--port", "0", "--ports_file", ports,
+                               "--step_ms", std::to_string(step_ms)},
       std::map<std::string, std::string>{}, dir + "/sim.log");
   WaitFor([&] { return ReadPort(ports, "port") > 0; }, absl::Seconds(20));
   url_ = absl::StrCat("http://127.0.0.1:", ReadPort(ports, "port"));
