@@ -1,0 +1,45 @@
+#include "tools/sim/sim_server.h"
+
+namespace mediagw::sim {
+namespace {
+
+EngineOptions MakeEngineOptions(const SimOptions& options) {
+  EngineOptions e;
+  e.step_time = options.step_time;
+  e.max_history = options.max_history;
+  return e;
+}
+
+net::HttpServerOptions MakeServerOptions(const SimOptions& options) {
+  net::HttpServerOptions s;
+  s.host = options.host;
+  s.port = options.port;
+  s.threads = options.threads;
+  s.max_body_bytes = 64 << 20;  // image uploads
+  return s;
+}
+
+}  // namespace
+
+SimServer::SimServer(SimOptions options)
+    : engine_(MakeEngineOptions(options), &files_, &faults_, &hub_),
+      slow_pool_(2),
+      routes_(&engine_, &files_, &faults_, &hub_, &slow_pool_),
+      server_(MakeServerOptions(options),
+              [this](net::ServerRequest request,
+                     std::shared_ptr<net::ResponseWriter> writer) {
+                routes_.Handle(std::move(request), std::move(writer));
+              }) {}
+
+SimServer::~SimServer() { Stop(); }
+
+absl::Status SimServer::Start() { return server_.Start(); }
+
+int SimServer::port() const { return server_.port(); }
+
+void SimServer::Stop() {
+  server_.Stop();
+  engine_.Stop();
+}
+
+}  // namespace mediagw::sim
