@@ -131,17 +131,10 @@ std::pair<int, int> PngSize(const std::string& b) {
 }
 
 std::string BinaryPath(const std::string& name) {
-  std::string var = "MEDIAGW_BIN_" + name;
-  for (auto& c : var) c = c == '-' ? '_' : static_cast<char>(toupper(c));
-  const char* v = std::getenv(var.c_str());
-  if (v == nullptr) throw std::runtime_error("env " + var + " not set");
-  return v;
+  return name == "mediagw" ? MEDIAGW_BIN_MEDIAGW : MEDIAGW_BIN_MEDIAGW_SIM;
 }
 
-std::string SourceDir() {
-  const char* v = std::getenv("MEDIAGW_SOURCE_DIR");
-  return v ? v : ".";
-}
+std::string SourceDir() { return MEDIAGW_SOURCE_DIR; }
 
 std::string MakeTempDir() {
   char tmpl[] = "/tmp/mediagw-e2e-XXXXXX";

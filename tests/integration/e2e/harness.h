@@ -54,7 +54,7 @@ bool WaitFor(const std::function<bool()>& fn, absl::Duration timeout,
 // PNG width/height from the IHDR chunk, or {0,0}.
 std::pair<int, int> PngSize(const std::string& bytes);
 
-std::string BinaryPath(const std::string& name);  // from env MEDIAGW_BIN_<NAME>
+std::string BinaryPath(const std::string& name);  // "mediagw" or "mediagw-sim"
 std::string SourceDir();                           // repo root
 
 class Simulator {
