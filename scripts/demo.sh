@@ -11,8 +11,8 @@ ONCE=0
 [ "${1:-}" = "--once" ] && ONCE=1
 
 scripts/install-deps.sh
-MEDIAGW_BUILD_TESTS=OFF TARGETS="mediagw mediagw-sim mediagw-cli" scripts/build.sh
-BIN=$ROOT/build
+TARGETS="mediagw mediagw-sim mediagw-cli" scripts/build.sh
+BIN=${BUILD_DIR:-$ROOT/build}
 SERVER=$BIN/server/mediagw
 SIM=$BIN/tools/sim/mediagw-sim
 CLI=$BIN/tools/cli/mediagw-cli

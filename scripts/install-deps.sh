@@ -7,13 +7,17 @@ PKGS=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev rapidjson-dev libcurl4-openssl-dev libboost-dev libssl-dev
   libsqlite3-dev libpng-dev libgtest-dev libgmock-dev
-  nodejs npm curl python3 file
+  curl python3 file
   nghttp2-client wrk postgresql-15 postgresql-common
 )
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js runs the third-party client tests; any existing install will do
+# (Debian's npm conflicts with a Node.js that ships its own npm).
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   SUDO=""
