@@ -8,7 +8,7 @@ PKGS=(
   libabsl-dev rapidjson-dev libcurl4-openssl-dev libboost-dev libssl-dev
   libsqlite3-dev libpng-dev libgtest-dev libgmock-dev
   curl python3 file
-  nghttp2-client wrk postgresql-15 postgresql-common
+  nghttp2-client wrk
 )
 missing=()
 for p in "${PKGS[@]}"; do
