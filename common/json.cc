@@ -46,6 +46,24 @@ size_t TooDeepAt(absl::string_view text) {
   return absl::string_view::npos;
 }
 
+// RapidJSON turns a number too large for a double (1e309, 11e308) into
+// infinity instead of failing, and its writer cannot write infinity back:
+// Serialize would cut the document short. Depth is bounded by
+// kMaxNestingDepth, so recursion is safe here.
+bool HasNonFiniteNumber(const rapidjson::Value& v) {
+  if (v.IsDouble()) return !std::isfinite(v.GetDouble());
+  if (v.IsArray()) {
+    for (const rapidjson::Value& item : v.GetArray()) {
+      if (HasNonFiniteNumber(item)) return true;
+    }
+  } else if (v.IsObject()) {
+    for (const auto& member : v.GetObject()) {
+      if (HasNonFiniteNumber(member.value)) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 absl::StatusOr<rapidjson::Document> Parse(absl::string_view text) {
@@ -60,6 +78,10 @@ absl::StatusOr<rapidjson::Document> Parse(absl::string_view text) {
     return absl::InvalidArgumentError(
         absl::StrCat("malformed JSON at offset ", doc.GetErrorOffset(), ": ",
                      rapidjson::GetParseError_En(doc.GetParseError())));
+  }
+  if (HasNonFiniteNumber(doc)) {
+    return absl::InvalidArgumentError(
+        "malformed JSON: number too big to be stored in double");
   }
   return doc;
 }
