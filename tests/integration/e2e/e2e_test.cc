@@ -5,6 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "tests/integration/e2e/harness.h"
 
@@ -333,6 +335,109 @@ TEST_F(E2eTest, HealthAndReadiness) {
   server.Start();
   EXPECT_EQ(Http("GET", server.rest() + "/healthz").body, R"({"status":"ok"})");
   EXPECT_EQ(Http("GET", server.rest() + "/readyz").status, 200);
+}
+
+TEST_F(E2eTest, GrpcHealthAndReflectionAreServed) {
+  Simulator sim(dir_);
+  Server server(dir_, sim.url());
+  server.Start();
+  auto channel = grpc::CreateChannel(server.grpc_addr(),
+                                     grpc::InsecureChannelCredentials());
+  {
+    auto health = grpc::health::v1::Health::NewStub(channel);
+    grpc::ClientContext ctx;
+    grpc::health::v1::HealthCheckRequest req;
+    grpc::health::v1::HealthCheckResponse resp;
+    ASSERT_TRUE(health->Check(&ctx, req, &resp).ok());
+    EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  }
+  {
+    auto refl = grpc::reflection::v1alpha::ServerReflection::NewStub(channel);
+    grpc::ClientContext ctx;
+    auto stream = refl->ServerReflectionInfo(&ctx);
+    grpc::reflection::v1alpha::ServerReflectionRequest req;
+    req.set_list_services("");
+    ASSERT_TRUE(stream->Write(req));
+    stream->WritesDone();
+    grpc::reflection::v1alpha::ServerReflectionResponse resp;
+    ASSERT_TRUE(stream->Read(&resp));
+    std::set<std::string> names;
+    for (const auto& s : resp.list_services_response().service()) {
+      names.insert(s.name());
+    }
+    EXPECT_TRUE(names.count("mediagw.v1.MediaService")) << resp.DebugString();
+    EXPECT_TRUE(names.count("grpc.health.v1.Health"));
+    while (stream->Read(&resp)) {
+    }
+    EXPECT_TRUE(stream->Finish().ok());
+  }
+}
+
+TEST_F(E2eTest, ListTasksPagesAndFiltersByState) {
+  Simulator sim(dir_, /*step_ms=*/5);
+  Server server(dir_, sim.url());
+  server.Start();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(SubmitRest(server, absl::StrCat(R"({"prompt": "list )", i,
+                                                  R"(", "steps": 1, "width": 32, "height": 32})")));
+  }
+  for (const auto& id : ids) {
+    ASSERT_TRUE(WaitFor([&] { return Get(server, id).state() == v1::TASK_STATE_SUCCEEDED; },
+                        absl::Seconds(30)));
+  }
+  auto stub = server.Stub();
+  std::set<std::string> seen;
+  std::string token;
+  int pages = 0;
+  do {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("x-api-key", Server::kKey);
+    v1::ListTasksRequest req;
+    req.set_page_size(2);
+    req.set_page_token(token);
+    req.add_states(v1::TASK_STATE_SUCCEEDED);
+    v1::ListTasksResponse resp;
+    ASSERT_TRUE(stub->ListTasks(&ctx, req, &resp).ok());
+    EXPECT_LE(resp.tasks_size(), 2);
+    for (const auto& t : resp.tasks()) seen.insert(t.id());
+    token = resp.next_page_token();
+    ++pages;
+  } while (!token.empty() && pages < 10);
+  EXPECT_EQ(seen, std::set<std::string>(ids.begin(), ids.end()));
+  EXPECT_EQ(pages, 3);
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("x-api-key", Server::kKey);
+    v1::ListTasksRequest req;
+    req.add_states(v1::TASK_STATE_FAILED);
+    v1::ListTasksResponse resp;
+    ASSERT_TRUE(stub->ListTasks(&ctx, req, &resp).ok());
+    EXPECT_EQ(resp.tasks_size(), 0);
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("x-api-key", Server::kKey);
+    v1::ListTasksRequest req;
+    req.set_page_token("not-a-token");
+    v1::ListTasksResponse resp;
+    EXPECT_EQ(stub->ListTasks(&ctx, req, &resp).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+}
+
+TEST_F(E2eTest, IdempotencyKeyReturnsTheFirstTask) {
+  Simulator sim(dir_);
+  Server server(dir_, sim.url());
+  server.Start();
+  auto url = server.rest() + "/v1/index.php?endpoint=image_generation";
+  auto a = Http("POST", url, R"({"prompt": "once"})", {kKeyHeader, "Idempotency-Key: k-1"});
+  auto b = Http("POST", url, R"({"prompt": "once"})", {kKeyHeader, "Idempotency-Key: k-1"});
+  ASSERT_EQ(a.status, 200);
+  ASSERT_EQ(b.status, 200);
+  EXPECT_EQ(std::string(Json(a.body).data()["id"].GetString()),
+            std::string(Json(b.body).data()["id"].GetString()));
+  EXPECT_EQ(CountTasks(server), 1);
 }
 
 }  // namespace
