@@ -1,5 +1,7 @@
 #include "providers/registry.h"
 
+#include <unistd.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -21,6 +23,11 @@ absl::StatusOr<std::shared_ptr<Provider>> CreateComfyUi(
     const config::Channel& channel, const ProviderContext& ctx) {
   comfyui::ComfyUiOptions opts;
   opts.channel_name = channel.name();
+  // ComfyUI sends progress only to the client id that queued a prompt; a
+  // stable id lets a restarted process keep receiving it for resumed tasks.
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  opts.client_id = absl::StrCat("mediagw-", channel.name(), "-", host);
   opts.base_urls.assign(channel.base_urls().begin(), channel.base_urls().end());
   opts.request_timeout =
       absl::Milliseconds(ctx.config->dispatch().request_timeout_ms());
