@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <random>
 #include <string>
 #include <thread>
 #include <utility>
@@ -18,6 +19,7 @@
 #include <boost/beast/websocket.hpp>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -381,6 +383,14 @@ TEST(HttpServerTest, MalformedRequestsGet400AndClose) {
       "GET /x HTTP/9.9\r\n\r\n",
       "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
       "POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+      "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+      "Content-Length: 6\r\n\r\nabcdef",
+      "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+      "GET /x HTTP/1.1\r\nBad Name: v\r\n\r\n",
+      std::string("GET /x HTTP/1.1\r\nX: a\0b\r\n\r\n", 31),
+      "GET /x y HTTP/1.1\r\n\r\n",
+      "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
   };
   for (const std::string& request : bad) {
     SCOPED_TRACE(request);
@@ -393,6 +403,71 @@ TEST(HttpServerTest, MalformedRequestsGet400AndClose) {
     EXPECT_EQ(ec, asio::error::eof);
   }
   EXPECT_EQ(calls.load(), 0);
+}
+
+// Mutated and truncated requests: every answer is a well-formed status line
+// the server is allowed to give, and the server keeps serving afterwards.
+TEST(HttpServerTest, SurvivesMutatedRequests) {
+  HttpServerOptions options;
+  options.header_timeout = absl::Milliseconds(100);
+  options.idle_timeout = absl::Milliseconds(100);
+  options.max_body_bytes = 64;
+  options.max_header_bytes = 256;
+  auto server = StartServer(options, [](ServerRequest req,
+                                        std::shared_ptr<ResponseWriter> w) {
+    SendText(w, 200, req.body);
+  });
+  const std::string valid =
+      "POST /p?q=1 HTTP/1.1\r\nHost: x\r\nX-A: b\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+  std::mt19937 rng(1234);
+  int answered_200 = 0;
+  int answered_other = 0;
+  int closed_silently = 0;
+  for (int i = 0; i < 60; ++i) {
+    std::string request = valid;
+    const int edits = 1 + static_cast<int>(rng() % 4);
+    for (int e = 0; e < edits; ++e) {
+      const size_t at = rng() % request.size();
+      switch (rng() % 3) {
+        case 0:
+          request[at] = static_cast<char>(rng() % 256);
+          break;
+        case 1:
+          request.erase(at, 1 + rng() % 8);
+          break;
+        default:
+          request.insert(at, std::string(1 + rng() % 300,
+                                         static_cast<char>(rng() % 256)));
+      }
+      if (request.empty()) request = "\r\n";
+    }
+    SCOPED_TRACE(absl::CEscape(request));
+    Client client(server->port());
+    ASSERT_TRUE(client.connected());
+    ASSERT_FALSE(client.Write(request));
+    beast::error_code ec;
+    const std::string raw = client.ReadToEnd(&ec);
+    EXPECT_NE(ec, asio::error::would_block);  // the server closed in time
+    if (raw.empty()) {
+      ++closed_silently;
+      continue;
+    }
+    (absl::StartsWith(raw, "HTTP/1.1 200 ") ? answered_200 : answered_other)++;
+    EXPECT_TRUE(absl::StartsWith(raw, "HTTP/1.1 200 ") ||
+                absl::StartsWith(raw, "HTTP/1.1 400 ") ||
+                absl::StartsWith(raw, "HTTP/1.1 413 ") ||
+                absl::StartsWith(raw, "HTTP/1.1 431 "))
+        << raw;
+  }
+  // The mutations exercise every outcome, not only the parser's first check.
+  EXPECT_GT(answered_200, 0);
+  EXPECT_GT(answered_other, 0);
+  EXPECT_GT(closed_silently, 0);
+  Client client(server->port());
+  Response res;
+  ASSERT_FALSE(client.Request(http::verb::post, "/", "still here", &res));
+  EXPECT_EQ(res.body(), "still here");
 }
 
 TEST(HttpServerTest, HeaderTimeoutClosesPartialRequest) {
