@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace mediagw {
@@ -34,6 +35,28 @@ absl::Status CheckHostPort(absl::string_view field, const std::string& v) {
     return Bad(field, absl::StrCat("'", v, "' is not host:port"));
   }
   return absl::OkStatus();
+}
+
+// http(s)://host[:port][/path], host non-empty, port 1..65535 when given.
+bool IsHttpUrl(absl::string_view u) {
+  if (!absl::ConsumePrefix(&u, "http://") && !absl::ConsumePrefix(&u, "https://")) {
+    return false;
+  }
+  absl::string_view authority = u.substr(0, u.find_first_of("/?#"));
+  if (authority.empty() || authority.find('@') != absl::string_view::npos) {
+    return false;
+  }
+  size_t colon = authority.rfind(':');
+  size_t bracket = authority.rfind(']');
+  if (colon != absl::string_view::npos &&
+      (bracket == absl::string_view::npos || colon > bracket)) {
+    int port = 0;
+    if (colon == 0 || !absl::SimpleAtoi(authority.substr(colon + 1), &port) ||
+        port < 1 || port > 65535) {
+      return false;
+    }
+  }
+  return true;
 }
 
 void ApplyDefaults(Config& c, const std::string& base) {
@@ -110,7 +133,7 @@ absl::Status Validate(const Config& c) {
     if (ch.base_urls().empty()) return Bad(f + ".base_urls", "at least one URL is required");
     for (int j = 0; j < ch.base_urls_size(); ++j) {
       const auto& u = ch.base_urls(j);
-      if (!absl::StartsWith(u, "http://") && !absl::StartsWith(u, "https://")) {
+      if (!IsHttpUrl(u)) {
         return Bad(absl::StrCat(f, ".base_urls[", j, "]"),
                    absl::StrCat("'", u, "' is not an http(s) URL"));
       }

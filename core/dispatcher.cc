@@ -371,7 +371,19 @@ void Dispatcher::OnPolled(std::shared_ptr<Active> a,
           },
           [this, a, refs](absl::StatusOr<TaskRecord> t) {
             bool resumed = !t.ok() && t.status().message() == "unchanged";
-            if (t.ok() || resumed) FetchOutputs(a, std::move(*refs));
+            if (t.ok() || resumed) {
+              FetchOutputs(a, std::move(*refs));
+              return;
+            }
+            if (t.status().code() != absl::StatusCode::kFailedPrecondition) {
+              // The write failed (storage trouble): poll again later rather
+              // than leaving the task stuck until its deadline.
+              {
+                absl::MutexLock l(&mu_);
+                a->fetching = false;
+              }
+              SchedulePoll(a, options_.poll_interval);
+            }
           });
       return;
     }

@@ -144,7 +144,18 @@ void Dispatcher::StoreOutputs(std::shared_ptr<Active> a,
         *task->mutable_end_time() = ToProtoTime(now);
         return absl::OkStatus();
       },
-      nullptr);
+      [this, a](absl::StatusOr<TaskRecord> t) {
+        if (t.ok() || t.status().code() == absl::StatusCode::kFailedPrecondition) {
+          return;
+        }
+        // The outputs are stored; only the commit failed. Poll again, which
+        // fetches and commits anew.
+        {
+          absl::MutexLock l(&mu_);
+          a->fetching = false;
+        }
+        SchedulePoll(a, options_.poll_interval);
+      });
 }
 
 }  // namespace mediagw

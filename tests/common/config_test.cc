@@ -169,7 +169,9 @@ TEST(ParseConfigTest, NoApiKeys) {
 
 TEST(ParseConfigTest, NonHttpBaseUrl) {
   for (const char* bad : {"ftp://x", "127.0.0.1:8188", "file:///etc/passwd",
-                          "HTTP//x"}) {
+                          "HTTP//x", "http://", "http://127.0.0.1:",
+                          "http://127.0.0.1:0", "http://127.0.0.1:99999",
+                          "http://h:8x", "http://user@h:80"}) {
     ExpectError(With("http://127.0.0.1:8188", bad),
                 "channels[0].base_urls[0]");
   }
