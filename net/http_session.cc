@@ -81,6 +81,16 @@ void AddHeaders(const HttpHeaders& headers, Fields& fields) {
   }
 }
 
+// Beast throws on a status outside 100..999; a handler bug becomes a 500.
+unsigned ValidStatus(int status) {
+  return status >= 100 && status <= 999 ? static_cast<unsigned>(status) : 500;
+}
+
+// These statuses carry no body; Beast throws if asked to frame one.
+bool ForbidsBody(unsigned status) {
+  return status < 200 || status == 204 || status == 304;
+}
+
 bool IsHttpError(const beast::error_code& ec) {
   return &ec.category() ==
          &http::make_error_code(http::error::bad_method).category();
@@ -319,7 +329,7 @@ void HttpSession::DoSend(uint64_t ex, ServerResponse response) {
   exchange_open_ = false;
   auto res = std::make_shared<Response>();
   res->version(version_ == 10 ? 10 : 11);
-  res->result(static_cast<unsigned>(response.status));
+  res->result(ValidStatus(response.status));
   res->set(http::field::server, kServerName);
   if (!response.content_type.empty()) {
     res->set(http::field::content_type, response.content_type);
@@ -327,6 +337,7 @@ void HttpSession::DoSend(uint64_t ex, ServerResponse response) {
   AddHeaders(response.headers, *res);
   res->keep_alive(keep_alive_ && !ctx_->stopping());
   res->body() = std::move(response.body);
+  if (ForbidsBody(res->result_int())) res->body().clear();
   res->prepare_payload();
   if (head_request_) res->body().clear();  // Content-Length stays
   WriteResponse(std::move(res));
@@ -383,7 +394,7 @@ void HttpSession::DoStartStream(uint64_t ex, int status, HttpHeaders headers) {
   if (!chunked_) keep_alive_ = false;
   stream_head_ = std::make_unique<StreamHead>();
   stream_head_->version(version_ == 10 ? 10 : 11);
-  stream_head_->result(static_cast<unsigned>(status));
+  stream_head_->result(ValidStatus(status));
   stream_head_->set(http::field::server, kServerName);
   AddHeaders(headers, *stream_head_);
   if (chunked_) stream_head_->chunked(true);

@@ -674,6 +674,46 @@ TEST(HttpServerTest, EndedStreamKeepsConnectionAlive) {
   EXPECT_EQ(res.body(), "plain");
 }
 
+TEST(HttpServerTest, Http10StreamIsDelimitedByClose) {
+  auto server = StartServer({}, [](ServerRequest,
+                                   std::shared_ptr<ResponseWriter> w) {
+    w->StartStream(200, {{"content-type", "text/plain"}});
+    w->Write("one,");
+    w->Write("two");
+    w->End();
+  });
+  Client client(server->port());
+  ASSERT_FALSE(client.Write("GET / HTTP/1.0\r\n\r\n"));
+  beast::error_code ec;
+  const std::string raw = client.ReadToEnd(&ec);
+  EXPECT_TRUE(absl::StartsWith(raw, "HTTP/1.0 200 OK\r\n")) << raw;
+  EXPECT_FALSE(absl::StrContains(raw, "chunked")) << raw;
+  EXPECT_TRUE(absl::EndsWith(raw, "\r\n\r\none,two")) << raw;
+  EXPECT_EQ(ec, asio::error::eof);
+}
+
+TEST(HttpServerTest, BodylessStatusesAndBadStatusCodes) {
+  auto server = StartServer({}, [](ServerRequest req,
+                                   std::shared_ptr<ResponseWriter> w) {
+    if (req.path == "/204") SendText(w, 204, "must not be sent");
+    if (req.path == "/304") SendText(w, 304, "nor this");
+    if (req.path == "/bad") SendText(w, 1000, "odd");
+  });
+  Client client(server->port());
+  Response res;
+  ASSERT_FALSE(client.Request(http::verb::get, "/204", "", &res));
+  EXPECT_EQ(res.result_int(), 204);
+  EXPECT_EQ(res.body(), "");
+  ASSERT_FALSE(client.Request(http::verb::get, "/bad", "", &res));
+  EXPECT_EQ(res.result_int(), 500);
+  // The connection survived both and frames the next answer correctly.
+  ASSERT_FALSE(client.Write("GET /304 HTTP/1.1\r\nHost: x\r\n\r\n"
+                            "GET /204 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(client.ReadUntil("HTTP/1.1 204"));
+  EXPECT_TRUE(absl::StartsWith(client.seen(), "HTTP/1.1 304 Not Modified\r\n"));
+  EXPECT_FALSE(absl::StrContains(client.seen(), "nor this"));
+}
+
 TEST(HttpServerTest, AbortClosesWithoutResponse) {
   absl::Notification closed;
   auto server = StartServer({}, [&](ServerRequest,
