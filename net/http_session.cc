@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/logging.h"
+#include "net/http_wire.h"
 #include "net/response_writer.h"
 #include "net/url_decode.h"
 #include "net/websocket_session.h"
@@ -25,7 +26,6 @@ using tcp = boost::asio::ip::tcp;
 
 namespace {
 
-constexpr char kServerName[] = "mediagw";
 constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr size_t kReadChunk = 16 << 10;
 // After an error response the peer may still be sending (a rejected body);
@@ -38,58 +38,7 @@ std::chrono::nanoseconds Chrono(absl::Duration d) {
   return absl::ToChronoNanoseconds(d);
 }
 
-std::string RemoteString(const tcp::socket& socket) {
-  beast::error_code ec;
-  const tcp::endpoint ep = socket.remote_endpoint(ec);
-  if (ec) return "";
-  if (ep.address().is_v6()) {
-    return absl::StrCat("[", ep.address().to_string(), "]:", ep.port());
-  }
-  return absl::StrCat(ep.address().to_string(), ":", ep.port());
-}
-
 std::string ToStd(beast::string_view s) { return std::string(s.data(), s.size()); }
-
-std::string ErrorBody(absl::string_view message) {
-  return absl::StrCat(R"({"success":false,"data":null,"error":")", message,
-                      R"("})");
-}
-
-// Framing headers belong to the server; a CR or LF would split the header.
-template <typename Fields>
-void AddHeaders(const HttpHeaders& headers, Fields& fields) {
-  for (const auto& [name, value] : headers) {
-    if (name.empty() || absl::StrContains(name, '\r') ||
-        absl::StrContains(name, '\n') || absl::StrContains(value, '\r') ||
-        absl::StrContains(value, '\n')) {
-      continue;
-    }
-    if (absl::EqualsIgnoreCase(name, "content-length") ||
-        absl::EqualsIgnoreCase(name, "transfer-encoding") ||
-        absl::EqualsIgnoreCase(name, "connection")) {
-      continue;
-    }
-    const beast::string_view n(name.data(), name.size());
-    const beast::string_view v(value.data(), value.size());
-    // Known names go out in their canonical spelling.
-    const http::field known = http::string_to_field(n);
-    if (known != http::field::unknown) {
-      fields.insert(known, v);
-    } else {
-      fields.insert(n, v);
-    }
-  }
-}
-
-// Beast throws on a status outside 100..999; a handler bug becomes a 500.
-unsigned ValidStatus(int status) {
-  return status >= 100 && status <= 999 ? static_cast<unsigned>(status) : 500;
-}
-
-// These statuses carry no body; Beast throws if asked to frame one.
-bool ForbidsBody(unsigned status) {
-  return status < 200 || status == 204 || status == 304;
-}
 
 bool IsHttpError(const beast::error_code& ec) {
   return &ec.category() ==

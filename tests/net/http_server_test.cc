@@ -204,7 +204,8 @@ TEST(HttpServerTest, RoundTripsGetAndPostOnOneKeepAliveConnection) {
     }
     ServerResponse res;
     res.content_type = "text/plain";
-    res.headers = {{"X-Test", "yes"}, {"X-Bad", "a\r\nInjected: 1"}};
+    res.headers = {{"X-Test", "yes"}, {"X-Bad", "a\r\nInjected: 1"},
+                   {"Bad Name", "v"}, {"content-length", "999"}};
     res.body = absl::StrCat(req.method, " ", req.path, " ", req.query, " ",
                             req.Header("X-Custom"), " ", req.body);
     w->Send(std::move(res));
@@ -219,6 +220,8 @@ TEST(HttpServerTest, RoundTripsGetAndPostOnOneKeepAliveConnection) {
   EXPECT_EQ(res[http::field::server], "mediagw");
   EXPECT_EQ(res["x-test"], "yes");
   EXPECT_EQ(res["injected"], "");
+  EXPECT_EQ(res["x-bad"], "");
+  EXPECT_EQ(res["bad name"], "");
   EXPECT_EQ(res[http::field::content_type], "text/plain");
   EXPECT_TRUE(res.keep_alive());
 
