@@ -193,12 +193,12 @@ void ComfyEngine::Run() {
   }
 }
 
-bool ComfyEngine::WaitStep() {
+bool ComfyEngine::Wait(absl::Duration d) {
   absl::MutexLock l(&mu_);
   auto interrupted = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     return interrupt_;
   };
-  mu_.AwaitWithTimeout(absl::Condition(&interrupted), options_.step_time);
+  mu_.AwaitWithTimeout(absl::Condition(&interrupted), d);
   return !interrupt_;
 }
 
@@ -214,6 +214,7 @@ void ComfyEngine::Execute(JobRecord job, ParsedPrompt prompt) {
     return;
   }
   const std::string& id = job.prompt_id;
+  const bool started = Wait(options_.start_delay);
   job.start_ms = NowMs();
   SendTo(job.client_id, ExecutionStartMessage(id, job.start_ms));
   SendTo(job.client_id, ExecutionCachedMessage(id, job.start_ms));
@@ -228,12 +229,17 @@ void ComfyEngine::Execute(JobRecord job, ParsedPrompt prompt) {
     Finish(std::move(job));
   };
 
+  if (!started) {
+    fail(prompt.execution_order.front(), JobRecord::Outcome::kInterrupted, "",
+         "");
+    return;
+  }
   bool failure_pending = fault == FaultMode::kErrorStatus;
   for (size_t i = 0; i < prompt.execution_order.size(); ++i) {
     const WorkflowNode& node = prompt.execution_order[i];
     SendTo(job.client_id, ExecutingMessage(node.id, id));
     for (int step = 1; step <= node.sampler_steps; ++step) {
-      if (!WaitStep()) {
+      if (!Wait(options_.step_time)) {
         fail(node, JobRecord::Outcome::kInterrupted, "", "");
         return;
       }

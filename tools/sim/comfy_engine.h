@@ -45,6 +45,10 @@ class EngineListener {
 
 struct EngineOptions {
   absl::Duration step_time = absl::Milliseconds(50);
+  // Pause between taking a job and its first event, like model loading in
+  // ComfyUI. Clients register their listeners after POST /prompt answers,
+  // so events sent at once would race that answer.
+  absl::Duration start_delay = absl::Milliseconds(50);
   size_t max_history = 1000;  // oldest entries (and their files) are dropped
   // Pixel budget of one job (width * height * batch); above it the job
   // fails like a GPU out of memory.
@@ -96,8 +100,8 @@ class ComfyEngine {
  private:
   void Run();
   void Execute(JobRecord job, ParsedPrompt prompt);
-  // Waits one sampler step; false when interrupted or stopping.
-  bool WaitStep();
+  // Waits `d`; false when interrupted or stopping.
+  bool Wait(absl::Duration d);
   absl::StatusOr<NodeOutput> ProduceOutput(const ParsedPrompt& prompt,
                                            const WorkflowNode& node);
   void Finish(JobRecord job);

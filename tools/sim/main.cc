@@ -3,7 +3,9 @@
 // --ports-file, writes {"port": N} there. SIGINT/SIGTERM stop it cleanly.
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <string>
 
@@ -18,10 +20,26 @@ ABSL_FLAG(int, port, 0, "Port to listen on; 0 picks a free one");
 ABSL_FLAG(std::string, ports_file, "",
           "If set, write {\"port\": N} to this file once listening");
 ABSL_FLAG(int, step_ms, 50, "Latency of one sampler step in milliseconds");
+ABSL_FLAG(int, start_ms, 50,
+          "Delay in milliseconds between taking a job and its first event");
 ABSL_FLAG(int, max_history, 1000, "History entries kept (with their files)");
 ABSL_FLAG(int, threads, 2, "HTTP server threads");
 
+// Abseil flag names are identifiers; accept the documented dashed spelling
+// (--ports-file, --step-ms) by rewriting the name part of each "--flag".
+void DashesToUnderscores(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    char* arg = argv[i];
+    if (std::strncmp(arg, "--", 2) != 0) continue;
+    if (arg[2] == '\0') break;  // "--" ends the flags
+    for (char* c = arg + 2; *c != '\0' && *c != '='; ++c) {
+      if (*c == '-') *c = '_';
+    }
+  }
+}
+
 int main(int argc, char** argv) {
+  DashesToUnderscores(argc, argv);
   absl::ParseCommandLine(argc, argv);
 
   // Block the stop signals before any thread starts so only sigwait sees
@@ -37,6 +55,7 @@ int main(int argc, char** argv) {
   options.host = absl::GetFlag(FLAGS_host);
   options.port = absl::GetFlag(FLAGS_port);
   options.step_time = absl::Milliseconds(absl::GetFlag(FLAGS_step_ms));
+  options.start_delay = absl::Milliseconds(absl::GetFlag(FLAGS_start_ms));
   options.max_history =
       static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_max_history)));
   options.threads = std::max(1, absl::GetFlag(FLAGS_threads));

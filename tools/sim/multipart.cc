@@ -87,7 +87,7 @@ absl::StatusOr<std::vector<FormPart>> ParseMultipart(absl::string_view body,
   size_t pos = body.find(delimiter);
   // RFC 2046 allows a preamble before the first delimiter only after CRLF.
   if (pos == absl::string_view::npos ||
-      (pos != 0 && body.substr(pos - 2, 2) != "\r\n")) {
+      (pos != 0 && (pos < 2 || body.substr(pos - 2, 2) != "\r\n"))) {
     return Bad("missing opening boundary");
   }
   pos += delimiter.size();

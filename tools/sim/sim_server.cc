@@ -6,6 +6,7 @@ namespace {
 EngineOptions MakeEngineOptions(const SimOptions& options) {
   EngineOptions e;
   e.step_time = options.step_time;
+  e.start_delay = options.start_delay;
   e.max_history = options.max_history;
   return e;
 }

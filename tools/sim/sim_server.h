@@ -29,6 +29,7 @@ struct SimOptions {
   std::string host = "127.0.0.1";
   int port = 0;  // 0: the kernel picks; see port()
   absl::Duration step_time = absl::Milliseconds(50);  // per sampler step
+  absl::Duration start_delay = absl::Milliseconds(50);  // before a job's events
   size_t max_history = 1000;
   int threads = 2;  // HTTP server threads
 };

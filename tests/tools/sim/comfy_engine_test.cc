@@ -152,6 +152,10 @@ TEST_F(ComfyEngineTest, DeletePendingAndInterruptRunning) {
   EXPECT_EQ(engine_->DeletePending({"b", "zzz"}), 1);
   EXPECT_TRUE(engine_->Queue().pending.empty());
   EXPECT_FALSE(engine_->Interrupt(std::string("b")));
+  ASSERT_TRUE(WaitFor([&] {
+    auto t = listener_.TypesFor("c");
+    return std::find(t.begin(), t.end(), "progress") != t.end();
+  }));
   EXPECT_TRUE(engine_->Interrupt(std::string("a")));
   ASSERT_TRUE(WaitFor([&] { return engine_->History("a").has_value(); }));
   EXPECT_EQ(engine_->History("a")->outcome, JobRecord::Outcome::kInterrupted);
@@ -160,6 +164,20 @@ TEST_F(ComfyEngineTest, DeletePendingAndInterruptRunning) {
   auto types = listener_.TypesFor("c");
   EXPECT_NE(std::find(types.begin(), types.end(), "execution_interrupted"),
             types.end());
+}
+
+TEST_F(ComfyEngineTest, InterruptDuringStartDelay) {
+  EngineOptions options;
+  options.start_delay = absl::Seconds(30);
+  engine_ = std::make_unique<ComfyEngine>(options, &files_, &faults_,
+                                          &listener_);
+  engine_->Submit(Prompt(5, "c", "early"));
+  ASSERT_TRUE(WaitFor([&] { return engine_->Queue().running.size() == 1; }));
+  EXPECT_TRUE(engine_->Interrupt(std::nullopt));
+  ASSERT_TRUE(WaitFor([&] { return engine_->History("early").has_value(); },
+                      absl::Seconds(5)));
+  EXPECT_EQ(engine_->History("early")->outcome,
+            JobRecord::Outcome::kInterrupted);
 }
 
 TEST_F(ComfyEngineTest, ClearPending) {

@@ -21,6 +21,7 @@ class SimFixture : public ::testing::Test {
   void SetUp() override {
     SimOptions options;
     options.step_time = absl::Milliseconds(10);
+    options.start_delay = absl::Milliseconds(5);
     sim_ = std::make_unique<SimServer>(options);
     ASSERT_TRUE(sim_->Start().ok());
     base_ = absl::StrCat("http://127.0.0.1:", sim_->port());
