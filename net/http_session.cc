@@ -281,7 +281,7 @@ void HttpSession::DoSend(uint64_t ex, ServerResponse response) {
   res->result(ValidStatus(response.status));
   res->set(http::field::server, kServerName);
   if (!response.content_type.empty()) {
-    res->set(http::field::content_type, response.content_type);
+    AddHeaders({{"Content-Type", std::move(response.content_type)}}, *res);
   }
   AddHeaders(response.headers, *res);
   res->keep_alive(keep_alive_ && !ctx_->stopping());
