@@ -72,6 +72,12 @@ absl::StatusOr<rapidjson::Document> Parse(absl::string_view text) {
         absl::StrCat("malformed JSON at offset ", at, ": nested deeper than ",
                      kMaxNestingDepth, " levels"));
   }
+  // RapidJSON takes a NUL byte for the end of the input and would accept
+  // `{}\0<anything>`; valid JSON text never holds a raw NUL.
+  if (const size_t at = text.find('\0'); at != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("malformed JSON at offset ", at, ": NUL byte"));
+  }
   rapidjson::Document doc;
   doc.Parse(text.data(), text.size());
   if (doc.HasParseError()) {
