@@ -78,6 +78,13 @@ absl::StatusOr<rapidjson::Document> Parse(absl::string_view text) {
     return absl::InvalidArgumentError(
         absl::StrCat("malformed JSON at offset ", at, ": NUL byte"));
   }
+  // RapidJSON also skips a leading UTF-8 byte order mark, even a partial
+  // one ("\xBB{}"), which the upstreams we pass text to do not accept.
+  // No JSON text starts with a non-ASCII byte.
+  if (!text.empty() && static_cast<unsigned char>(text[0]) >= 0x80) {
+    return absl::InvalidArgumentError(
+        "malformed JSON at offset 0: byte order mark or non-ASCII byte");
+  }
   rapidjson::Document doc;
   doc.Parse(text.data(), text.size());
   if (doc.HasParseError()) {
