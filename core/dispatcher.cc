@@ -44,8 +44,8 @@ size_t Dispatcher::ActiveCount() const {
 }
 
 size_t Dispatcher::WaitingCount() const {
-  absl::MutexLock l(&mu_);
-  return waiting_.size();
+  int64_t n = waiting_.load(std::memory_order_relaxed);
+  return n > 0 ? static_cast<size_t>(n) : 0;
 }
 
 std::shared_ptr<Dispatcher::Active> Dispatcher::Find(
@@ -57,42 +57,73 @@ std::shared_ptr<Dispatcher::Active> Dispatcher::Find(
 
 void Dispatcher::Enqueue(const TaskRecord& record) {
   if (stopping_) return;
+  bool direct = false;
   {
     absl::MutexLock l(&mu_);
-    if (!waiting_.empty() ||
-        active_.size() >= static_cast<size_t>(options_.max_active)) {
-      waiting_.push_back(record.task().id());
-      return;
+    if (backlog_ || active_.size() >= static_cast<size_t>(options_.max_active)) {
+      // It waits in the store; FIFO order comes from there.
+      backlog_ = true;
+      ++backlog_gen_;
+      waiting_.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      direct = true;
     }
   }
-  Admit(record);
+  if (direct) {
+    Admit(record);
+  } else {
+    AdmitNext();
+  }
 }
 
 void Dispatcher::AdmitNext() {
-  std::string id;
+  int want, limit;
+  uint64_t gen;
   {
     absl::MutexLock l(&mu_);
-    if (waiting_.empty() ||
+    if (stopping_ || !backlog_ || refilling_ ||
         active_.size() >= static_cast<size_t>(options_.max_active)) {
       return;
     }
-    id = std::move(waiting_.front());
-    waiting_.pop_front();
+    refilling_ = true;
+    want = options_.max_active - static_cast<int>(active_.size());
+    // Rows of tasks admitted but not yet past PENDING come back too.
+    limit = want + static_cast<int>(active_.size());
+    gen = backlog_gen_;
   }
-  deps_.executor->Schedule([this, id] {
-    if (stopping_) return;
-    auto rec = deps_.store->Get(id);
-    if (rec.ok() && rec->task().state() == v1::TASK_STATE_PENDING) {
-      Admit(*std::move(rec));
+  deps_.executor->Schedule([this, want, limit, gen] {
+    auto records = deps_.store->ListPending(limit);
+    int admitted = 0;
+    if (records.ok()) {
+      for (auto& rec : *records) {
+        if (admitted >= want) break;
+        if (Admit(std::move(rec))) {
+          ++admitted;
+          waiting_.fetch_sub(1, std::memory_order_relaxed);
+        }
+      }
     } else {
-      // Cancelled while waiting, or unreadable: the slot goes to the next.
-      if (!rec.ok()) MG_LOG(Warning, "cannot admit ", id, ": ", rec.status().ToString());
-      AdmitNext();
+      MG_LOG(Warning, "cannot load the backlog: ", records.status().ToString());
+    }
+    {
+      absl::MutexLock l(&mu_);
+      refilling_ = false;
+      if (records.ok() && static_cast<int>(records->size()) < limit &&
+          gen == backlog_gen_) {
+        backlog_ = false;
+        waiting_.store(0, std::memory_order_relaxed);
+      }
+    }
+    if (!records.ok()) {
+      deps_.scheduler->RunAt(deps_.scheduler->Now() + options_.poll_interval,
+                             [this] { AdmitNext(); });
+    } else if (admitted > 0) {
+      AdmitNext();  // more slots may have freed meanwhile
     }
   });
 }
 
-void Dispatcher::Admit(TaskRecord record) {
+bool Dispatcher::Admit(TaskRecord record) {
   const std::string id = record.task().id();
   auto a = std::make_shared<Active>(id);
   TaskState state = record.task().state();
@@ -105,7 +136,7 @@ void Dispatcher::Admit(TaskRecord record) {
   }
   {
     absl::MutexLock l(&mu_);
-    if (active_.contains(id)) return;
+    if (active_.contains(id)) return false;
     active_[id] = a;
   }
   if (has_deadline) {
@@ -122,6 +153,7 @@ void Dispatcher::Admit(TaskRecord record) {
   } else {
     Resume(a);
   }
+  return true;
 }
 
 void Dispatcher::Start(std::shared_ptr<Active> a) {
@@ -159,7 +191,13 @@ void Dispatcher::Start(std::shared_ptr<Active> a) {
         return absl::OkStatus();
       },
       [this, a](absl::StatusOr<TaskRecord> r) {
-        if (r.ok()) DoSubmit(a);
+        if (r.ok()) {
+          DoSubmit(a);
+          return;
+        }
+        // A stale PENDING snapshot: the task moved on without us (finished,
+        // cancelled, or driven by another replica). Free the slot.
+        if (r.status().message() == "unchanged") Retire(a);
       });
 }
 

@@ -4,8 +4,9 @@
 // one task are applied one at a time, in order, and each committed change is
 // published on the EventBus. Polls run on Scheduler timers (the curl loop's
 // deadline heap), not on a thread per task. At most `max_active` tasks are
-// driven at once; the others wait as PENDING rows in the store, remembered
-// here by id only, so memory does not grow with the backlog.
+// driven at once; the others wait as PENDING rows in the store and are
+// loaded oldest first when a slot frees, so memory does not grow with the
+// backlog.
 //
 // Threading: public methods are thread-safe and never block. Internal work
 // runs on the HttpClient/Scheduler loop (provider callbacks, timers), on the
@@ -90,7 +91,8 @@ class Dispatcher : public ProviderListener {
   // to the callback; FAILED_PRECONDITION for "nothing to do").
   using MutateFn = std::function<absl::Status(TaskRecord&)>;
 
-  void Admit(TaskRecord record);
+  // False if the task is already being driven.
+  bool Admit(TaskRecord record);
   void AdmitNext();
   void Resume(std::shared_ptr<Active> a);
   void Start(std::shared_ptr<Active> a);
@@ -120,7 +122,13 @@ class Dispatcher : public ProviderListener {
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<Active>> active_
       ABSL_GUARDED_BY(mu_);
-  std::deque<std::string> waiting_ ABSL_GUARDED_BY(mu_);
+  // PENDING tasks may be waiting in the store. `backlog_gen_` changes with
+  // every task sent there, so a refill that came back short only clears
+  // `backlog_` if nothing arrived meanwhile.
+  bool backlog_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t backlog_gen_ ABSL_GUARDED_BY(mu_) = 0;
+  bool refilling_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<int64_t> waiting_{0};  // approximate, for metrics
 };
 
 }  // namespace mediagw

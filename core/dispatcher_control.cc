@@ -74,16 +74,18 @@ void Dispatcher::CancelWaiting(const std::string& task_id, RecordCallback done) 
       Cancel(task_id, done);
       return;
     }
+    bool was_waiting = rec->task().state() == v1::TASK_STATE_PENDING;
     TaskRecord next = *std::move(rec);
     next.mutable_task()->set_state(v1::TASK_STATE_CANCELED);
     *next.mutable_task()->mutable_end_time() = ToProtoTime(now);
     *next.mutable_task()->mutable_update_time() = ToProtoTime(now);
     next.set_version(next.version() + 1);
-    deps_.store->Update(next, [this, next, done](absl::Status st) {
+    deps_.store->Update(next, [this, next, done, was_waiting](absl::Status st) {
       if (!st.ok()) {
         done(st);
         return;
       }
+      if (was_waiting) waiting_.fetch_sub(1, std::memory_order_relaxed);
       deps_.bus->Publish(next.task(), next.version());
       done(next);
     });
@@ -124,23 +126,23 @@ void Dispatcher::OnHint(const std::string& task_id) {
 absl::Status Dispatcher::Recover() {
   auto records = deps_.store->ListNonTerminal();
   if (!records.ok()) return records.status();
-  // Oldest first, so the backlog keeps its order.
-  std::sort(records->begin(), records->end(),
-            [](const TaskRecord& x, const TaskRecord& y) {
-              return TimeUtil::TimestampToNanoseconds(x.task().create_time()) <
-                     TimeUtil::TimestampToNanoseconds(y.task().create_time());
-            });
   size_t resumed = 0, waiting = 0;
   for (auto& rec : *records) {
     if (rec.task().state() == v1::TASK_STATE_PENDING) {
-      Enqueue(rec);
-      ++waiting;
+      ++waiting;  // stays in the store; AdmitNext loads it
     } else {
       // Already known upstream: resume regardless of the active limit.
       Admit(std::move(rec));
       ++resumed;
     }
   }
+  if (waiting > 0) {
+    absl::MutexLock l(&mu_);
+    backlog_ = true;
+    ++backlog_gen_;
+    waiting_.fetch_add(static_cast<int64_t>(waiting), std::memory_order_relaxed);
+  }
+  AdmitNext();
   MG_LOG(Info, "recovered ", resumed, " upstream tasks and ", waiting,
          " pending tasks");
   return absl::OkStatus();

@@ -57,6 +57,9 @@ class TaskStore {
       const std::string& owner, const std::string& key) = 0;
   // Every record whose state is not terminal (for restart recovery).
   virtual absl::StatusOr<std::vector<TaskRecord>> ListNonTerminal() = 0;
+  // Up to `limit` PENDING records, oldest first (the dispatcher's backlog,
+  // which lives only here).
+  virtual absl::StatusOr<std::vector<TaskRecord>> ListPending(int limit) = 0;
   // INVALID_ARGUMENT for a malformed page token.
   virtual absl::StatusOr<ListPage> List(const ListFilter& filter) = 0;
 };

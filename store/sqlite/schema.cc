@@ -27,6 +27,11 @@ CREATE INDEX tasks_state ON tasks(state);
 CREATE INDEX tasks_owner_created
   ON tasks(owner, created_at_us DESC, id DESC);
 )sql"},
+          // The dispatcher pulls its backlog oldest first by state.
+          {2, R"sql(
+CREATE INDEX tasks_state_created ON tasks(state, created_at_us, id);
+DROP INDEX tasks_state;
+)sql"},
       };
   return *kMigrations;
 }

@@ -39,6 +39,10 @@ constexpr char kNonTerminalSql[] =
     "SELECT id, record FROM tasks WHERE state IN (0, 1, 2, 3, 4, 5) "
     "ORDER BY created_at_us, id";
 
+constexpr char kPendingSql[] =
+    "SELECT id, record FROM tasks WHERE state = 1 "
+    "ORDER BY created_at_us, id LIMIT ?";
+
 int64_t ToMicros(const google::protobuf::Timestamp& ts) {
   return ts.seconds() * 1000000 + ts.nanos() / 1000;
 }
@@ -405,9 +409,11 @@ SqliteTaskStore::FindByIdempotencyKey(const std::string& owner,
   return id;
 }
 
-absl::StatusOr<std::vector<TaskRecord>> SqliteTaskStore::ListNonTerminal() {
-  ReaderLease db(this);
-  MG_ASSIGN_OR_RETURN(Statement * stmt, db->Cached(kNonTerminalSql));
+namespace {
+
+// Steps `stmt` to the end, parsing (id, record) rows; unparsable rows are
+// logged and skipped so one bad row cannot block recovery or the backlog.
+absl::StatusOr<std::vector<TaskRecord>> ReadRecords(Statement* stmt) {
   std::vector<TaskRecord> out;
   while (true) {
     absl::StatusOr<bool> row = stmt->Step();
@@ -426,6 +432,23 @@ absl::StatusOr<std::vector<TaskRecord>> SqliteTaskStore::ListNonTerminal() {
   }
   stmt->Reset();
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<TaskRecord>> SqliteTaskStore::ListNonTerminal() {
+  ReaderLease db(this);
+  MG_ASSIGN_OR_RETURN(Statement * stmt, db->Cached(kNonTerminalSql));
+  return ReadRecords(stmt);
+}
+
+absl::StatusOr<std::vector<TaskRecord>> SqliteTaskStore::ListPending(
+    int limit) {
+  if (limit <= 0) return std::vector<TaskRecord>();
+  ReaderLease db(this);
+  MG_ASSIGN_OR_RETURN(Statement * stmt, db->Cached(kPendingSql));
+  MG_RETURN_IF_ERROR(stmt->BindInt64(1, limit));
+  return ReadRecords(stmt);
 }
 
 absl::StatusOr<ListPage> SqliteTaskStore::List(const ListFilter& filter) {

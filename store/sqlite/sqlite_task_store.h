@@ -86,6 +86,7 @@ class SqliteTaskStore : public TaskStore {
       const std::string& owner, const std::string& key) override;
   // Oldest first.
   absl::StatusOr<std::vector<TaskRecord>> ListNonTerminal() override;
+  absl::StatusOr<std::vector<TaskRecord>> ListPending(int limit) override;
   // page_size <= 0 means 50; above 500 is clamped to 500.
   absl::StatusOr<ListPage> List(const ListFilter& filter) override;
 

@@ -178,6 +178,17 @@ class FakeTaskStore : public TaskStore {
     }
     return out;
   }
+  absl::StatusOr<std::vector<TaskRecord>> ListPending(int limit) override {
+    absl::MutexLock l(&mu_);
+    std::vector<TaskRecord> out;
+    for (const auto& id : order_) {  // insertion order = oldest first
+      const TaskRecord& r = records_.at(id);
+      if (r.task().state() != v1::TASK_STATE_PENDING) continue;
+      if (static_cast<int>(out.size()) >= limit) break;
+      out.push_back(r);
+    }
+    return out;
+  }
   absl::StatusOr<ListPage> List(const ListFilter& filter) override {
     absl::MutexLock l(&mu_);
     ListPage page;

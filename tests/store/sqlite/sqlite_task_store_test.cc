@@ -329,22 +329,50 @@ TEST_F(SqliteTaskStoreTest, ReopenKeepsDataAndSchemaVersion) {
   {
     auto store = OpenStore();
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(store->schema_version(), 1);
+    EXPECT_EQ(store->schema_version(), 2);
     ASSERT_TRUE(InsertSync(*store, MakeRecord("t1", "alice")).ok());
   }
   {
     auto store = OpenStore();
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(store->schema_version(), 1);
+    EXPECT_EQ(store->schema_version(), 2);
     EXPECT_TRUE(store->Get("t1").ok());
   }
   auto db = RawDb();
   ASSERT_NE(db, nullptr);
   EXPECT_EQ(db->QueryText("SELECT COUNT(*) FROM schema_migrations").value(),
-            "1");
+            "2");
   EXPECT_EQ(db->QueryText("SELECT MAX(version) FROM schema_migrations").value(),
-            "1");
+            "2");
   EXPECT_EQ(db->QueryText("PRAGMA journal_mode").value(), "wal");
+}
+
+TEST_F(SqliteTaskStoreTest, ListPendingIsOldestFirstAndOnlyPending) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  const int64_t t0 = 1700000000000000;
+  ASSERT_TRUE(InsertSync(*store, MakeRecord("c", "alice", v1::TASK_STATE_PENDING, t0 + 3)).ok());
+  ASSERT_TRUE(InsertSync(*store, MakeRecord("a", "bob", v1::TASK_STATE_PENDING, t0 + 1)).ok());
+  ASSERT_TRUE(InsertSync(*store, MakeRecord("r", "alice", v1::TASK_STATE_RUNNING, t0)).ok());
+  ASSERT_TRUE(InsertSync(*store, MakeRecord("b", "alice", v1::TASK_STATE_PENDING, t0 + 2)).ok());
+  auto two = store->ListPending(2);
+  ASSERT_TRUE(two.ok());
+  ASSERT_EQ(two->size(), 2u);
+  EXPECT_EQ((*two)[0].task().id(), "a");
+  EXPECT_EQ((*two)[1].task().id(), "b");
+  auto all = store->ListPending(10);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[2].task().id(), "c");
+  auto none = store->ListPending(0);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  auto db = RawDb();
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(db->QueryText("SELECT COUNT(*) FROM sqlite_master WHERE type = "
+                          "'index' AND name = 'tasks_state_created'")
+                .value(),
+            "1");
 }
 
 TEST_F(SqliteTaskStoreTest, RefusesDatabaseFromNewerBinary) {
