@@ -1,0 +1,74 @@
+// Fuzzes the legacy /v1/index.php codec: DecodeImageGeneration on a request
+// body, then the encoders on a task built from the decoded request (so
+// arbitrary caller strings reach every encoder) and EncodeError on the
+// decode error. Properties: errors are INVALID_ARGUMENT with a message;
+// every encoded body is a JSON object whose strings round-trip.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "common/json.h"
+#include "gateway/legacy_codec.h"
+#include "tests/fuzz/fuzz_util.h"
+
+namespace mediagw::fuzz {
+namespace {
+
+const rapidjson::Value& DataOf(const rapidjson::Document& doc) {
+  const rapidjson::Value* data = json::Find(doc, "data");
+  FUZZ_CHECK(data != nullptr && data->IsObject());
+  return *data;
+}
+
+void CheckEncoders(const v1::SubmitImageRequest& req) {
+  v1::Task task;
+  task.set_id(req.prompt());
+  task.set_state(static_cast<v1::TaskState>((req.width() & 15) % 10));
+  // The dispatcher keeps progress within [0, 1].
+  task.set_progress(static_cast<double>(req.seed() & 1023) / 1023);
+  task.set_workflow(req.workflow());
+  task.set_provider(req.model());
+  task.set_seed(req.seed());
+  task.add_outputs()->set_uri(req.negative_prompt());
+  task.mutable_error()->set_message(req.workflow_json());
+  task.mutable_create_time()->set_seconds(req.steps());
+  task.mutable_end_time()->set_seconds(req.height());
+
+  auto queued = json::ParseObject(gateway::EncodeImageQueued(task));
+  FUZZ_CHECK(queued.ok());
+  FUZZ_CHECK(*json::GetString(DataOf(*queued), "id") == task.id());
+
+  auto status = json::ParseObject(gateway::EncodeTaskStatus(task));
+  FUZZ_CHECK(status.ok());
+  const rapidjson::Value& data = DataOf(*status);
+  FUZZ_CHECK(*json::GetString(data, "id") == task.id());
+  FUZZ_CHECK(*json::GetString(data, "workflow") == task.workflow());
+  FUZZ_CHECK(*json::GetString(data, "image_url") == task.outputs(0).uri());
+  FUZZ_CHECK(*json::GetInt(data, "seed") == task.seed());
+}
+
+}  // namespace
+}  // namespace mediagw::fuzz
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace mediagw;  // NOLINT(build/namespaces)
+  const absl::string_view body = fuzz::AsView(data, size);
+  auto req = gateway::DecodeImageGeneration(body);
+  if (!req.ok()) {
+    FUZZ_CHECK(req.status().code() == absl::StatusCode::kInvalidArgument);
+    FUZZ_CHECK(!req.status().message().empty());
+    auto err = json::ParseObject(gateway::EncodeError(req.status().message()));
+    FUZZ_CHECK(err.ok());
+    FUZZ_CHECK(*json::GetString(*err, "error") == req.status().message());
+    return 0;
+  }
+  FUZZ_CHECK(req->prompt().empty() != req->workflow_json().empty() ||
+             req->prompt().empty());
+  if (!req->workflow_json().empty()) {
+    FUZZ_CHECK(json::ParseObject(req->workflow_json()).ok());
+  }
+  fuzz::CheckEncoders(*req);
+  auto health = json::ParseObject(gateway::EncodeHealth(req->workflow()));
+  FUZZ_CHECK(health.ok());
+  return 0;
+}
