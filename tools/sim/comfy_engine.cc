@@ -72,13 +72,18 @@ ComfyEngine::Submitted ComfyEngine::Submit(ParsedPrompt prompt) {
     }
     JobRecord job;
     job.number = next_number_++;
+    if (prompt.front) job.number = -job.number;
     job.prompt_id = prompt.prompt_id.value_or(NewUuid());
     job.client_id = prompt.client_id;
     job.prompt_json = prompt.prompt_json;
     job.extra_data_json = prompt.extra_data_json;
     job.output_node_ids = prompt.output_node_ids;
     result = {job.prompt_id, job.number};
-    pending_.emplace_back(std::move(job), std::move(prompt));
+    if (prompt.front) {
+      pending_.emplace_front(std::move(job), std::move(prompt));
+    } else {
+      pending_.emplace_back(std::move(job), std::move(prompt));
+    }
   }
   BroadcastStatus();
   return result;
@@ -164,6 +169,16 @@ int ComfyEngine::ClearPending() {
   return removed;
 }
 
+std::optional<ComfyEngine::CurrentNode> ComfyEngine::CurrentNodeFor(
+    absl::string_view client_id) const {
+  absl::MutexLock l(&mu_);
+  if (!running_.has_value() || running_node_.empty() ||
+      running_->client_id != client_id) {
+    return std::nullopt;
+  }
+  return CurrentNode{running_->prompt_id, running_node_};
+}
+
 bool ComfyEngine::Interrupt(const std::optional<std::string>& prompt_id) {
   absl::MutexLock l(&mu_);
   if (!running_.has_value()) return false;
@@ -209,6 +224,7 @@ void ComfyEngine::Execute(JobRecord job, ParsedPrompt prompt) {
     {
       absl::MutexLock l(&mu_);
       running_.reset();
+      running_node_.clear();
     }
     BroadcastStatus();
     return;
@@ -237,6 +253,10 @@ void ComfyEngine::Execute(JobRecord job, ParsedPrompt prompt) {
   bool failure_pending = fault == FaultMode::kErrorStatus;
   for (size_t i = 0; i < prompt.execution_order.size(); ++i) {
     const WorkflowNode& node = prompt.execution_order[i];
+    {
+      absl::MutexLock l(&mu_);
+      running_node_ = node.id;
+    }
     SendTo(job.client_id, ExecutingMessage(node.id, id));
     for (int step = 1; step <= node.sampler_steps; ++step) {
       if (!Wait(options_.step_time)) {
@@ -333,6 +353,7 @@ void ComfyEngine::Finish(JobRecord job) {
   {
     absl::MutexLock l(&mu_);
     running_.reset();
+    running_node_.clear();
     history_.push_back(job);
     while (history_.size() > options_.max_history) {
       evicted.push_back(std::move(history_.front()));

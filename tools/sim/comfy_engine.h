@@ -68,7 +68,9 @@ class ComfyEngine {
     std::string prompt_id;
     int64_t number = 0;
   };
-  // Queues a validated prompt; generates a UUID when none was chosen. A
+  // Queues a validated prompt (at the head when prompt.front, with a
+  // negative number as ComfyUI does); generates a UUID when none was
+  // chosen. A
   // prompt_id already queued, running or in history is not run again: the
   // existing {prompt_id, number} is returned (idempotent resubmit).
   Submitted Submit(ParsedPrompt prompt);
@@ -94,6 +96,14 @@ class ComfyEngine {
   // if it is that one). Returns whether a job was interrupted.
   bool Interrupt(const std::optional<std::string>& prompt_id);
 
+  // The node the running job is executing, if it belongs to `client_id`:
+  // ComfyUI repeats it to a client that reconnects its websocket.
+  struct CurrentNode {
+    std::string prompt_id;
+    std::string node_id;
+  };
+  std::optional<CurrentNode> CurrentNodeFor(absl::string_view client_id) const;
+
   // Stops accepting work and joins the worker. Idempotent.
   void Stop();
 
@@ -117,6 +127,7 @@ class ComfyEngine {
   int64_t next_number_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<std::pair<JobRecord, ParsedPrompt>> pending_ ABSL_GUARDED_BY(mu_);
   std::optional<JobRecord> running_ ABSL_GUARDED_BY(mu_);
+  std::string running_node_ ABSL_GUARDED_BY(mu_);
   bool interrupt_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<JobRecord> history_ ABSL_GUARDED_BY(mu_);

@@ -400,6 +400,11 @@ std::variant<ParsedPrompt, PromptRejection> ParsePromptRequest(
   }
   out.prompt_id = *prompt_id;
   out.client_id = client_id->value_or("");
+  absl::StatusOr<std::optional<bool>> front = json::GetOptBool(*doc, "front");
+  if (!front.ok()) {
+    return PromptRejection{InvalidPromptBody("front must be a boolean")};
+  }
+  out.front = front->value_or(false);
 
   std::vector<std::string> outputs;
   for (auto it = prompt->MemberBegin(); it != prompt->MemberEnd(); ++it) {

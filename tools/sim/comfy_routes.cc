@@ -302,6 +302,9 @@ std::optional<ServerResponse> ComfyRoutes::OpenWebSocket(
   callbacks.on_open = [this, sid](std::shared_ptr<net::WebSocketSession> ws) {
     hub_->Add(sid, ws);
     ws->SendText(StatusMessage(engine_->QueueRemaining(), sid));
+    if (auto current = engine_->CurrentNodeFor(sid)) {
+      ws->SendText(ExecutingMessage(current->node_id, current->prompt_id));
+    }
   };
   callbacks.on_text = [](std::shared_ptr<net::WebSocketSession>, std::string) {
   };

@@ -27,6 +27,7 @@ struct WorkflowNode {
 struct ParsedPrompt {
   std::optional<std::string> prompt_id;  // caller-chosen, if any
   std::string client_id;                 // "" when absent
+  bool front = false;  // {"front": true}: queue ahead of pending prompts
   std::string prompt_json;      // the "prompt" object, compact, echoed back
   std::string extra_data_json;  // {"client_id": ...} plus caller extra_data
   // Nodes reachable from the outputs, dependencies first.

@@ -57,6 +57,8 @@ TEST(MultipartTest, RejectsMalformedBodies) {
            std::string("--XyZ\r\nContent-Disposition: form-data; "
                        "name=\"a\"\r\n--XyZ--"),
            std::string("--XyZjunk"),
+           std::string("x--XyZ\r\nContent-Disposition: form-data; "
+                       "name=\"a\"\r\n\r\nv\r\n--XyZ--"),
        }) {
     EXPECT_FALSE(ParseMultipart(body, "XyZ").ok()) << body;
   }

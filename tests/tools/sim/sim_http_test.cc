@@ -105,6 +105,45 @@ TEST_F(SimHttpTest, WebSocketProgressThenExecutingNull) {
   EXPECT_NE(Get(absl::StrCat("/history/", kId)).body, "{}");
 }
 
+TEST_F(SimHttpTest, ReconnectingClientIsToldTheCurrentNode) {
+  ASSERT_EQ(Submit(kId, 2000, "again").status, 200);
+  ASSERT_TRUE(WaitUntil([&] {
+    return JsonSize(Get("/queue").body, "/queue_running") == 1u;
+  }));
+  absl::SleepFor(absl::Milliseconds(50));  // past the start delay
+  WsClient ws;
+  ASSERT_TRUE(ws.Connect(sim_->port(), "/ws?clientId=again"));
+  std::optional<std::string> status = ws.Read();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(JsonString(*status, "/type"), "status");
+  EXPECT_EQ(JsonInt(*status, "/data/status/exec_info/queue_remaining"), 1);
+  std::optional<std::string> executing = ws.Read();
+  ASSERT_TRUE(executing.has_value());
+  EXPECT_EQ(JsonString(*executing, "/type"), "executing");
+  EXPECT_EQ(JsonString(*executing, "/data/node"), "3");
+  EXPECT_EQ(JsonString(*executing, "/data/prompt_id"), kId);
+  ASSERT_EQ(Post("/interrupt", "").status, 200);
+}
+
+TEST_F(SimHttpTest, FrontQueuesAheadOfPending) {
+  ASSERT_EQ(Submit("first", 2000).status, 200);
+  ASSERT_TRUE(WaitUntil([&] {
+    return JsonString(Get("/queue").body, "/queue_running/0/1") == "first";
+  }));
+  ASSERT_EQ(Submit("second", 1).status, 200);
+  HttpResult front = Post(
+      "/prompt",
+      absl::StrCat(R"({"front": true, "prompt_id": "urgent", "prompt": )",
+                   DefaultWorkflow(32, 32, 1, 1, 1, "x"), "}"));
+  ASSERT_EQ(front.status, 200) << front.body;
+  EXPECT_LT(*JsonInt(front.body, "/number"), 0);
+  std::string q = Get("/queue").body;
+  EXPECT_EQ(JsonString(q, "/queue_pending/0/1"), "urgent") << q;
+  EXPECT_EQ(JsonString(q, "/queue_pending/1/1"), "second") << q;
+  EXPECT_EQ(Post("/prompt", R"({"front": "yes", "prompt": {}})").status, 400);
+  ASSERT_EQ(Post("/interrupt", "").status, 200);
+}
+
 TEST_F(SimHttpTest, OtherClientsGetOnlyStatus) {
   WsClient other;
   ASSERT_TRUE(other.Connect(sim_->port(), "/ws?clientId=other"));
@@ -145,13 +184,15 @@ TEST_F(SimHttpTest, DeletePendingAndInterruptRunning) {
 
 TEST_F(SimHttpTest, ClearQueueAndInterruptWithoutBody) {
   ASSERT_EQ(Submit("long", 2000).status, 200);
-  ASSERT_EQ(Submit("p1", 5).status, 200);
-  ASSERT_EQ(Submit("p2", 5).status, 200);
-  ASSERT_EQ(Post("/queue", R"({"clear": true})").status, 200);
-  EXPECT_EQ(JsonSize(Get("/queue").body, "/queue_pending"), 0u);
   ASSERT_TRUE(WaitUntil([&] {
     return JsonSize(Get("/queue").body, "/queue_running") == 1u;
   }));
+  ASSERT_EQ(Submit("p1", 5).status, 200);
+  ASSERT_EQ(Submit("p2", 5).status, 200);
+  EXPECT_EQ(JsonSize(Get("/queue").body, "/queue_pending"), 2u);
+  ASSERT_EQ(Post("/queue", R"({"clear": true})").status, 200);
+  EXPECT_EQ(JsonSize(Get("/queue").body, "/queue_pending"), 0u);
+  EXPECT_EQ(JsonSize(Get("/queue").body, "/queue_running"), 1u);
   ASSERT_EQ(Post("/interrupt", "").status, 200);
   EXPECT_FALSE(WaitHistory("long").empty());
 }
