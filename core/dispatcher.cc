@@ -94,9 +94,13 @@ void Dispatcher::AdmitNext() {
   deps_.executor->Schedule([this, want, limit, gen] {
     auto records = deps_.store->ListPending(limit);
     int admitted = 0;
+    bool left_behind = false;  // rows read but not admitted for lack of room
     if (records.ok()) {
       for (auto& rec : *records) {
-        if (admitted >= want) break;
+        if (admitted >= want) {
+          left_behind = true;
+          break;
+        }
         if (Admit(std::move(rec))) {
           ++admitted;
           waiting_.fetch_sub(1, std::memory_order_relaxed);
@@ -108,8 +112,10 @@ void Dispatcher::AdmitNext() {
     {
       absl::MutexLock l(&mu_);
       refilling_ = false;
+      // The store had nothing beyond what was read and all of it was
+      // taken: the backlog is empty unless more arrived meanwhile.
       if (records.ok() && static_cast<int>(records->size()) < limit &&
-          gen == backlog_gen_) {
+          !left_behind && gen == backlog_gen_) {
         backlog_ = false;
         waiting_.store(0, std::memory_order_relaxed);
       }

@@ -583,6 +583,27 @@ TEST_F(TaskServiceTest, MaxActiveKeepsTheRestPendingUntilASlotFrees) {
   EXPECT_EQ(StateOf(second), v1::TASK_STATE_SUCCEEDED);
 }
 
+// Regression: a refill that read more pending rows than it had room for
+// must not declare the backlog empty; every task eventually runs, in order.
+TEST_F(TaskServiceTest, BacklogDrainsCompletelyInSubmitOrder) {
+  DispatcherOptions o;
+  o.max_active = 3;
+  Init(o);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 12; ++i) ids.push_back(Submit().id());
+  EXPECT_EQ(dispatcher_->ActiveCount(), 3u);
+  for (size_t done = 0; done < ids.size(); ++done) {
+    // The oldest unfinished task is the one running next.
+    ASSERT_EQ(StateOf(ids[done]), v1::TASK_STATE_QUEUED) << done;
+    p1_->ScriptPoll(ids[done], Succeeded("http://up.test/x.png"));
+    AdvanceAndPump(absl::Seconds(1));
+    ASSERT_EQ(StateOf(ids[done]), v1::TASK_STATE_SUCCEEDED) << done;
+  }
+  EXPECT_EQ(dispatcher_->ActiveCount(), 0u);
+  EXPECT_EQ(dispatcher_->WaitingCount(), 0u);
+  EXPECT_EQ(p1_->Submits().size(), ids.size());
+}
+
 TEST_F(TaskServiceTest, CancelWhileWaitingForASlot) {
   DispatcherOptions o;
   o.max_active = 1;
