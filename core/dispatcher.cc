@@ -370,28 +370,7 @@ void Dispatcher::OnPolled(std::shared_ptr<Active> a,
       SchedulePoll(a, options_.poll_interval);
       return;
     case UpstreamState::kRunning: {
-      absl::Time now = deps_.clock->Now();
-      // Clamp before comparing: 1.0 is reserved for SUCCEEDED, and an
-      // upstream that keeps reporting 100% must not rewrite the task.
-      double p = std::min(r.progress, 0.99);
-      Mutate(
-          a,
-          [now, p](TaskRecord& t) {
-            auto* task = t.mutable_task();
-            bool changed = false;
-            if (task->state() == v1::TASK_STATE_QUEUED) {
-              task->set_state(v1::TASK_STATE_RUNNING);
-              *task->mutable_start_time() = ToProtoTime(now);
-              changed = true;
-            }
-            if (task->state() == v1::TASK_STATE_RUNNING &&
-                p > task->progress() + 1e-6) {
-              task->set_progress(p);
-              changed = true;
-            }
-            return changed ? absl::OkStatus() : Unchanged();
-          },
-          nullptr);
+      Mutate(a, MarkRunning(deps_.clock->Now(), r.progress), nullptr);
       SchedulePoll(a, options_.poll_interval);
       return;
     }

@@ -95,27 +95,7 @@ void Dispatcher::CancelWaiting(const std::string& task_id, RecordCallback done) 
 void Dispatcher::OnProgress(const std::string& task_id, double progress) {
   auto a = Find(task_id);
   if (a == nullptr || stopping_) return;
-  absl::Time now = deps_.clock->Now();
-  Mutate(
-      a,
-      [now, progress](TaskRecord& t) {
-        auto* task = t.mutable_task();
-        bool changed = false;
-        if (task->state() == v1::TASK_STATE_QUEUED) {
-          task->set_state(v1::TASK_STATE_RUNNING);
-          *task->mutable_start_time() = ToProtoTime(now);
-          changed = true;
-        }
-        // Progress never goes backwards; 1.0 is reserved for SUCCEEDED.
-        double p = std::min(progress, 0.99);
-        if (task->state() == v1::TASK_STATE_RUNNING &&
-            p > task->progress() + 1e-6) {
-          task->set_progress(p);
-          changed = true;
-        }
-        return changed ? absl::OkStatus() : Unchanged();
-      },
-      nullptr);
+  Mutate(a, MarkRunning(deps_.clock->Now(), progress), nullptr);
 }
 
 void Dispatcher::OnHint(const std::string& task_id) {

@@ -40,6 +40,29 @@ inline absl::Status Unchanged() {
   return absl::FailedPreconditionError("unchanged");
 }
 
+// The mutation for "the upstream is running it, at `progress`": QUEUED
+// becomes RUNNING (start time `now`) and progress only ever rises. It is
+// clamped first: 1.0 is reserved for SUCCEEDED, and an upstream that keeps
+// reporting 100% must not rewrite the task.
+inline std::function<absl::Status(TaskRecord&)> MarkRunning(absl::Time now,
+                                                            double progress) {
+  const double p = progress < 0.99 ? progress : 0.99;
+  return [now, p](TaskRecord& t) {
+    auto* task = t.mutable_task();
+    bool changed = false;
+    if (task->state() == v1::TASK_STATE_QUEUED) {
+      task->set_state(v1::TASK_STATE_RUNNING);
+      *task->mutable_start_time() = ToProtoTime(now);
+      changed = true;
+    }
+    if (task->state() == v1::TASK_STATE_RUNNING && p > task->progress() + 1e-6) {
+      task->set_progress(p);
+      changed = true;
+    }
+    return changed ? absl::OkStatus() : Unchanged();
+  };
+}
+
 }  // namespace mediagw
 
 #endif  // MEDIAGW_CORE_DISPATCHER_INTERNAL_H_

@@ -142,64 +142,53 @@ absl::StatusOr<Caller> MediaServiceImpl::Authenticate(
       Metadata(ctx, "x-api-key"), Metadata(ctx, "authorization")));
 }
 
-grpc::ServerUnaryReactor* MediaServiceImpl::SubmitImage(
-    grpc::CallbackServerContext* ctx, const v1::SubmitImageRequest* request,
-    v1::Task* response) {
+template <typename Response, typename Call>
+grpc::ServerUnaryReactor* MediaServiceImpl::Unary(
+    grpc::CallbackServerContext* ctx, const std::string* required_id,
+    Response* response, Call&& call) {
   auto* reactor = ctx->DefaultReactor();
   auto caller = Authenticate(ctx);
   if (!caller.ok()) {
     reactor->Finish(ToGrpcStatus(caller.status()));
-    return reactor;
+  } else if (required_id != nullptr && required_id->empty()) {
+    reactor->Finish(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "id is required"));
+  } else {
+    call(*caller, FinishWith(reactor, response));
   }
-  tasks_->SubmitImage(*caller, *request, FinishWith(reactor, response));
   return reactor;
+}
+
+grpc::ServerUnaryReactor* MediaServiceImpl::SubmitImage(
+    grpc::CallbackServerContext* ctx, const v1::SubmitImageRequest* request,
+    v1::Task* response) {
+  return Unary(ctx, nullptr, response, [&](const Caller& c, auto done) {
+    tasks_->SubmitImage(c, *request, std::move(done));
+  });
 }
 
 grpc::ServerUnaryReactor* MediaServiceImpl::GetTask(
     grpc::CallbackServerContext* ctx, const v1::GetTaskRequest* request,
     v1::Task* response) {
-  auto* reactor = ctx->DefaultReactor();
-  auto caller = Authenticate(ctx);
-  if (!caller.ok()) {
-    reactor->Finish(ToGrpcStatus(caller.status()));
-    return reactor;
-  }
-  if (request->id().empty()) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "id is required"));
-    return reactor;
-  }
-  tasks_->GetTask(*caller, request->id(), FinishWith(reactor, response));
-  return reactor;
+  return Unary(ctx, &request->id(), response, [&](const Caller& c, auto done) {
+    tasks_->GetTask(c, request->id(), std::move(done));
+  });
 }
 
 grpc::ServerUnaryReactor* MediaServiceImpl::CancelTask(
     grpc::CallbackServerContext* ctx, const v1::CancelTaskRequest* request,
     v1::Task* response) {
-  auto* reactor = ctx->DefaultReactor();
-  auto caller = Authenticate(ctx);
-  if (!caller.ok()) {
-    reactor->Finish(ToGrpcStatus(caller.status()));
-    return reactor;
-  }
-  if (request->id().empty()) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "id is required"));
-    return reactor;
-  }
-  tasks_->CancelTask(*caller, request->id(), FinishWith(reactor, response));
-  return reactor;
+  return Unary(ctx, &request->id(), response, [&](const Caller& c, auto done) {
+    tasks_->CancelTask(c, request->id(), std::move(done));
+  });
 }
 
 grpc::ServerUnaryReactor* MediaServiceImpl::ListTasks(
     grpc::CallbackServerContext* ctx, const v1::ListTasksRequest* request,
     v1::ListTasksResponse* response) {
-  auto* reactor = ctx->DefaultReactor();
-  auto caller = Authenticate(ctx);
-  if (!caller.ok()) {
-    reactor->Finish(ToGrpcStatus(caller.status()));
-    return reactor;
-  }
-  tasks_->ListTasks(*caller, *request, FinishWith(reactor, response));
-  return reactor;
+  return Unary(ctx, nullptr, response, [&](const Caller& c, auto done) {
+    tasks_->ListTasks(c, *request, std::move(done));
+  });
 }
 
 grpc::ServerWriteReactor<v1::TaskEvent>* MediaServiceImpl::StreamTask(

@@ -36,6 +36,12 @@ class MediaServiceImpl final : public v1::MediaService::CallbackService {
 
  private:
   absl::StatusOr<Caller> Authenticate(grpc::CallbackServerContext* ctx) const;
+  // Authenticates, checks `required_id` (when given) is set, then runs
+  // `call(caller, done)`; `done` finishes the reactor with the result.
+  template <typename Response, typename Call>
+  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx,
+                                  const std::string* required_id,
+                                  Response* response, Call&& call);
 
   TaskService* const tasks_;
   const Authenticator* const auth_;
