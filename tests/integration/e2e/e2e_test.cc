@@ -155,6 +155,55 @@ TEST_F(E2eTest, GrpcSubmitAndStreamSeesOrderedStatesAndRisingProgress) {
   EXPECT_GE(running_with_progress, 2) << "expected rising progress while running";
 }
 
+TEST_F(E2eTest, StreamTaskHonoursClientCancellation) {
+  Simulator sim(dir_, /*step_ms=*/200);
+  Server server(dir_, sim.url());
+  server.Start();
+  std::string id = SubmitRest(server, R"({"prompt": "watched then dropped", "steps": 30})");
+  ASSERT_FALSE(id.empty());
+  auto stub = server.Stub();
+  for (int round = 0; round < 3; ++round) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("x-api-key", Server::kKey);
+    v1::StreamTaskRequest req;
+    req.set_id(id);
+    auto reader = stub->StreamTask(&ctx, req);
+    v1::TaskEvent ev;
+    ASSERT_TRUE(reader->Read(&ev));  // the snapshot
+    EXPECT_EQ(ev.task().id(), id);
+    ctx.TryCancel();
+    while (reader->Read(&ev)) {
+    }
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  // The server is unaffected and the task still runs to completion.
+  ASSERT_TRUE(WaitFor([&] { return Get(server, id).state() == v1::TASK_STATE_SUCCEEDED; },
+                      absl::Seconds(60)));
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("x-api-key", Server::kKey);
+    v1::StreamTaskRequest req;
+    req.set_id(id);
+    auto reader = stub->StreamTask(&ctx, req);
+    v1::TaskEvent ev;
+    int events = 0;
+    while (reader->Read(&ev)) ++events;
+    EXPECT_EQ(events, 1) << "a finished task streams its snapshot and ends";
+    EXPECT_EQ(ev.task().state(), v1::TASK_STATE_SUCCEEDED);
+    EXPECT_TRUE(reader->Finish().ok());
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("x-api-key", Server::kKey);
+    v1::StreamTaskRequest req;
+    req.set_id("no-such-task");
+    auto reader = stub->StreamTask(&ctx, req);
+    v1::TaskEvent ev;
+    EXPECT_FALSE(reader->Read(&ev));
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+  }
+}
+
 TEST_F(E2eTest, KillNineMidTaskThenRestartCompletesTheSameTask) {
   Simulator sim(dir_, /*step_ms=*/150);
   Server server(dir_, sim.url());
