@@ -6,17 +6,40 @@ ThreadPool::ThreadPool(int n) {
   for (int i = 0; i < n; ++i) threads_.emplace_back([this] { Loop(); });
 }
 
-ThreadPool::~ThreadPool() {
+ThreadPool::~ThreadPool() { Shutdown(); }
+
+void ThreadPool::Shutdown() {
   {
     absl::MutexLock l(&mu_);
+    if (stopping_) return;
     stopping_ = true;
   }
   for (auto& t : threads_) t.join();
+  // Anything queued after the last worker left runs here.
+  for (;;) {
+    std::function<void()> fn;
+    {
+      absl::MutexLock l(&mu_);
+      if (queue_.empty()) {
+        joined_ = true;
+        return;
+      }
+      fn = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    fn();
+  }
 }
 
 void ThreadPool::Schedule(std::function<void()> fn) {
-  absl::MutexLock l(&mu_);
-  queue_.push_back(std::move(fn));
+  {
+    absl::MutexLock l(&mu_);
+    if (!joined_) {
+      queue_.push_back(std::move(fn));
+      return;
+    }
+  }
+  fn();
 }
 
 void ThreadPool::Loop() {

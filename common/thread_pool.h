@@ -29,12 +29,18 @@ class ThreadPool : public Executor {
 
   void Schedule(std::function<void()> fn) override;
 
+  // Runs everything queued, joins the threads; idempotent. Work scheduled
+  // afterwards runs inline on the caller's thread, so late callbacks still
+  // happen during shutdown.
+  void Shutdown();
+
  private:
   void Loop();
 
   absl::Mutex mu_;
   std::deque<std::function<void()>> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool joined_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
 };
 

@@ -241,6 +241,13 @@ int Run(int argc, char** argv) {
   gateway_ptr.store(nullptr);
   dispatcher.Shutdown();
   curl.Shutdown();
+  // Quiesce before anything is destroyed: worker jobs and store callbacks
+  // call into the dispatcher, and each may queue work for the other.
+  for (int i = 0; i < 2; ++i) {
+    workers.Shutdown();
+    (*store)->Flush();
+  }
+  MG_LOG(Info, "stopped");
   return 0;
 }
 

@@ -245,6 +245,7 @@ void SqliteTaskStore::WriterLoop() {
       // Stop only once everything queued (including writes issued from
       // callbacks of the previous batch) has been committed.
       if (queue_.empty()) return;
+      writing_ = true;
       size_t n = std::min(queue_.size(), static_cast<size_t>(opts_.max_batch));
       batch.reserve(n);
       for (size_t i = 0; i < n; ++i) {
@@ -256,7 +257,18 @@ void SqliteTaskStore::WriterLoop() {
     for (size_t i = 0; i < batch.size(); ++i) {
       if (batch[i].done) batch[i].done(std::move(results[i]));
     }
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
   }
+}
+
+void SqliteTaskStore::Flush() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](SqliteTaskStore* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
+        return s->queue_.empty() && !s->writing_;
+      },
+      this));
 }
 
 std::vector<absl::Status> SqliteTaskStore::ExecuteBatch(

@@ -71,6 +71,11 @@ class SqliteTaskStore : public TaskStore {
   static absl::StatusOr<std::unique_ptr<SqliteTaskStore>> Open(
       const std::string& path, SqliteOptions opts = {});
   ~SqliteTaskStore() override;
+
+  // Blocks until every write queued so far, and every write its callbacks
+  // queued in turn, is committed and its callback has returned. Must not be
+  // called from a store callback.
+  void Flush();
   SqliteTaskStore(const SqliteTaskStore&) = delete;
   SqliteTaskStore& operator=(const SqliteTaskStore&) = delete;
 
@@ -141,6 +146,7 @@ class SqliteTaskStore : public TaskStore {
   absl::Mutex mu_;
   std::deque<WriteOp> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;  // a batch is being committed
 
   // The pool owns the read connections; idle_readers_ lists those free to
   // lease. A leased connection is used by one thread only.

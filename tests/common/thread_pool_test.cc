@@ -61,3 +61,21 @@ TEST(ThreadPoolTest, DestructorDrainsQueuedTasks) {
 
 }  // namespace
 }  // namespace mediagw
+
+namespace mediagw {
+namespace {
+
+TEST(ThreadPoolShutdownTest, DrainsQueuedWorkThenRunsLateWorkInline) {
+  ThreadPool pool(2);
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 100; ++i) pool.Schedule([&ran] { ran.fetch_add(1); });
+  pool.Shutdown();
+  EXPECT_EQ(ran.load(), 100);
+  std::thread::id where;
+  pool.Schedule([&where] { where = std::this_thread::get_id(); });
+  EXPECT_EQ(where, std::this_thread::get_id());
+  pool.Shutdown();  // idempotent
+}
+
+}  // namespace
+}  // namespace mediagw

@@ -247,6 +247,28 @@ TEST_F(E2eTest, KillNineRightAfterAcknowledgeLosesNothing) {
   }
 }
 
+TEST_F(E2eTest, SigtermWithTasksInFlightExitsCleanlyAndTheyFinishAfterRestart) {
+  Simulator sim(dir_, /*step_ms=*/30);
+  ServerOptions opts;
+  opts.max_active = 2;
+  Server server(dir_, sim.url(), opts);
+  server.Start();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 8; ++i) {
+    ids.push_back(SubmitRest(server, absl::StrCat(R"({"prompt": "term )", i,
+                                                  R"(", "steps": 10, "width": 64, "height": 64})")));
+  }
+  ASSERT_TRUE(WaitFor([&] { return Get(server, ids[0]).state() == v1::TASK_STATE_RUNNING; },
+                      absl::Seconds(30)));
+  EXPECT_EQ(server.Stop(), 0);
+  server.Start();
+  for (const auto& id : ids) {
+    EXPECT_TRUE(WaitFor([&] { return Get(server, id).state() == v1::TASK_STATE_SUCCEEDED; },
+                        absl::Seconds(60)))
+        << id << " ended in " << Get(server, id).state();
+  }
+}
+
 TEST_F(E2eTest, BadInputOnBothSurfacesGetsClearErrorsAndStoresNothing) {
   Simulator sim(dir_);
   Server server(dir_, sim.url());

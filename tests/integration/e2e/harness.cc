@@ -203,11 +203,12 @@ void Server::Kill9() {
   proc_.reset();
 }
 
-void Server::Stop() {
-  if (!proc_) return;
+int Server::Stop() {
+  if (!proc_) return -1;
   proc_->Signal(SIGTERM);
-  proc_->Wait(absl::Seconds(10));
+  int status = proc_->Wait(absl::Seconds(20));
   proc_.reset();
+  return status;
 }
 
 std::unique_ptr<v1::MediaService::Stub> Server::Stub() const {

@@ -87,7 +87,7 @@ class Server {
          ServerOptions options = {});
   void Start();
   void Kill9();
-  void Stop();  // SIGTERM and wait
+  int Stop();  // SIGTERM and wait; the exit status
   std::string rest() const { return rest_; }
   std::string grpc_addr() const { return grpc_addr_; }
   std::unique_ptr<v1::MediaService::Stub> Stub() const;
