@@ -3,6 +3,8 @@
 #ifndef MEDIAGW_COMMON_STATUS_MAPPING_H_
 #define MEDIAGW_COMMON_STATUS_MAPPING_H_
 
+#include <string>
+
 #include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
@@ -26,8 +28,9 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 // HTTP status for the legacy/REST envelopes.
 int ToHttpStatus(absl::StatusCode code);
 
-// Canonical upper-case name ("NOT_FOUND").
-absl::string_view CodeName(absl::StatusCode code);
+// Canonical upper-case name ("NOT_FOUND"); "UNKNOWN" for codes outside the
+// canonical set.
+std::string CodeName(absl::StatusCode code);
 
 }  // namespace mediagw
 

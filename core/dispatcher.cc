@@ -437,7 +437,7 @@ void Dispatcher::OnPolled(std::shared_ptr<Active> a,
 void Dispatcher::Fail(std::shared_ptr<Active> a, TaskState state,
                       const absl::Status& error) {
   absl::Time now = deps_.clock->Now();
-  std::string code(CodeName(error.code()));
+  std::string code = CodeName(error.code());
   std::string message(error.message());
   Mutate(
       a,
