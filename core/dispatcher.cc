@@ -203,7 +203,7 @@ void Dispatcher::Start(std::shared_ptr<Active> a) {
         }
         // A stale PENDING snapshot: the task moved on without us (finished,
         // cancelled, or driven by another replica). Free the slot.
-        if (r.status().message() == "unchanged") Retire(a);
+        if (IsUnchanged(r.status())) Retire(a);
       });
 }
 
@@ -393,7 +393,7 @@ void Dispatcher::OnPolled(std::shared_ptr<Active> a,
             return absl::OkStatus();
           },
           [this, a, refs](absl::StatusOr<TaskRecord> t) {
-            bool resumed = !t.ok() && t.status().message() == "unchanged";
+            bool resumed = !t.ok() && IsUnchanged(t.status());
             if (t.ok() || resumed) {
               FetchOutputs(a, std::move(*refs));
               return;

@@ -40,6 +40,13 @@ inline absl::Status Unchanged() {
   return absl::FailedPreconditionError("unchanged");
 }
 
+// Whether a mutation was skipped because there was nothing to write (as
+// opposed to refused, e.g. because the task had already finished).
+inline bool IsUnchanged(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kFailedPrecondition &&
+         status.message() == "unchanged";
+}
+
 // The mutation for "the upstream is running it, at `progress`": QUEUED
 // becomes RUNNING (start time `now`) and progress only ever rises. It is
 // clamped first: 1.0 is reserved for SUCCEEDED, and an upstream that keeps
