@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto.h"
+#include "core/image_info.h"
 
 namespace mediagw::e2e {
 
@@ -119,15 +120,10 @@ bool WaitFor(const std::function<bool()>& fn, absl::Duration timeout,
   return fn();
 }
 
-std::pair<int, int> PngSize(const std::string& b) {
-  if (b.size() < 24 || b.compare(0, 8, "\x89PNG\r\n\x1a\n") != 0) return {0, 0};
-  auto be32 = [&](size_t i) {
-    return (static_cast<unsigned char>(b[i]) << 24) |
-           (static_cast<unsigned char>(b[i + 1]) << 16) |
-           (static_cast<unsigned char>(b[i + 2]) << 8) |
-           static_cast<unsigned char>(b[i + 3]);
-  };
-  return {be32(16), be32(20)};
+std::pair<int, int> PngSize(const std::string& bytes) {
+  MediaInfo info = SniffMedia(bytes);
+  if (info.mime_type != "image/png") return {0, 0};
+  return {info.width, info.height};
 }
 
 std::string BinaryPath(const std::string& name) {
