@@ -169,13 +169,10 @@ void WriteHistoryEntry(Writer& w, const JobRecord& job) {
       w.EndObject();
       break;
     case JobRecord::Outcome::kError:
-      Str(w, "execution_error");
-      w.StartObject();
-      WriteErrorFields(w, job, job.end_ms);
-      w.EndObject();
-      break;
     case JobRecord::Outcome::kInterrupted:
-      Str(w, "execution_interrupted");
+      Str(w, job.outcome == JobRecord::Outcome::kError
+                 ? "execution_error"
+                 : "execution_interrupted");
       w.StartObject();
       WriteErrorFields(w, job, job.end_ms);
       w.EndObject();
