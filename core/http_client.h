@@ -4,6 +4,8 @@
 #ifndef MEDIAGW_CORE_HTTP_CLIENT_H_
 #define MEDIAGW_CORE_HTTP_CLIENT_H_
 
+#include <sys/socket.h>
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -29,6 +31,16 @@ struct HttpRequest {
   int64_t low_speed_bytes = 1;
   absl::Duration low_speed_time = absl::Seconds(30);
   int64_t max_response_bytes = 256 << 20;
+
+  // Redirects followed (each hop is a new request subject to the checks
+  // below); 0 = a 3xx is returned as the response.
+  int max_redirects = 0;
+  // Only http:// and https:// (also for redirect targets).
+  bool http_only = false;
+  // Called on the loop thread for every address about to be connected to,
+  // after DNS resolution and on every redirect hop; false refuses the
+  // connection (the request fails PERMISSION_DENIED). Unset = no check.
+  std::function<bool(const struct sockaddr* addr, size_t len)> connect_filter;
 };
 
 struct HttpResponse {

@@ -22,10 +22,6 @@ namespace mediagw {
 
 using internal::TaskRecord;
 
-struct SubmitResult {
-  std::string upstream_id;
-  std::string provider_state;  // stored opaque in TaskRecord.provider_state
-};
 
 enum class UpstreamState {
   kQueued,
@@ -35,10 +31,43 @@ enum class UpstreamState {
   kNotFound,   // the upstream does not know the job (vanished)
 };
 
-// A ready-to-send request that downloads one output.
+// One output: a ready-to-send request that downloads it, or its bytes.
 struct OutputRef {
   HttpRequest request;
-  std::string mime_type;  // best guess; the fetched bytes decide
+  std::string mime_type;  // best guess; the stored bytes decide
+  // The URL came from the upstream's reply (not from our configuration): it
+  // is downloaded through the SSRF-checked fetcher.
+  bool external = false;
+  // Inline bytes (e.g. a decoded b64_json image); no download when set.
+  std::string data;
+};
+
+struct SubmitResult {
+  std::string upstream_id;
+  std::string provider_state;  // stored opaque in TaskRecord.provider_state
+  // Synchronous upstreams: the results, ready now. The dispatcher stores
+  // them at once. A provider keeps what a later Poll needs to report them
+  // again (e.g. result URLs) in provider_state, for a restart in between;
+  // inline bytes cannot be recovered that way and the Poll then fails.
+  std::vector<OutputRef> outputs;
+};
+
+// Inputs prepared by the dispatcher before Submit/Resume.
+struct SubmitContext {
+  // Video tasks: the input image, already stored in the blob store.
+  std::string input_image;      // bytes
+  std::string input_mime_type;  // e.g. "image/png"
+  std::string input_name;       // blob name, e.g. "<id>_input.png"
+  std::string input_url;        // our public URL of it (/uploads/...)
+  // Where the upstream may POST completion notices for this task
+  // (`<public base>/v1/callbacks/<task id>`).
+  std::string callback_url;
+};
+
+// A completion notice an upstream POSTed to our callback route.
+struct CallbackRequest {
+  HttpHeaders headers;  // names lower-cased
+  std::string body;
 };
 
 struct PollResult {
@@ -70,15 +99,21 @@ class Provider {
   // idempotent. Empty when the upstream assigns ids.
   virtual std::string PreassignUpstreamId(const TaskRecord& record) = 0;
 
+  // OK when the channel can take work. FAILED_PRECONDITION with a message
+  // meant for the caller otherwise (e.g. "Server configuration error: Grok
+  // API key missing"). Thread-safe, cheap; checked at submit time.
+  virtual absl::Status CheckReady() const { return absl::OkStatus(); }
+
   // Starts the job. INVALID_ARGUMENT: the request cannot run here (never
   // retried); UNAVAILABLE and other retryable codes: try the next channel.
-  virtual void Submit(const TaskRecord& record,
+  // Synchronous upstreams return the results in SubmitResult.outputs.
+  virtual void Submit(const TaskRecord& record, const SubmitContext& context,
                       std::function<void(absl::StatusOr<SubmitResult>)> done) = 0;
 
   // After a restart, for a record left in SUBMITTING: finds the job upstream
   // (or submits it again with the same preassigned id) and returns where it
   // is. NOT_FOUND when it cannot be recovered without a duplicate charge.
-  virtual void Resume(const TaskRecord& record,
+  virtual void Resume(const TaskRecord& record, const SubmitContext& context,
                       std::function<void(absl::StatusOr<SubmitResult>)> done) = 0;
 
   virtual void Poll(const TaskRecord& record,
@@ -92,15 +127,36 @@ class Provider {
   // without push support do nothing. Thread-safe.
   virtual void Watch(const TaskRecord& record, ProviderListener* listener) = 0;
   virtual void Unwatch(const std::string& task_id) = 0;
+
+  // Checks a completion notice the upstream POSTed for `record`. OK: it is
+  // genuine and the dispatcher polls at once (the notice itself is only a
+  // hint). UNAUTHENTICATED: bad or missing signature; INVALID_ARGUMENT:
+  // malformed or about another job; UNIMPLEMENTED: this provider sends none.
+  // Thread-safe, non-blocking.
+  virtual absl::Status VerifyCallback(const TaskRecord& record,
+                                      const CallbackRequest& request) const {
+    (void)record;
+    (void)request;
+    return absl::UnimplementedError("this provider sends no callbacks");
+  }
 };
 
 // What TaskService needs to know about a workflow; provider-neutral.
 struct WorkflowInfo {
+  enum class Kind { kImage, kVideo };
+  enum class IdStyle { kUuid, kNumeric, kPrefixedHex };
   std::string name;
+  Kind kind = Kind::kImage;
   double default_cfg = 7;
+  int default_width = 512;
+  int default_height = 512;
   bool accepts_model = false;
   std::string default_model;
+  std::vector<std::string> models;  // allowed; empty = any
   absl::Duration deadline = absl::Minutes(10);
+  IdStyle id_style = IdStyle::kUuid;
+  std::string id_prefix;       // kPrefixedHex
+  std::string provider_label;  // Task.provider at submit; empty = none
 };
 
 // A channel: one provider instance with its credentials and limits.

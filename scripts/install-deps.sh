@@ -8,7 +8,8 @@ PKGS=(
   libabsl-dev rapidjson-dev libcurl4-openssl-dev libboost-dev libssl-dev
   libsqlite3-dev libpng-dev libgtest-dev libgmock-dev
   curl python3 file
-  nghttp2-client wrk
+  nghttp2-client wrk ccache
+  libavformat-dev libavcodec-dev libavutil-dev ffmpeg
 )
 missing=()
 for p in "${PKGS[@]}"; do
