@@ -23,11 +23,13 @@ absl::Status UpstreamHttpToStatus(int http_status, absl::string_view provider,
       // The upstream rejected *our* credentials: an operator problem.
       return absl::FailedPreconditionError(msg);
     case 402:
-      return absl::ResourceExhaustedError(msg);
+      // Our account is out of credit: an operator problem, not retried.
+      return absl::FailedPreconditionError(msg);
     case 404:
       return absl::NotFoundError(msg);
     case 408:
     case 429:
+    case 455:  // kie: service under maintenance
       return absl::UnavailableError(msg);
     default:
       break;

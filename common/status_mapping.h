@@ -14,8 +14,8 @@ namespace mediagw {
 
 // Maps an upstream's HTTP status to our code. An upstream 401/403 is our own
 // credential problem (FAILED_PRECONDITION), never the caller's
-// UNAUTHENTICATED; 402 is RESOURCE_EXHAUSTED on our account; 408/429/5xx are
-// UNAVAILABLE (retryable). `body_hint` is appended to the message.
+// UNAUTHENTICATED; 402 (our account is out of credit) is FAILED_PRECONDITION
+// too; 408/429/455/5xx are UNAVAILABLE (retryable). `body_hint` is appended to the message.
 absl::Status UpstreamHttpToStatus(int http_status, absl::string_view provider,
                                   absl::string_view body_hint);
 

@@ -215,7 +215,7 @@ void Dispatcher::DoSubmit(std::shared_ptr<Active> a) {
     rec = a->record;
     provider = a->channel.provider;
   }
-  provider->Submit(rec, [this, a](absl::StatusOr<SubmitResult> result) {
+  provider->Submit(rec, SubmitContext{}, [this, a](absl::StatusOr<SubmitResult> result) {
     OnSubmitted(a, std::move(result));
   });
 }
@@ -235,7 +235,7 @@ void Dispatcher::Resume(std::shared_ptr<Active> a) {
     return;
   }
   if (rec.task().state() == v1::TASK_STATE_SUBMITTING) {
-    provider->Resume(rec, [this, a](absl::StatusOr<SubmitResult> result) {
+    provider->Resume(rec, SubmitContext{}, [this, a](absl::StatusOr<SubmitResult> result) {
       OnSubmitted(a, std::move(result));
     });
     return;

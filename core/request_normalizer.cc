@@ -63,6 +63,8 @@ absl::StatusOr<v1::SubmitImageRequest> NormalizeImageRequest(
   if (out.height() < kMinSize || out.height() > kMaxSize) {
     return RangeError("height", kMinSize, kMaxSize);
   }
+  if (!out.has_n()) out.set_n(1);
+  if (out.n() < 1 || out.n() > kMaxImages) return RangeError("n", 1, kMaxImages);
   if (!out.has_steps()) out.set_steps(kDefaultSteps);
   if (out.steps() < 1 || out.steps() > kMaxSteps) {
     return RangeError("steps", 1, kMaxSteps);

@@ -15,6 +15,7 @@ inline constexpr int kMinSize = 16;
 inline constexpr int kMaxSize = 2048;
 inline constexpr int kDefaultSteps = 20;
 inline constexpr int kMaxSteps = 50;
+inline constexpr int kMaxImages = 10;
 inline constexpr int kMaxPromptChars = 10000;
 inline constexpr int kMaxIdempotencyKeyChars = 128;
 inline constexpr char kDefaultWorkflow[] = "default";

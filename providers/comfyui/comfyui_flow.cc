@@ -124,7 +124,9 @@ void Flow::PostExpectOk(const std::string& url, std::string body,
               });
 }
 
-void Flow::Submit(const TaskRecord& record, SubmitDone done) {
+void Flow::Submit(const TaskRecord& record, const SubmitContext& context,
+                  SubmitDone done) {
+  (void)context;
   if (record.attempts() > 1 && !record.upstream_id().empty()) {
     // A retry keeps its prompt_id; an earlier attempt that timed out may
     // still have reached some member of the pool, so look before sending.
@@ -320,7 +322,9 @@ PollResult Flow::ToPollResult(const std::string& server,
   return r;
 }
 
-void Flow::Resume(const TaskRecord& record, SubmitDone done) {
+void Flow::Resume(const TaskRecord& record, const SubmitContext& context,
+                  SubmitDone done) {
+  (void)context;
   if (record.upstream_id().empty()) {
     return done(absl::NotFoundError(absl::StrCat(
         "task ", record.task().id(), " has no preassigned comfyui prompt_id")));

@@ -46,8 +46,10 @@ class Flow : public std::enable_shared_from_this<Flow> {
   Flow(Config config, HttpClient* http);
 
   // See comfyui_provider.h for the semantics of each operation.
-  void Submit(const TaskRecord& record, SubmitDone done);
-  void Resume(const TaskRecord& record, SubmitDone done);
+  void Submit(const TaskRecord& record, const SubmitContext& context,
+              SubmitDone done);
+  void Resume(const TaskRecord& record, const SubmitContext& context,
+              SubmitDone done);
   // `progress` is reported for a running job (the last pushed value).
   void Poll(const TaskRecord& record, double progress, PollDone done);
   void Cancel(const TaskRecord& record, StatusDone done);

@@ -41,14 +41,14 @@ class ComfyUiProvider : public Provider {
     return NewUuid();
   }
 
-  void Submit(const TaskRecord& record,
+  void Submit(const TaskRecord& record, const SubmitContext& context,
               std::function<void(absl::StatusOr<SubmitResult>)> done) override {
-    flow_->Submit(record, std::move(done));
+    flow_->Submit(record, context, std::move(done));
   }
 
-  void Resume(const TaskRecord& record,
+  void Resume(const TaskRecord& record, const SubmitContext& context,
               std::function<void(absl::StatusOr<SubmitResult>)> done) override {
-    flow_->Resume(record, std::move(done));
+    flow_->Resume(record, context, std::move(done));
   }
 
   void Poll(const TaskRecord& record,

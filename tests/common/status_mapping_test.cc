@@ -29,7 +29,8 @@ TEST(UpstreamHttpToStatusTest, MapsCodes) {
   EXPECT_EQ(UpstreamHttpToStatus(422, "p", "").code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(UpstreamHttpToStatus(402, "p", "").code(),
-            absl::StatusCode::kResourceExhausted);
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(IsRetryable(UpstreamHttpToStatus(402, "p", "")));
   EXPECT_EQ(UpstreamHttpToStatus(404, "p", "").code(),
             absl::StatusCode::kNotFound);
   EXPECT_EQ(UpstreamHttpToStatus(418, "p", "").code(),
@@ -37,7 +38,7 @@ TEST(UpstreamHttpToStatusTest, MapsCodes) {
 }
 
 TEST(UpstreamHttpToStatusTest, ThrottlingAndServerErrorsAreRetryable) {
-  for (int code : {408, 429, 500, 502, 503, 504, 599}) {
+  for (int code : {408, 429, 455, 500, 502, 503, 504, 599}) {
     absl::Status st = UpstreamHttpToStatus(code, "p", "");
     EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << code;
     EXPECT_TRUE(IsRetryable(st)) << code;

@@ -314,22 +314,24 @@ class FakeProvider : public Provider {
   absl::string_view Name() const override { return name_; }
   std::string PreassignUpstreamId(const TaskRecord&) override { return ""; }
 
-  void Submit(const TaskRecord& record,
+  void Submit(const TaskRecord& record, const SubmitContext& context,
               std::function<void(absl::StatusOr<SubmitResult>)> done) override {
     absl::StatusOr<SubmitResult> r;
     {
       absl::MutexLock l(&mu_);
       submits_.push_back(record);
+      contexts_.push_back(context);
       r = Next(submit_script_, record);
     }
     q_->Post([done, r] { done(r); });
   }
-  void Resume(const TaskRecord& record,
+  void Resume(const TaskRecord& record, const SubmitContext& context,
               std::function<void(absl::StatusOr<SubmitResult>)> done) override {
     absl::StatusOr<SubmitResult> r;
     {
       absl::MutexLock l(&mu_);
       resumes_.push_back(record);
+      contexts_.push_back(context);
       r = Next(resume_script_, record);
     }
     q_->Post([done, r] { done(r); });
@@ -388,6 +390,10 @@ class FakeProvider : public Provider {
     absl::MutexLock l(&mu_);
     return resumes_;
   }
+  std::vector<SubmitContext> Contexts() const {
+    absl::MutexLock l(&mu_);
+    return contexts_;
+  }
   std::vector<TaskRecord> Polls() const {
     absl::MutexLock l(&mu_);
     return polls_;
@@ -424,6 +430,7 @@ class FakeProvider : public Provider {
       ABSL_GUARDED_BY(mu_);
   std::vector<TaskRecord> submits_ ABSL_GUARDED_BY(mu_);
   std::vector<TaskRecord> resumes_ ABSL_GUARDED_BY(mu_);
+  std::vector<SubmitContext> contexts_ ABSL_GUARDED_BY(mu_);
   std::vector<TaskRecord> polls_ ABSL_GUARDED_BY(mu_);
   std::vector<TaskRecord> cancels_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, bool> watched_ ABSL_GUARDED_BY(mu_);

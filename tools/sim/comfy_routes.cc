@@ -88,8 +88,17 @@ void ComfyRoutes::Handle(ServerRequest request,
     return;
   }
   faults_->CountRequest(request.path);
+  VendorRoutes* vendor = nullptr;
+  for (VendorRoutes* v : vendors_) {
+    if (absl::StartsWith(request.path, absl::StrCat(v->Prefix(), "/"))) {
+      vendor = v;
+      break;
+    }
+  }
   if (std::optional<FaultSpec> fault =
           faults_->TakeRequestFault(request.method, request.path)) {
+    const int status =
+        fault->mode == FaultMode::kHttpStatus ? fault->status : 500;
     switch (fault->mode) {
       case FaultMode::kDropConnection:
         writer->Abort();
@@ -99,15 +108,25 @@ void ComfyRoutes::Handle(ServerRequest request,
                                    "Prompt rejected by fault injection")));
         return;
       default:
-        writer->Send(Json(500, PlainErrorJson(
-                                   "simulated internal server error")));
+        if (vendor != nullptr) {
+          writer->Send(vendor->ErrorResponse(status, "simulated failure"));
+        } else {
+          writer->Send(Json(status, PlainErrorJson(
+                                        "simulated internal server error")));
+        }
         return;
     }
   }
   absl::string_view path = request.path;
-  // Newer ComfyUI serves every route under /api as well.
-  if (absl::StartsWith(path, "/api/")) path.remove_prefix(4);
-  std::optional<ServerResponse> response = Route(request, path, writer);
+  std::optional<ServerResponse> response;
+  if (vendor != nullptr) {
+    path.remove_prefix(vendor->Prefix().size());
+    response = vendor->Route(request, path, writer);
+  } else {
+    // Newer ComfyUI serves every route under /api as well.
+    if (absl::StartsWith(path, "/api/")) path.remove_prefix(4);
+    response = Route(request, path, writer);
+  }
   if (!response.has_value()) return;
   if (std::optional<FaultSpec> fault =
           faults_->TakeResponseFault(request.path, IsJson(*response))) {

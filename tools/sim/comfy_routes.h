@@ -18,11 +18,13 @@
 
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "common/thread_pool.h"
 #include "net/http_server.h"
 #include "tools/sim/comfy_engine.h"
 #include "tools/sim/faults.h"
+#include "tools/sim/vendor_routes.h"
 #include "tools/sim/file_store.h"
 #include "tools/sim/ws_hub.h"
 
@@ -32,6 +34,9 @@ class ComfyRoutes {
  public:
   ComfyRoutes(ComfyEngine* engine, FileStore* files, FaultRegistry* faults,
               WsHub* hub, Executor* slow_executor);
+
+  // Serves `vendor` under its prefix. Call before serving; not owned.
+  void AddVendor(VendorRoutes* vendor) { vendors_.push_back(vendor); }
 
   void Handle(net::ServerRequest request,
               std::shared_ptr<net::ResponseWriter> writer);
@@ -63,6 +68,7 @@ class ComfyRoutes {
   FaultRegistry* const faults_;
   WsHub* const hub_;
   Executor* const slow_executor_;
+  std::vector<VendorRoutes*> vendors_;
 };
 
 }  // namespace mediagw::sim

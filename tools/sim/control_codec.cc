@@ -47,6 +47,17 @@ absl::StatusOr<FaultSpec> ParseFaultRequest(absl::string_view body) {
     }
     spec.slow_ms = static_cast<int>(**slow);
   }
+  absl::StatusOr<std::optional<int64_t>> status =
+      json::GetOptInt(*doc, "status");
+  if (!status.ok()) return status.status();
+  if (status->has_value()) {
+    if (**status < 400 || **status > 599) {
+      return absl::InvalidArgumentError("field 'status' must be in [400, 599]");
+    }
+    spec.status = static_cast<int>(**status);
+  } else if (spec.mode == FaultMode::kHttpStatus) {
+    return absl::InvalidArgumentError("mode 'http_status' needs field 'status'");
+  }
   return spec;
 }
 

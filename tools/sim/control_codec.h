@@ -11,9 +11,10 @@
 
 namespace mediagw::sim {
 
-// {"mode": "http_500", "count": 1, "path_prefix": "/prompt", "slow_ms": 2000}
-// -> FaultSpec. INVALID_ARGUMENT for bad JSON, an unknown mode, count < 1 or
-// > 1000000, slow_ms outside [0, 60000].
+// {"mode": "http_500", "count": 1, "path_prefix": "/prompt", "slow_ms": 2000,
+//  "status": 429} -> FaultSpec. INVALID_ARGUMENT for bad JSON, an unknown
+// mode, count < 1 or > 1000000, slow_ms outside [0, 60000], status outside
+// [400, 599] or missing for "http_status".
 absl::StatusOr<FaultSpec> ParseFaultRequest(absl::string_view body);
 
 // {"requests": {"/prompt": 3, ...}, "jobs_submitted": N,

@@ -16,6 +16,7 @@ constexpr std::pair<FaultMode, absl::string_view> kNames[] = {
     {FaultMode::kRejectPrompt, "reject_prompt"},
     {FaultMode::kErrorStatus, "error_status"},
     {FaultMode::kVanish, "vanish"},
+    {FaultMode::kHttpStatus, "http_status"},
 };
 
 // Keeps /_sim/stats bounded when a client walks many distinct paths.
@@ -70,6 +71,7 @@ std::optional<FaultSpec> FaultRegistry::TakeRequestFault(
     if (!absl::StartsWith(path, f.path_prefix)) return false;
     switch (f.mode) {
       case FaultMode::kHttp500:
+      case FaultMode::kHttpStatus:
       case FaultMode::kDropConnection:
         return true;
       case FaultMode::kRejectPrompt:

@@ -30,6 +30,7 @@ enum class FaultMode {
   kRejectPrompt,    // POST /prompt -> 400 invalid_prompt
   kErrorStatus,     // the job ends with status_str "error"
   kVanish,          // the job is dropped: never in history
+  kHttpStatus,      // answer `status` (4xx/5xx) in the upstream's error shape
 };
 
 // "http_500" <-> kHttp500, ...; INVALID_ARGUMENT for an unknown name.
@@ -43,6 +44,7 @@ struct FaultSpec {
   // faults ignore it. kRejectPrompt always needs POST /prompt.
   std::string path_prefix;
   int slow_ms = 2000;  // kSlowBody
+  int status = 500;    // kHttpStatus (kHttp500 always answers 500)
 };
 
 struct SimStats {
@@ -58,8 +60,8 @@ class FaultRegistry {
   void Add(FaultSpec spec);
   void Clear();
 
-  // Faults decided when a request arrives: kHttp500, kDropConnection,
-  // kRejectPrompt. Consumes one firing of the first match.
+  // Faults decided when a request arrives: kHttp500, kHttpStatus,
+  // kDropConnection, kRejectPrompt. Consumes one firing of the first match.
   std::optional<FaultSpec> TakeRequestFault(absl::string_view method,
                                             absl::string_view path);
   // Faults applied to the response: kSlowBody always, kMalformedJson only

@@ -24,6 +24,10 @@ ABSL_FLAG(int, start_ms, 50,
           "Delay in milliseconds between taking a job and its first event");
 ABSL_FLAG(int, max_history, 1000, "History entries kept (with their files)");
 ABSL_FLAG(int, threads, 2, "HTTP server threads");
+ABSL_FLAG(std::string, api_key, "sim-key",
+          "Bearer key the vendor APIs (xAI, OpenAI-style, kie, job APIs) accept");
+ABSL_FLAG(std::string, webhook_hmac_key, "sim-webhook-key",
+          "HMAC key that signs kie callbacks");
 
 // Abseil flag names are identifiers; accept the documented dashed spelling
 // (--ports-file, --step-ms) by rewriting the name part of each "--flag".
@@ -59,6 +63,8 @@ int main(int argc, char** argv) {
   options.max_history =
       static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_max_history)));
   options.threads = std::max(1, absl::GetFlag(FLAGS_threads));
+  options.api_key = absl::GetFlag(FLAGS_api_key);
+  options.webhook_hmac_key = absl::GetFlag(FLAGS_webhook_hmac_key);
   mediagw::sim::SimServer sim(options);
   absl::Status started = sim.Start();
   if (!started.ok()) {

@@ -23,14 +23,19 @@ net::HttpServerOptions MakeServerOptions(const SimOptions& options) {
 }  // namespace
 
 SimServer::SimServer(SimOptions options)
-    : engine_(MakeEngineOptions(options), &files_, &faults_, &hub_),
+    : options_(options),
+      engine_(MakeEngineOptions(options), &files_, &faults_, &hub_),
       slow_pool_(2),
       routes_(&engine_, &files_, &faults_, &hub_, &slow_pool_),
       server_(MakeServerOptions(options),
               [this](net::ServerRequest request,
                      std::shared_ptr<net::ResponseWriter> writer) {
                 routes_.Handle(std::move(request), std::move(writer));
-              }) {}
+              }) {
+  // Vendor APIs: one line each, e.g.
+  //   vendors_.push_back(std::make_unique<XaiRoutes>(...));
+  for (auto& v : vendors_) routes_.AddVendor(v.get());
+}
 
 SimServer::~SimServer() { Stop(); }
 

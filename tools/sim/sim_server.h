@@ -12,6 +12,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -21,6 +22,7 @@
 #include "tools/sim/comfy_routes.h"
 #include "tools/sim/faults.h"
 #include "tools/sim/file_store.h"
+#include "tools/sim/vendor_routes.h"
 #include "tools/sim/ws_hub.h"
 
 namespace mediagw::sim {
@@ -32,6 +34,11 @@ struct SimOptions {
   absl::Duration start_delay = absl::Milliseconds(50);  // before a job's events
   size_t max_history = 1000;
   int threads = 2;  // HTTP server threads
+  // Bearer key the vendor APIs (xAI, OpenAI-compatible, kie, job APIs)
+  // require; a request without it gets the vendor's 401.
+  std::string api_key = "sim-key";
+  // kie: HMAC key that signs callbacks (X-Webhook-Signature).
+  std::string webhook_hmac_key = "sim-webhook-key";
 };
 
 class SimServer {
@@ -49,16 +56,20 @@ class SimServer {
 
   FaultRegistry& faults() { return faults_; }
   ComfyEngine& engine() { return engine_; }
+  const SimOptions& options() const { return options_; }
 
  private:
   // Declaration order is destruction order in reverse: the HTTP server
   // goes first, the stores last.
+  const SimOptions options_;
   FileStore files_;
   FaultRegistry faults_;
   WsHub hub_;
   ComfyEngine engine_;
   ThreadPool slow_pool_;
   ComfyRoutes routes_;
+  // Vendor APIs served under path prefixes (see vendor_routes.h).
+  std::vector<std::unique_ptr<VendorRoutes>> vendors_;
   net::HttpServer server_;
 };
 

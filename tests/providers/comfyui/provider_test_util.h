@@ -48,18 +48,18 @@ T Await(const std::shared_ptr<Slot<T>>& slot, T on_timeout) {
   return std::move(*slot->value);
 }
 
-inline absl::StatusOr<SubmitResult> SubmitSync(Provider& p,
-                                               const TaskRecord& r) {
+inline absl::StatusOr<SubmitResult> SubmitSync(
+    Provider& p, const TaskRecord& r, const SubmitContext& ctx = {}) {
   auto [slot, cb] = MakeSlot<absl::StatusOr<SubmitResult>>();
-  p.Submit(r, cb);
+  p.Submit(r, ctx, cb);
   return Await<absl::StatusOr<SubmitResult>>(
       slot, absl::DeadlineExceededError("test wait timed out"));
 }
 
-inline absl::StatusOr<SubmitResult> ResumeSync(Provider& p,
-                                               const TaskRecord& r) {
+inline absl::StatusOr<SubmitResult> ResumeSync(
+    Provider& p, const TaskRecord& r, const SubmitContext& ctx = {}) {
   auto [slot, cb] = MakeSlot<absl::StatusOr<SubmitResult>>();
-  p.Resume(r, cb);
+  p.Resume(r, ctx, cb);
   return Await<absl::StatusOr<SubmitResult>>(
       slot, absl::DeadlineExceededError("test wait timed out"));
 }
