@@ -1,10 +1,14 @@
 #include "common/config.h"
 
+#include <arpa/inet.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -19,6 +23,33 @@ using mediagw::config::Config;
 
 absl::Status Bad(absl::string_view field, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("config: ", field, ": ", what));
+}
+
+// "1.2.3.4", "1.2.3.4:80", "::1", "[::1]:80".
+bool IsAddressPattern(const std::string& s) {
+  std::string host = s;
+  std::string port;
+  if (!s.empty() && s[0] == '[') {
+    size_t close = s.find(']');
+    if (close == std::string::npos) return false;
+    host = s.substr(1, close - 1);
+    if (close + 1 < s.size()) {
+      if (s[close + 1] != ':') return false;
+      port = s.substr(close + 2);
+      if (port.empty()) return false;
+    }
+  } else if (std::count(s.begin(), s.end(), ':') == 1) {
+    host = s.substr(0, s.find(':'));
+    port = s.substr(s.find(':') + 1);
+    if (port.empty()) return false;
+  }
+  if (!port.empty()) {
+    int p = 0;
+    if (!absl::SimpleAtoi(port, &p) || p < 1 || p > 65535) return false;
+  }
+  unsigned char buf[sizeof(in6_addr)];
+  return inet_pton(AF_INET, host.c_str(), buf) == 1 ||
+         inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
 std::string Resolve(const std::string& base, const std::string& path) {
@@ -89,7 +120,15 @@ void ApplyDefaults(Config& c, const std::string& base) {
   for (auto& ch : *c.mutable_channels()) {
     if (ch.weight() == 0) ch.set_weight(1);
   }
+  auto* f = c.mutable_fetch();
+  if (f->max_bytes() == 0) f->set_max_bytes(64 << 20);
+  if (f->timeout_ms() == 0) f->set_timeout_ms(120000);
+  if (f->max_redirects() == 0) f->set_max_redirects(3);
   for (auto& w : *c.mutable_workflows()) {
+    if (w.kind().empty()) w.set_kind("image");
+    if (w.task_id_style().empty()) w.set_task_id_style("uuid");
+    if (w.default_width() == 0) w.set_default_width(512);
+    if (w.default_height() == 0) w.set_default_height(512);
     if (!w.template_file().empty()) {
       w.set_template_file(Resolve(base, w.template_file()));
     }
@@ -157,8 +196,43 @@ absl::Status Validate(const Config& c) {
     if (w.default_cfg() < 0 || w.default_cfg() > 30) {
       return Bad(f + ".default_cfg", "must be within 0..30");
     }
+    if (w.kind() != "image" && w.kind() != "video") {
+      return Bad(f + ".kind", "must be \"image\" or \"video\"");
+    }
+    if (w.default_width() < 16 || w.default_width() > 2048) {
+      return Bad(f + ".default_width", "must be within 16..2048");
+    }
+    if (w.default_height() < 16 || w.default_height() > 2048) {
+      return Bad(f + ".default_height", "must be within 16..2048");
+    }
+    const std::string& style = w.task_id_style();
+    if (style != "uuid" && style != "numeric" && style != "prefixed") {
+      return Bad(f + ".task_id_style",
+                 "must be \"uuid\", \"numeric\" or \"prefixed\"");
+    }
+    if ((style == "prefixed") == w.task_id_prefix().empty()) {
+      return Bad(f + ".task_id_prefix",
+                 "is required with task_id_style \"prefixed\" and only then");
+    }
+    for (char ch : w.task_id_prefix()) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(ch)) && ch != '_' &&
+          ch != '-') {
+        return Bad(f + ".task_id_prefix", "may hold only letters, digits, _ and -");
+      }
+    }
+    if (!w.default_model().empty() && !w.models().empty() &&
+        std::find(w.models().begin(), w.models().end(), w.default_model()) ==
+            w.models().end()) {
+      return Bad(f + ".default_model", "must be one of models");
+    }
   }
   if (c.dispatch().workers() > 64) return Bad("dispatch.workers", "must be at most 64");
+  for (int i = 0; i < c.fetch().allow_addresses_size(); ++i) {
+    if (!IsAddressPattern(c.fetch().allow_addresses(i))) {
+      return Bad(absl::StrCat("fetch.allow_addresses[", i, "]"),
+                 "must be an IP address, optionally with :port ([v6]:port)");
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -162,142 +162,6 @@ bool Dispatcher::Admit(TaskRecord record) {
   return true;
 }
 
-void Dispatcher::Start(std::shared_ptr<Active> a) {
-  TaskRecord rec;
-  {
-    absl::MutexLock l(&mu_);
-    rec = a->record;
-  }
-  auto channels = deps_.router->ChannelsFor(rec.task().workflow());
-  if (channels.empty()) {
-    Fail(a, v1::TASK_STATE_FAILED,
-         absl::FailedPreconditionError(absl::StrCat(
-             "no channel serves workflow ", rec.task().workflow())));
-    return;
-  }
-  Channel channel = channels[rec.attempts() % channels.size()];
-  // A retry on the same channel keeps the preassigned id, so a submit that
-  // did reach the upstream is not run twice.
-  std::string upstream_id = rec.channel() == channel.name && !rec.upstream_id().empty()
-                                ? rec.upstream_id()
-                                : channel.provider->PreassignUpstreamId(rec);
-  {
-    absl::MutexLock l(&mu_);
-    a->channel = channel;
-  }
-  Mutate(
-      a,
-      [channel, upstream_id](TaskRecord& r) {
-        if (r.task().state() != v1::TASK_STATE_PENDING) return Unchanged();
-        r.mutable_task()->set_state(v1::TASK_STATE_SUBMITTING);
-        r.mutable_task()->set_provider(std::string(channel.provider->Name()));
-        r.set_channel(channel.name);
-        r.set_upstream_id(upstream_id);
-        r.set_attempts(r.attempts() + 1);
-        return absl::OkStatus();
-      },
-      [this, a](absl::StatusOr<TaskRecord> r) {
-        if (r.ok()) {
-          DoSubmit(a);
-          return;
-        }
-        // A stale PENDING snapshot: the task moved on without us (finished,
-        // cancelled, or driven by another replica). Free the slot.
-        if (IsUnchanged(r.status())) Retire(a);
-      });
-}
-
-void Dispatcher::DoSubmit(std::shared_ptr<Active> a) {
-  TaskRecord rec;
-  std::shared_ptr<Provider> provider;
-  {
-    absl::MutexLock l(&mu_);
-    rec = a->record;
-    provider = a->channel.provider;
-  }
-  provider->Submit(rec, SubmitContext{}, [this, a](absl::StatusOr<SubmitResult> result) {
-    OnSubmitted(a, std::move(result));
-  });
-}
-
-void Dispatcher::Resume(std::shared_ptr<Active> a) {
-  TaskRecord rec;
-  std::shared_ptr<Provider> provider;
-  {
-    absl::MutexLock l(&mu_);
-    rec = a->record;
-    provider = a->channel.provider;
-  }
-  if (provider == nullptr) {
-    Fail(a, v1::TASK_STATE_FAILED,
-         absl::FailedPreconditionError(absl::StrCat(
-             "channel '", rec.channel(), "' is no longer configured")));
-    return;
-  }
-  if (rec.task().state() == v1::TASK_STATE_SUBMITTING) {
-    provider->Resume(rec, SubmitContext{}, [this, a](absl::StatusOr<SubmitResult> result) {
-      OnSubmitted(a, std::move(result));
-    });
-    return;
-  }
-  provider->Watch(rec, this);
-  SchedulePoll(a, absl::ZeroDuration());
-}
-
-void Dispatcher::OnSubmitted(std::shared_ptr<Active> a,
-                             absl::StatusOr<SubmitResult> result) {
-  if (stopping_) return;
-  if (result.ok()) {
-    SubmitResult res = *std::move(result);
-    Mutate(
-        a,
-        [res](TaskRecord& r) {
-          if (r.task().state() != v1::TASK_STATE_SUBMITTING) return Unchanged();
-          r.mutable_task()->set_state(v1::TASK_STATE_QUEUED);
-          r.set_upstream_id(res.upstream_id);
-          r.set_provider_state(res.provider_state);
-          return absl::OkStatus();
-        },
-        [this, a](absl::StatusOr<TaskRecord> r) {
-          if (!r.ok()) return;
-          std::shared_ptr<Provider> provider;
-          {
-            absl::MutexLock l(&mu_);
-            provider = a->channel.provider;
-          }
-          provider->Watch(*r, this);
-          SchedulePoll(a, options_.poll_interval);
-        });
-    return;
-  }
-  int attempts;
-  {
-    absl::MutexLock l(&mu_);
-    attempts = a->record.attempts();
-  }
-  if (IsRetryable(result.status()) && attempts < options_.max_attempts) {
-    MG_LOG(Info, "submit attempt ", attempts, " failed (",
-           result.status().ToString(), "); retrying");
-    Mutate(
-        a,
-        [](TaskRecord& r) {
-          if (r.task().state() != v1::TASK_STATE_SUBMITTING) return Unchanged();
-          r.mutable_task()->set_state(v1::TASK_STATE_PENDING);
-          return absl::OkStatus();
-        },
-        [this, a, attempts](absl::StatusOr<TaskRecord> r) {
-          if (!r.ok()) return;
-          absl::Duration backoff = options_.poll_interval * attempts;
-          deps_.scheduler->RunAt(deps_.scheduler->Now() + backoff,
-                                 [this, a] {
-                                   if (!stopping_) Start(a);
-                                 });
-        });
-    return;
-  }
-  Fail(a, v1::TASK_STATE_FAILED, result.status());
-}
-
 void Dispatcher::SchedulePoll(std::shared_ptr<Active> a, absl::Duration delay) {
   if (stopping_) return;
   Scheduler::TimerId old;
@@ -554,6 +418,10 @@ void Dispatcher::Retire(std::shared_ptr<Active> a) {
     id = a->record.task().id();
     provider = a->channel.provider;
     active_.erase(id);
+    if (!a->slot_channel.empty()) {
+      --channel_load_[a->slot_channel];
+      a->slot_channel.clear();
+    }
   }
   if (poll) deps_.scheduler->Cancel(poll);
   if (deadline) deps_.scheduler->Cancel(deadline);

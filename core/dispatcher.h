@@ -49,7 +49,10 @@ struct DispatcherDeps {
   TaskStore* store;
   BlobStore* blobs;
   const Router* router;
-  HttpClient* http;
+  HttpClient* http;     // configured upstreams
+  // URLs we did not configure (upstream results marked external, caller
+  // input images): the SSRF-checked fetcher.
+  HttpClient* fetcher;
   Scheduler* scheduler;
   Executor* executor;
   EventBus* bus;
@@ -78,6 +81,14 @@ class Dispatcher : public ProviderListener {
   // Stops starting new work; in-flight callbacks become no-ops.
   void Shutdown();
 
+  // A completion notice POSTed by an upstream for `task_id`. The task's
+  // provider verifies it; a genuine one makes the task poll at once.
+  // `done` gets OK (also for a finished task: nothing to do), NOT_FOUND,
+  // or the provider's verdict (UNAUTHENTICATED, INVALID_ARGUMENT,
+  // UNIMPLEMENTED). Runs `done` on an internal thread.
+  void OnCallback(const std::string& task_id, CallbackRequest request,
+                  std::function<void(absl::Status)> done);
+
   // ProviderListener.
   void OnProgress(const std::string& task_id, double progress) override;
   void OnHint(const std::string& task_id) override;
@@ -96,7 +107,14 @@ class Dispatcher : public ProviderListener {
   void AdmitNext();
   void Resume(std::shared_ptr<Active> a);
   void Start(std::shared_ptr<Active> a);
-  void DoSubmit(std::shared_ptr<Active> a);
+  void PrepareAndSubmit(std::shared_ptr<Active> a, bool resume);
+  void FetchInput(std::shared_ptr<Active> a, const std::string& url,
+                  bool resume);
+  void Send(std::shared_ptr<Active> a, SubmitContext ctx, bool resume);
+  // Counts the task against the channel's concurrency limit; false when
+  // the channel is full. Moves the task's slot from any earlier channel.
+  bool TakeChannelSlot(std::shared_ptr<Active> a, const Channel& channel);
+  void ReleaseChannelSlot(std::shared_ptr<Active> a);
   void OnSubmitted(std::shared_ptr<Active> a,
                    absl::StatusOr<SubmitResult> result);
   void SchedulePoll(std::shared_ptr<Active> a, absl::Duration delay);
@@ -128,6 +146,8 @@ class Dispatcher : public ProviderListener {
   bool backlog_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t backlog_gen_ ABSL_GUARDED_BY(mu_) = 0;
   bool refilling_ ABSL_GUARDED_BY(mu_) = false;
+  // Tasks in flight per channel name (for max_concurrency).
+  absl::flat_hash_map<std::string, int> channel_load_ ABSL_GUARDED_BY(mu_);
   std::atomic<int64_t> waiting_{0};  // approximate, for metrics
 };
 

@@ -1,6 +1,7 @@
 // Cancellation, pushed progress and restart recovery.
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "core/dispatcher.h"
 #include "core/dispatcher_internal.h"
@@ -101,6 +102,40 @@ void Dispatcher::OnProgress(const std::string& task_id, double progress) {
 void Dispatcher::OnHint(const std::string& task_id) {
   auto a = Find(task_id);
   if (a != nullptr) SchedulePoll(a, absl::ZeroDuration());
+}
+
+void Dispatcher::OnCallback(const std::string& task_id, CallbackRequest request,
+                            std::function<void(absl::Status)> done) {
+  // The store read (for tasks not driven right now) is blocking I/O.
+  deps_.executor->Schedule([this, task_id, request = std::move(request),
+                            done = std::move(done)] {
+    TaskRecord rec;
+    std::shared_ptr<Provider> provider;
+    auto a = Find(task_id);
+    if (a != nullptr) {
+      absl::MutexLock l(&mu_);
+      rec = a->record;
+      provider = a->channel.provider;
+    } else {
+      auto stored = deps_.store->Get(task_id);
+      if (!stored.ok()) {
+        done(stored.status().code() == absl::StatusCode::kNotFound
+                 ? absl::NotFoundError(absl::StrCat("task not found: ", task_id))
+                 : stored.status());
+        return;
+      }
+      rec = *std::move(stored);
+      provider = deps_.router->FindChannel(rec.channel()).provider;
+    }
+    if (provider == nullptr || rec.upstream_id().empty()) {
+      done(absl::NotFoundError(
+          absl::StrCat("task ", task_id, " has no upstream job")));
+      return;
+    }
+    absl::Status verdict = provider->VerifyCallback(rec, request);
+    if (verdict.ok() && a != nullptr) OnHint(task_id);
+    done(verdict);
+  });
 }
 
 absl::Status Dispatcher::Recover() {

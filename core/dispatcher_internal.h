@@ -28,6 +28,7 @@ struct Dispatcher::Active {
   bool retired = false;
   int not_found = 0;
   int poll_errors = 0;
+  std::string slot_channel;  // channel whose concurrency slot it holds
 };
 
 inline google::protobuf::Timestamp ToProtoTime(absl::Time t) {

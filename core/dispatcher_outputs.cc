@@ -39,15 +39,36 @@ void Dispatcher::FetchOutputs(std::shared_ptr<Active> a,
   state->remaining = static_cast<int>(refs.size());
   state->refs = std::move(refs);
 
+  // Output `i` is here; the last one hands all of them to a worker.
+  auto accept = [this, a, state](size_t i, std::string body) {
+    bool last;
+    {
+      absl::MutexLock l(&state->mu);
+      (*state->bodies)[i] = std::move(body);
+      last = --state->remaining == 0 && !state->failed;
+    }
+    if (last) {
+      // Decoding headers and writing files is not for the curl loop.
+      auto bodies = state->bodies;
+      deps_.executor->Schedule([this, a, bodies] { StoreOutputs(a, bodies); });
+    }
+  };
+
   // One attempt of output `i`; retried on transport errors and 5xx.
   auto fetch = std::make_shared<std::function<void(size_t, int)>>();
   std::weak_ptr<std::function<void(size_t, int)>> weak_fetch = fetch;
-  *fetch = [this, a, state, weak_fetch](size_t i, int attempt) {
-    HttpRequest req = state->refs[i].request;
+  *fetch = [this, a, state, weak_fetch, accept](size_t i, int attempt) {
+    const OutputRef& ref = state->refs[i];
+    if (!ref.data.empty()) {
+      accept(i, ref.data);
+      return;
+    }
+    HttpRequest req = ref.request;
     req.timeout = options_.fetch_timeout;
+    HttpClient* client = ref.external ? deps_.fetcher : deps_.http;
     auto self = weak_fetch.lock();
-    deps_.http->Send(std::move(req), [this, a, state, self, i, attempt](
-                                         absl::StatusOr<HttpResponse> resp) {
+    client->Send(std::move(req), [this, a, state, self, i, attempt, accept](
+                                     absl::StatusOr<HttpResponse> resp) {
       absl::Status err;
       if (!resp.ok()) {
         err = resp.status();
@@ -75,17 +96,7 @@ void Dispatcher::FetchOutputs(std::shared_ptr<Active> a,
         }
         return;
       }
-      bool last;
-      {
-        absl::MutexLock l(&state->mu);
-        (*state->bodies)[i] = std::move(resp->body);
-        last = --state->remaining == 0 && !state->failed;
-      }
-      if (last) {
-        // Decoding headers and writing files is not for the curl loop.
-        auto bodies = state->bodies;
-        deps_.executor->Schedule([this, a, bodies] { StoreOutputs(a, bodies); });
-      }
+      accept(i, std::move(resp->body));
     });
   };
   for (size_t i = 0; i < state->refs.size(); ++i) (*fetch)(i, 0);

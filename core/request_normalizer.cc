@@ -1,7 +1,12 @@
 #include "core/request_normalizer.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/ids.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -55,11 +60,11 @@ absl::StatusOr<v1::SubmitImageRequest> NormalizeImageRequest(
     out.set_negative_prompt(kBuiltinNegativePrompt);
   }
 
-  if (!out.has_width()) out.set_width(kDefaultSize);
+  if (!out.has_width()) out.set_width(workflow.default_width);
   if (out.width() < kMinSize || out.width() > kMaxSize) {
     return RangeError("width", kMinSize, kMaxSize);
   }
-  if (!out.has_height()) out.set_height(kDefaultSize);
+  if (!out.has_height()) out.set_height(workflow.default_height);
   if (out.height() < kMinSize || out.height() > kMaxSize) {
     return RangeError("height", kMinSize, kMaxSize);
   }
@@ -85,6 +90,11 @@ absl::StatusOr<v1::SubmitImageRequest> NormalizeImageRequest(
   } else if (out.model().size() > 256 ||
              out.model().find("..") != std::string::npos) {
     return absl::InvalidArgumentError("model is not a valid model path");
+  } else if (!workflow.models.empty() &&
+             std::find(workflow.models.begin(), workflow.models.end(),
+                       out.model()) == workflow.models.end()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("model must be one of: ", absl::StrJoin(workflow.models, ", ")));
   }
   if (out.idempotency_key().size() >
       static_cast<size_t>(kMaxIdempotencyKeyChars)) {
@@ -93,6 +103,61 @@ absl::StatusOr<v1::SubmitImageRequest> NormalizeImageRequest(
         " characters"));
   }
   return out;
+}
+
+absl::StatusOr<ImageInput> ClassifyImageInput(absl::string_view image) {
+  absl::string_view s = absl::StripAsciiWhitespace(image);
+  if (s.empty()) return absl::InvalidArgumentError("Missing image");
+  ImageInput in;
+  std::string lower = absl::AsciiStrToLower(s.substr(0, 8));
+  if (absl::StartsWith(lower, "http://") || absl::StartsWith(lower, "https://")) {
+    if (s.size() > kMaxImageUrlChars) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "image URL must be at most ", kMaxImageUrlChars, " characters"));
+    }
+    for (char c : s) {
+      if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) {
+        return absl::InvalidArgumentError("image URL must not contain spaces");
+      }
+    }
+    in.url = std::string(s);
+    return in;
+  }
+  if (absl::StartsWith(lower, "data:")) {
+    size_t comma = s.find(',');
+    if (comma == absl::string_view::npos ||
+        !absl::EndsWith(absl::AsciiStrToLower(s.substr(0, comma)), ";base64")) {
+      return absl::InvalidArgumentError(
+          "image data URL must be data:<type>;base64,<data>");
+    }
+    s.remove_prefix(comma + 1);
+  } else if (s.find("://") != absl::string_view::npos) {
+    return absl::InvalidArgumentError("image URL must be http or https");
+  }
+  std::string decoded;
+  if (!absl::Base64Unescape(s, &decoded) || decoded.empty()) {
+    return absl::InvalidArgumentError(
+        "image must be an http(s) URL or base64 image data");
+  }
+  in.data = std::move(decoded);
+  return in;
+}
+
+absl::StatusOr<v1::SubmitImageRequest> NormalizeVideoRequest(
+    const v1::SubmitVideoRequest& request, const WorkflowInfo& workflow) {
+  if (absl::StripAsciiWhitespace(request.prompt()).empty()) {
+    return absl::InvalidArgumentError("Missing prompt");
+  }
+  if (absl::StripAsciiWhitespace(request.image()).empty()) {
+    return absl::InvalidArgumentError("Missing image");
+  }
+  v1::SubmitImageRequest params;
+  params.set_prompt(request.prompt());
+  params.set_workflow(request.workflow());
+  if (request.has_seed()) params.set_seed(request.seed());
+  params.set_model(request.model());
+  params.set_idempotency_key(request.idempotency_key());
+  return NormalizeImageRequest(params, workflow);
 }
 
 }  // namespace mediagw

@@ -4,7 +4,10 @@
 #ifndef MEDIAGW_CORE_REQUEST_NORMALIZER_H_
 #define MEDIAGW_CORE_REQUEST_NORMALIZER_H_
 
+#include <string>
+
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "core/provider.h"
 #include "mediagw/v1/media.pb.h"
 
@@ -16,6 +19,7 @@ inline constexpr int kMaxSize = 2048;
 inline constexpr int kDefaultSteps = 20;
 inline constexpr int kMaxSteps = 50;
 inline constexpr int kMaxImages = 10;
+inline constexpr size_t kMaxImageUrlChars = 2048;
 inline constexpr int kMaxPromptChars = 10000;
 inline constexpr int kMaxIdempotencyKeyChars = 128;
 inline constexpr char kDefaultWorkflow[] = "default";
@@ -28,6 +32,22 @@ extern const char kBuiltinNegativePrompt[];
 // `workflow` describes request.workflow() (or the default workflow).
 absl::StatusOr<v1::SubmitImageRequest> NormalizeImageRequest(
     const v1::SubmitImageRequest& request, const WorkflowInfo& workflow);
+
+// The generation parameters of a video request (prompt, seed, model and the
+// workflow's defaults) as an image request. "Missing prompt" / "Missing
+// image" when absent; the image itself is checked by ClassifyImageInput.
+absl::StatusOr<v1::SubmitImageRequest> NormalizeVideoRequest(
+    const v1::SubmitVideoRequest& request, const WorkflowInfo& workflow);
+
+// An input image as given by a caller: an http(s) URL (fetched later
+// through the SSRF-checked fetcher) or inline data (a data: URL or bare
+// base64, decoded here). INVALID_ARGUMENT for anything else. Decoding a
+// large image is not free: call it off reaction threads.
+struct ImageInput {
+  std::string url;   // set for a URL
+  std::string data;  // decoded bytes otherwise
+};
+absl::StatusOr<ImageInput> ClassifyImageInput(absl::string_view image);
 
 }  // namespace mediagw
 

@@ -4,7 +4,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
-#include "common/metrics.h"
 #include "common/status_mapping.h"
 #include "core/request_normalizer.h"
 #include "core/state_machine.h"
@@ -16,23 +15,6 @@ using google::protobuf::util::TimeUtil;
 
 namespace {
 
-google::protobuf::Timestamp ProtoNow(const Clock* clock) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock->Now()));
-}
-
-// Submits by result: the benchmark checks gRPC status here, server side.
-void CountSubmit(const absl::Status& st) {
-  static std::atomic<int64_t>* ok = GlobalMetrics().Counter(
-      "mediagw_submits_total", "Submits by result code", "code=\"OK\"");
-  if (st.ok()) {
-    ok->fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
-  GlobalMetrics()
-      .Counter("mediagw_submits_total", "Submits by result code",
-               absl::StrCat("code=\"", CodeName(st.code()), "\""))
-      ->fetch_add(1, std::memory_order_relaxed);
-}
 
 absl::Status NotFound(const std::string& id) {
   return absl::NotFoundError(absl::StrCat("task not found: ", id));
@@ -156,54 +138,6 @@ class TaskWatchImpl : public TaskWatch,
 }  // namespace
 
 TaskService::TaskService(Deps deps) : deps_(deps) {}
-
-void TaskService::SubmitImage(const Caller& caller,
-                              v1::SubmitImageRequest request,
-                              Callback<v1::Task> reply) {
-  auto done = [reply = std::move(reply)](absl::StatusOr<v1::Task> t) {
-    CountSubmit(t.status());
-    reply(std::move(t));
-  };
-  if (request.workflow().empty()) request.set_workflow(kDefaultWorkflow);
-  auto workflow = deps_.router->Workflow(request.workflow());
-  if (!workflow.ok()) {
-    done(absl::InvalidArgumentError(workflow.status().message()));
-    return;
-  }
-  auto normalized = NormalizeImageRequest(request, *workflow);
-  if (!normalized.ok()) {
-    done(normalized.status());
-    return;
-  }
-  TaskRecord rec;
-  auto* task = rec.mutable_task();
-  task->set_id(NewUuid());
-  task->set_state(v1::TASK_STATE_PENDING);
-  task->set_kind(v1::TASK_KIND_IMAGE);
-  task->set_workflow(normalized->workflow());
-  task->set_seed(normalized->seed());
-  *task->mutable_create_time() = ProtoNow(deps_.clock);
-  *task->mutable_update_time() = task->create_time();
-  *rec.mutable_request() = *std::move(normalized);
-  rec.set_owner(caller.key_name);
-  rec.set_version(1);
-  *rec.mutable_deadline() = TimeUtil::NanosecondsToTimestamp(
-      absl::ToUnixNanos(deps_.clock->Now() + workflow->deadline));
-
-  std::string key = rec.request().idempotency_key();
-  deps_.store->Insert(rec, [this, rec, caller, key, done](absl::Status st) {
-    if (st.ok()) {
-      done(rec.task());
-      deps_.dispatcher->Enqueue(rec);
-      return;
-    }
-    if (st.code() == absl::StatusCode::kAlreadyExists && !key.empty()) {
-      ReplyExisting(caller, key, done);
-      return;
-    }
-    done(st);
-  });
-}
 
 void TaskService::ReplyExisting(const Caller& caller, const std::string& key,
                                 Callback<v1::Task> done) {

@@ -19,6 +19,7 @@
 #include "common/clock.h"
 #include "common/thread_pool.h"
 #include "core/auth.h"
+#include "core/blob_store.h"
 #include "core/dispatcher.h"
 #include "core/event_bus.h"
 #include "core/provider.h"
@@ -43,6 +44,7 @@ class TaskService {
 
   struct Deps {
     TaskStore* store;
+    BlobStore* blobs;  // input images of video tasks
     const Router* router;
     Dispatcher* dispatcher;
     Executor* executor;
@@ -54,7 +56,15 @@ class TaskService {
   // Validates and normalizes, stores the task durably, then replies with it
   // (state PENDING) and hands it to the dispatcher. With an idempotency key
   // already used by this caller, replies with the earlier task instead.
+  // FAILED_PRECONDITION when no channel of the workflow can take work (the
+  // message is for the caller, e.g. "Server configuration error: Grok API
+  // key missing"); INVALID_ARGUMENT for a video workflow.
   void SubmitImage(const Caller& caller, v1::SubmitImageRequest request,
+                   Callback<v1::Task> done);
+  // As SubmitImage for an image-to-video workflow (default "video"). Inline
+  // image data is decoded, checked and stored as the task's input before
+  // the task is; a URL is fetched by the dispatcher (SSRF-checked).
+  void SubmitVideo(const Caller& caller, v1::SubmitVideoRequest request,
                    Callback<v1::Task> done);
   void GetTask(const Caller& caller, const std::string& id,
                Callback<v1::Task> done);
@@ -62,6 +72,12 @@ class TaskService {
                   Callback<v1::Task> done);
   void ListTasks(const Caller& caller, v1::ListTasksRequest request,
                  Callback<v1::ListTasksResponse> done);
+
+  // A completion notice an upstream POSTed for task `id` (no caller auth:
+  // the task's provider verifies the signature). OK also when the task has
+  // finished; NOT_FOUND, UNAUTHENTICATED, INVALID_ARGUMENT, UNIMPLEMENTED.
+  void HandleCallback(const std::string& id, CallbackRequest request,
+                      std::function<void(absl::Status)> done);
 
   // Delivers the current snapshot first, then every later change in order
   // (never an older version after a newer one). `on_event` runs on internal
@@ -76,6 +92,12 @@ class TaskService {
  private:
   void ReplyExisting(const Caller& caller, const std::string& key,
                      Callback<v1::Task> done);
+  // The PENDING record of a new task (id in the workflow's style).
+  TaskRecord NewRecord(const Caller& caller, const WorkflowInfo& workflow,
+                       v1::SubmitImageRequest params, v1::TaskKind kind);
+  // First channel of the workflow that can take work, or why none can.
+  absl::Status CheckChannels(const WorkflowInfo& workflow) const;
+  void Store(const Caller& caller, TaskRecord rec, Callback<v1::Task> done);
   Deps deps_;
 };
 

@@ -62,6 +62,10 @@ void Gateway::Handle(net::ServerRequest request,
     ServeUpload(path.substr(9), writer);
     return;
   }
+  if (absl::StartsWith(path, "/v1/callbacks/")) {
+    Callback(path.substr(14), request, writer);
+    return;
+  }
   if (path == "/v1/index.php") {
     HandleLegacy(request, writer);
     return;
@@ -77,12 +81,13 @@ void Gateway::HandleLegacy(net::ServerRequest& request,
     return;
   }
   const bool is_image = *endpoint == "image_generation";
+  const bool is_video = *endpoint == "video_generation";
   const bool is_status = *endpoint == "task_status";
-  if (!is_image && !is_status) {
+  if (!is_image && !is_video && !is_status) {
     SendJson(writer, 404, EncodeError(absl::StrCat("Unknown endpoint: ", *endpoint)));
     return;
   }
-  if ((is_image && request.method != "POST") ||
+  if (((is_image || is_video) && request.method != "POST") ||
       (is_status && request.method != "GET")) {
     SendJson(writer, 405, EncodeError("Method not allowed"));
     return;
@@ -95,6 +100,8 @@ void Gateway::HandleLegacy(net::ServerRequest& request,
   }
   if (is_image) {
     ImageGeneration(*caller, request, std::move(writer));
+  } else if (is_video) {
+    VideoGeneration(*caller, request, std::move(writer));
   } else {
     TaskStatus(*caller, request, std::move(writer));
   }
@@ -118,6 +125,45 @@ void Gateway::ImageGeneration(const Caller& caller, net::ServerRequest& request,
         }
         SendJson(writer, 200, EncodeImageQueued(*task));
       });
+}
+
+void Gateway::VideoGeneration(const Caller& caller, net::ServerRequest& request,
+                              std::shared_ptr<net::ResponseWriter> writer) {
+  auto decoded = DecodeVideoGeneration(request.body);
+  if (!decoded.ok()) {
+    SendError(writer, decoded.status());
+    return;
+  }
+  std::string key(request.Header("idempotency-key"));
+  if (!key.empty()) decoded->set_idempotency_key(key);
+  deps_.tasks->SubmitVideo(
+      caller, *std::move(decoded),
+      [writer](absl::StatusOr<v1::Task> task) {
+        if (!task.ok()) {
+          SendError(writer, task.status());
+          return;
+        }
+        SendJson(writer, 200, EncodeVideoQueued(*task));
+      });
+}
+
+void Gateway::Callback(const std::string& task_id, net::ServerRequest& request,
+                       std::shared_ptr<net::ResponseWriter> writer) {
+  if (request.method != "POST") {
+    SendJson(writer, 405, EncodeError("Method not allowed"));
+    return;
+  }
+  CallbackRequest cb;
+  cb.headers = request.headers;
+  cb.body = std::move(request.body);
+  deps_.tasks->HandleCallback(task_id, std::move(cb),
+                              [writer](absl::Status st) {
+                                if (!st.ok()) {
+                                  SendError(writer, st);
+                                  return;
+                                }
+                                SendJson(writer, 200, EncodeHealth("ok"));
+                              });
 }
 
 void Gateway::TaskStatus(const Caller& caller, net::ServerRequest& request,

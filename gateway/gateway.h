@@ -4,7 +4,10 @@
 //
 // Routes:
 //   POST /v1/index.php?endpoint=image_generation
+//   POST /v1/index.php?endpoint=video_generation
 //   GET  /v1/index.php?endpoint=task_status&task_id=<id>
+//   POST /v1/callbacks/<task id>  (upstream completion notices; no API key:
+//                                  the task's provider checks the signature)
 //   GET  /uploads/<name>          (stored outputs; no key needed, ids are
 //                                  unguessable UUIDs as in the legacy API)
 //   GET  /healthz, /readyz, /metrics (Prometheus text)
@@ -46,8 +49,12 @@ class Gateway {
                     std::shared_ptr<net::ResponseWriter> writer);
   void ImageGeneration(const Caller& caller, net::ServerRequest& request,
                        std::shared_ptr<net::ResponseWriter> writer);
+  void VideoGeneration(const Caller& caller, net::ServerRequest& request,
+                       std::shared_ptr<net::ResponseWriter> writer);
   void TaskStatus(const Caller& caller, net::ServerRequest& request,
                   std::shared_ptr<net::ResponseWriter> writer);
+  void Callback(const std::string& task_id, net::ServerRequest& request,
+                std::shared_ptr<net::ResponseWriter> writer);
   void ServeUpload(const std::string& name,
                    std::shared_ptr<net::ResponseWriter> writer);
 

@@ -107,7 +107,8 @@ absl::StatusOr<v1::SubmitImageRequest> DecodeImageGeneration(
   };
   for (const IntField& f : {IntField{"width", &v1::SubmitImageRequest::set_width},
                             IntField{"height", &v1::SubmitImageRequest::set_height},
-                            IntField{"steps", &v1::SubmitImageRequest::set_steps}}) {
+                            IntField{"steps", &v1::SubmitImageRequest::set_steps},
+                            IntField{"n", &v1::SubmitImageRequest::set_n}}) {
     auto v = OptInt(doc, f.name);
     if (!v.ok()) return v.status();
     if (*v) {
@@ -135,7 +136,70 @@ absl::StatusOr<v1::SubmitImageRequest> DecodeImageGeneration(
   return req;
 }
 
+absl::StatusOr<v1::SubmitVideoRequest> DecodeVideoGeneration(
+    absl::string_view body) {
+  auto parsed = json::Parse(body);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Invalid JSON body: ", parsed.status().message()));
+  }
+  const rapidjson::Document& doc = *parsed;
+  if (!doc.IsObject()) {
+    return absl::InvalidArgumentError("Invalid JSON body: expected an object");
+  }
+  v1::SubmitVideoRequest req;
+  auto prompt = OptString(doc, "prompt");
+  if (!prompt.ok()) return prompt.status();
+  if (!*prompt) return absl::InvalidArgumentError("Missing prompt");
+  req.set_prompt(**prompt);
+  auto image = OptString(doc, "image");
+  if (!image.ok()) return image.status();
+  if (!*image) return absl::InvalidArgumentError("Missing image");
+  req.set_image(**image);
+  auto seed = OptInt(doc, "seed");
+  if (!seed.ok()) return seed.status();
+  if (*seed) req.set_seed(**seed);
+  auto workflow = OptString(doc, "workflow");
+  if (!workflow.ok()) return workflow.status();
+  if (*workflow) req.set_workflow(**workflow);
+  auto model = OptString(doc, "model");
+  if (!model.ok()) return model.status();
+  if (*model) req.set_model(**model);
+  return req;
+}
+
+namespace {
+
+void CheckStatus(Writer& w, const v1::Task& task) {
+  w.Key("check_status");
+  Str(w, absl::StrCat("?endpoint=task_status&task_id=", task.id()));
+}
+
+}  // namespace
+
 std::string EncodeImageQueued(const v1::Task& task) {
+  return Envelope([&](Writer& w) {
+    w.StartObject();
+    w.Key("id");
+    Str(w, task.id());
+    if (!task.provider().empty()) {
+      // Workflows with a provider label (rr3, grok) answer in that shape.
+      w.Key("provider");
+      Str(w, task.provider());
+      w.Key("status");
+      w.String("queued");
+      CheckStatus(w, task);
+    } else {
+      w.Key("status");
+      w.String("queued");
+      w.Key("message");
+      w.String("Request queued. Webhook support coming soon.");
+    }
+    w.EndObject();
+  });
+}
+
+std::string EncodeVideoQueued(const v1::Task& task) {
   return Envelope([&](Writer& w) {
     w.StartObject();
     w.Key("id");
@@ -143,7 +207,8 @@ std::string EncodeImageQueued(const v1::Task& task) {
     w.Key("status");
     w.String("queued");
     w.Key("message");
-    w.String("Request queued. Webhook support coming soon.");
+    w.String("Video generation queued.");
+    CheckStatus(w, task);
     w.EndObject();
   });
 }
@@ -167,16 +232,35 @@ std::string EncodeTaskStatus(const v1::Task& task) {
     }
     w.Key("seed");
     w.Int64(task.seed());
+    const bool video = task.kind() == v1::TASK_KIND_VIDEO;
+    w.Key("type");
+    w.String(video ? "video" : "image");
     w.Key("image_url");
-    if (task.outputs_size() > 0) {
+    if (!video && task.outputs_size() > 0) {
       Str(w, task.outputs(0).uri());
     } else {
       w.Null();
     }
     w.Key("images");
     w.StartArray();
-    for (const auto& o : task.outputs()) Str(w, o.uri());
+    if (!video) {
+      for (const auto& o : task.outputs()) Str(w, o.uri());
+    }
     w.EndArray();
+    if (video) {
+      w.Key("video_url");
+      if (task.outputs_size() > 0) {
+        Str(w, task.outputs(0).uri());
+      } else {
+        w.Null();
+      }
+      w.Key("mime_type");
+      if (task.outputs_size() > 0) {
+        Str(w, task.outputs(0).mime_type());
+      } else {
+        w.Null();
+      }
+    }
     w.Key("error");
     if (task.has_error() && !task.error().message().empty()) {
       Str(w, task.error().message());

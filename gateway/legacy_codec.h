@@ -18,8 +18,19 @@ namespace mediagw::gateway {
 absl::StatusOr<v1::SubmitImageRequest> DecodeImageGeneration(
     absl::string_view body);
 
-// {"success":true,"data":{"id","status":"queued","message":...},"error":null}
+// Body of `POST ?endpoint=video_generation` (seed 000): prompt and image
+// required ("Missing prompt", "Missing image"), seed, and the extensions
+// workflow and model. Only types are checked here.
+absl::StatusOr<v1::SubmitVideoRequest> DecodeVideoGeneration(
+    absl::string_view body);
+
+// {"success":true,"data":{"id","status":"queued","message":...},"error":null};
+// for a task with a provider label (rr3, grok):
+// {"id","provider","status":"queued","check_status":"?endpoint=task_status&task_id=<id>"}.
 std::string EncodeImageQueued(const v1::Task& task);
+
+// {"id","status":"queued","message":"Video generation queued.","check_status"}
+std::string EncodeVideoQueued(const v1::Task& task);
 
 // {"success":true,"data":{...task status...},"error":null}; shape in
 // docs/API.md. Progress is a 0..100 integer.

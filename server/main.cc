@@ -158,6 +158,18 @@ int Run(int argc, char** argv) {
     info.deadline = absl::Seconds(wf.deadline_seconds() > 0
                                       ? wf.deadline_seconds()
                                       : cfg.dispatch().default_deadline_seconds());
+    info.kind = wf.kind() == "video" ? WorkflowInfo::Kind::kVideo
+                                     : WorkflowInfo::Kind::kImage;
+    info.default_width = static_cast<int>(wf.default_width());
+    info.default_height = static_cast<int>(wf.default_height());
+    info.models.assign(wf.models().begin(), wf.models().end());
+    if (wf.task_id_style() == "numeric") {
+      info.id_style = WorkflowInfo::IdStyle::kNumeric;
+    } else if (wf.task_id_style() == "prefixed") {
+      info.id_style = WorkflowInfo::IdStyle::kPrefixedHex;
+      info.id_prefix = wf.task_id_prefix();
+    }
+    info.provider_label = wf.provider_label();
     router.AddWorkflow(info, {wf.channels().begin(), wf.channels().end()});
   }
 
@@ -196,10 +208,10 @@ int Run(int argc, char** argv) {
   dopts.max_active = static_cast<int>(cfg.dispatch().max_active_tasks());
   dopts.public_base_url = public_base;
   Dispatcher dispatcher(
-      DispatcherDeps{store->get(), blobs->get(), &router, &curl, &curl,
+      DispatcherDeps{store->get(), blobs->get(), &router, &curl, &curl, &curl,
                      &workers, &bus, &clock},
       dopts);
-  TaskService tasks(TaskService::Deps{store->get(), &router, &dispatcher,
+  TaskService tasks(TaskService::Deps{store->get(), blobs->get(), &router, &dispatcher,
                                       &workers, &bus, &clock});
   if (auto st = dispatcher.Recover(); !st.ok()) return fail(st);
   GlobalMetrics().Gauge("mediagw_active_tasks", "Tasks driven upstream now",

@@ -167,6 +167,14 @@ grpc::ServerUnaryReactor* MediaServiceImpl::SubmitImage(
   });
 }
 
+grpc::ServerUnaryReactor* MediaServiceImpl::SubmitVideo(
+    grpc::CallbackServerContext* ctx, const v1::SubmitVideoRequest* request,
+    v1::Task* response) {
+  return Unary(ctx, nullptr, response, [&](const Caller& c, auto done) {
+    tasks_->SubmitVideo(c, *request, std::move(done));
+  });
+}
+
 grpc::ServerUnaryReactor* MediaServiceImpl::GetTask(
     grpc::CallbackServerContext* ctx, const v1::GetTaskRequest* request,
     v1::Task* response) {

@@ -21,6 +21,9 @@ class MediaServiceImpl final : public v1::MediaService::CallbackService {
   grpc::ServerUnaryReactor* SubmitImage(grpc::CallbackServerContext* ctx,
                                         const v1::SubmitImageRequest* request,
                                         v1::Task* response) override;
+  grpc::ServerUnaryReactor* SubmitVideo(grpc::CallbackServerContext* ctx,
+                                        const v1::SubmitVideoRequest* request,
+                                        v1::Task* response) override;
   grpc::ServerUnaryReactor* GetTask(grpc::CallbackServerContext* ctx,
                                     const v1::GetTaskRequest* request,
                                     v1::Task* response) override;

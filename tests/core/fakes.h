@@ -414,7 +414,7 @@ class FakeProvider : public Provider {
       std::deque<absl::StatusOr<SubmitResult>>& script,
       const TaskRecord& record) {
     if (script.empty()) {
-      return SubmitResult{absl::StrCat("up-", record.task().id()), "{}"};
+      return SubmitResult{absl::StrCat("up-", record.task().id()), "{}", {}};
     }
     auto r = script.front();
     script.pop_front();

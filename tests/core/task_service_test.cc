@@ -62,6 +62,7 @@ class TaskServiceTest : public ::testing::Test {
         scheduler_(&clock_),
         png_(testing::MakePng(64, 48)),
         http_(&queue_, png_),
+        fetcher_(&queue_, png_),
         p1_(std::make_shared<FakeProvider>("prov1", &queue_)),
         p2_(std::make_shared<FakeProvider>("prov2", &queue_)) {
     router_.AddChannel({"c1", p1_, 1, 0});
@@ -83,11 +84,13 @@ class TaskServiceTest : public ::testing::Test {
 
   void Init(DispatcherOptions options = {}) {
     options.public_base_url = kBase;
-    DispatcherDeps deps{&store_,     &blobs_,  &router_, &http_,
-                        &scheduler_, &queue_,  &bus_,    &clock_};
+    DispatcherDeps deps{&store_,  &blobs_,     &router_, &http_,
+                        &fetcher_, &scheduler_, &queue_,  &bus_,
+                        &clock_};
     dispatcher_ = std::make_unique<Dispatcher>(deps, options);
     service_ = std::make_unique<TaskService>(TaskService::Deps{
-        &store_, &router_, dispatcher_.get(), &queue_, &bus_, &clock_});
+        &store_, &blobs_, &router_, dispatcher_.get(), &queue_, &bus_,
+        &clock_});
   }
 
   // Runs queued work and due timers until nothing is left to do.
@@ -181,6 +184,7 @@ class TaskServiceTest : public ::testing::Test {
   ManualScheduler scheduler_;
   std::string png_;
   FakeHttpClient http_;
+  FakeHttpClient fetcher_;  // the SSRF-checked one: external URLs
   InProcessEventBus bus_;
   std::shared_ptr<FakeProvider> p1_;
   std::shared_ptr<FakeProvider> p2_;
@@ -644,7 +648,7 @@ TEST_F(TaskServiceTest, RecoverResumesSubmittingAndPollsQueued) {
   make("t-submitting", v1::TASK_STATE_SUBMITTING, "pre-1", 3);
   make("t-queued", v1::TASK_STATE_QUEUED, "up-2", 4);
   make("t-pending", v1::TASK_STATE_PENDING, "", 1);
-  p1_->ScriptResume(SubmitResult{"pre-1", "{\"server\":0}"});
+  p1_->ScriptResume(SubmitResult{"pre-1", "{\"server\":0}", {}});
   p1_->ScriptPoll("t-queued", Succeeded("http://up.test/q.png"));
 
   ASSERT_TRUE(dispatcher_->Recover().ok());

@@ -145,7 +145,7 @@ TEST(EncodeTaskStatusTest, Queued) {
   EXPECT_EQ(EncodeTaskStatus(BaseTask(v1::TASK_STATE_PENDING)),
             R"({"success":true,"data":{"id":"t-1","status":"queued",)"
             R"("progress":0,"workflow":"default","provider":null,)"
-            R"("seed":4294967295,"image_url":null,"images":[],"error":null,)"
+            R"("seed":4294967295,"type":"image","image_url":null,"images":[],"error":null,)"
             R"("created_at":"2023-11-14T22:13:20.000Z",)"
             R"("updated_at":"2023-11-14T22:13:21.500Z",)"
             R"("started_at":null,"completed_at":null},"error":null})");

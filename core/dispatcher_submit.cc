@@ -1,0 +1,311 @@
+// The submit side of the dispatcher: choosing a channel (ordered failover,
+// concurrency limits), preparing inputs (fetching and storing a video's
+// input image), submitting or resuming upstream, and taking the answer.
+#include <memory>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "common/status_mapping.h"
+#include "core/dispatcher.h"
+#include "core/dispatcher_internal.h"
+#include "core/image_info.h"
+
+namespace mediagw {
+
+namespace {
+
+constexpr int64_t kMaxInputImageBytes = 32 << 20;
+
+}  // namespace
+
+bool Dispatcher::TakeChannelSlot(std::shared_ptr<Active> a,
+                                 const Channel& channel) {
+  absl::MutexLock l(&mu_);
+  if (a->slot_channel == channel.name) return true;
+  int& load = channel_load_[channel.name];
+  if (channel.max_concurrency > 0 && load >= channel.max_concurrency) {
+    return false;
+  }
+  ++load;
+  if (!a->slot_channel.empty()) --channel_load_[a->slot_channel];
+  a->slot_channel = channel.name;
+  return true;
+}
+
+void Dispatcher::ReleaseChannelSlot(std::shared_ptr<Active> a) {
+  absl::MutexLock l(&mu_);
+  if (a->slot_channel.empty()) return;
+  --channel_load_[a->slot_channel];
+  a->slot_channel.clear();
+}
+
+void Dispatcher::Start(std::shared_ptr<Active> a) {
+  TaskRecord rec;
+  {
+    absl::MutexLock l(&mu_);
+    rec = a->record;
+  }
+  auto channels = deps_.router->ChannelsFor(rec.task().workflow());
+  if (channels.empty()) {
+    Fail(a, v1::TASK_STATE_FAILED,
+         absl::FailedPreconditionError(absl::StrCat(
+             "no channel serves workflow ", rec.task().workflow())));
+    return;
+  }
+  // Attempt k prefers the k-th channel in the configured order (so a
+  // retryable failure moves the task on); a channel at its concurrency
+  // limit or unable to take work is skipped.
+  const size_t n = channels.size();
+  const size_t first = static_cast<size_t>(rec.attempts()) % n;
+  const Channel* chosen = nullptr;
+  for (size_t i = 0; i < n && chosen == nullptr; ++i) {
+    const Channel& c = channels[(first + i) % n];
+    if (c.provider == nullptr || !c.provider->CheckReady().ok()) continue;
+    if (TakeChannelSlot(a, c)) chosen = &c;
+  }
+  if (chosen == nullptr) {
+    // Every channel is busy: try again shortly; the deadline bounds it.
+    deps_.scheduler->RunAt(deps_.scheduler->Now() + options_.poll_interval,
+                           [this, a] {
+                             if (!stopping_) Start(a);
+                           });
+    return;
+  }
+  Channel channel = *chosen;
+  // A retry on the same channel keeps the preassigned id, so a submit that
+  // did reach the upstream is not run twice.
+  std::string upstream_id =
+      rec.channel() == channel.name && !rec.upstream_id().empty()
+          ? rec.upstream_id()
+          : channel.provider->PreassignUpstreamId(rec);
+  {
+    absl::MutexLock l(&mu_);
+    a->channel = channel;
+  }
+  // Task.provider shows the workflow's label when it has one, else the
+  // kind of the provider that runs it (which changes on failover).
+  std::string previous_kind;
+  if (!rec.channel().empty()) {
+    Channel prev = deps_.router->FindChannel(rec.channel());
+    if (prev.provider != nullptr) previous_kind = std::string(prev.provider->Name());
+  }
+  Mutate(
+      a,
+      [channel, upstream_id, previous_kind](TaskRecord& r) {
+        if (r.task().state() != v1::TASK_STATE_PENDING) return Unchanged();
+        r.mutable_task()->set_state(v1::TASK_STATE_SUBMITTING);
+        const bool labelled =
+            !r.task().provider().empty() && r.task().provider() != previous_kind;
+        if (!labelled) {
+          r.mutable_task()->set_provider(std::string(channel.provider->Name()));
+        }
+        r.set_channel(channel.name);
+        r.set_upstream_id(upstream_id);
+        r.set_attempts(r.attempts() + 1);
+        return absl::OkStatus();
+      },
+      [this, a](absl::StatusOr<TaskRecord> r) {
+        if (r.ok()) {
+          PrepareAndSubmit(a, /*resume=*/false);
+          return;
+        }
+        // A stale PENDING snapshot: the task moved on without us (finished,
+        // cancelled, or driven by another replica). Free the slot.
+        if (IsUnchanged(r.status())) Retire(a);
+      });
+}
+
+void Dispatcher::PrepareAndSubmit(std::shared_ptr<Active> a, bool resume) {
+  TaskRecord rec;
+  {
+    absl::MutexLock l(&mu_);
+    rec = a->record;
+  }
+  SubmitContext ctx;
+  ctx.callback_url = absl::StrCat(options_.public_base_url, "/v1/callbacks/",
+                                  rec.task().id());
+  if (rec.task().kind() != v1::TASK_KIND_VIDEO) {
+    Send(a, std::move(ctx), resume);
+    return;
+  }
+  if (rec.input_blob().empty()) {
+    FetchInput(a, rec.video().image(), resume);
+    return;
+  }
+  // Reading the stored input is file I/O: not for the loop thread.
+  deps_.executor->Schedule([this, a, rec, ctx, resume]() mutable {
+    auto bytes = deps_.blobs->Get(rec.input_blob());
+    if (!bytes.ok()) {
+      Fail(a, v1::TASK_STATE_FAILED,
+           absl::DataLossError(absl::StrCat("the input image is gone: ",
+                                            bytes.status().message())));
+      return;
+    }
+    ctx.input_image = *std::move(bytes);
+    ctx.input_mime_type = rec.input_mime_type();
+    ctx.input_name = rec.input_blob();
+    ctx.input_url =
+        absl::StrCat(options_.public_base_url, "/uploads/", rec.input_blob());
+    Send(a, std::move(ctx), resume);
+  });
+}
+
+void Dispatcher::FetchInput(std::shared_ptr<Active> a, const std::string& url,
+                            bool resume) {
+  HttpRequest req;
+  req.url = url;
+  req.timeout = options_.fetch_timeout;
+  req.max_response_bytes = kMaxInputImageBytes;
+  deps_.fetcher->Send(std::move(req), [this, a, resume](
+                                          absl::StatusOr<HttpResponse> resp) {
+    absl::Status err;
+    if (!resp.ok()) {
+      err = resp.status();
+    } else if (resp->status < 200 || resp->status >= 300) {
+      err = absl::InvalidArgumentError(
+          absl::StrCat("the server answered HTTP ", resp->status));
+    }
+    if (!err.ok()) {
+      Fail(a, v1::TASK_STATE_FAILED,
+           absl::InvalidArgumentError(
+               absl::StrCat("image URL could not be fetched: ", err.message())));
+      return;
+    }
+    auto body = std::make_shared<std::string>(std::move(resp->body));
+    deps_.executor->Schedule([this, a, body, resume] {
+      MediaInfo info = SniffMedia(*body);
+      if (!absl::StartsWith(info.mime_type, "image/")) {
+        Fail(a, v1::TASK_STATE_FAILED,
+             absl::InvalidArgumentError(
+                 "image URL did not give a PNG, JPEG, WebP or GIF picture"));
+        return;
+      }
+      std::string name = absl::StrCat(a->record_id, "_input.", info.extension);
+      if (absl::Status st = deps_.blobs->Put(name, *body); !st.ok()) {
+        Fail(a, v1::TASK_STATE_FAILED, st);
+        return;
+      }
+      std::string mime = info.mime_type;
+      Mutate(
+          a,
+          [name, mime](TaskRecord& r) {
+            r.set_input_blob(name);
+            r.set_input_mime_type(mime);
+            return absl::OkStatus();
+          },
+          [this, a, resume](absl::StatusOr<TaskRecord> r) {
+            if (r.ok()) PrepareAndSubmit(a, resume);
+          });
+    });
+  });
+}
+
+void Dispatcher::Send(std::shared_ptr<Active> a, SubmitContext ctx,
+                      bool resume) {
+  if (stopping_) return;
+  TaskRecord rec;
+  std::shared_ptr<Provider> provider;
+  {
+    absl::MutexLock l(&mu_);
+    rec = a->record;
+    provider = a->channel.provider;
+  }
+  auto done = [this, a](absl::StatusOr<SubmitResult> result) {
+    OnSubmitted(a, std::move(result));
+  };
+  if (resume) {
+    provider->Resume(rec, ctx, std::move(done));
+  } else {
+    provider->Submit(rec, ctx, std::move(done));
+  }
+}
+
+void Dispatcher::Resume(std::shared_ptr<Active> a) {
+  TaskRecord rec;
+  std::shared_ptr<Provider> provider;
+  {
+    absl::MutexLock l(&mu_);
+    rec = a->record;
+    provider = a->channel.provider;
+  }
+  if (provider == nullptr) {
+    Fail(a, v1::TASK_STATE_FAILED,
+         absl::FailedPreconditionError(absl::StrCat(
+             "channel '", rec.channel(), "' is no longer configured")));
+    return;
+  }
+  TakeChannelSlot(a, a->channel);  // it is running there whatever the limit
+  if (rec.task().state() == v1::TASK_STATE_SUBMITTING) {
+    PrepareAndSubmit(a, /*resume=*/true);
+    return;
+  }
+  provider->Watch(rec, this);
+  SchedulePoll(a, absl::ZeroDuration());
+}
+
+void Dispatcher::OnSubmitted(std::shared_ptr<Active> a,
+                             absl::StatusOr<SubmitResult> result) {
+  if (stopping_) return;
+  if (result.ok()) {
+    auto res = std::make_shared<SubmitResult>(*std::move(result));
+    Mutate(
+        a,
+        [res](TaskRecord& r) {
+          if (r.task().state() != v1::TASK_STATE_SUBMITTING) return Unchanged();
+          r.mutable_task()->set_state(v1::TASK_STATE_QUEUED);
+          r.set_upstream_id(res->upstream_id);
+          r.set_provider_state(res->provider_state);
+          return absl::OkStatus();
+        },
+        [this, a, res](absl::StatusOr<TaskRecord> r) {
+          if (!r.ok()) return;
+          if (!res->outputs.empty()) {
+            // A synchronous upstream answered with the results.
+            PollResult done;
+            done.state = UpstreamState::kSucceeded;
+            done.outputs = std::move(res->outputs);
+            OnPolled(a, std::move(done));
+            return;
+          }
+          std::shared_ptr<Provider> provider;
+          {
+            absl::MutexLock l(&mu_);
+            provider = a->channel.provider;
+          }
+          provider->Watch(*r, this);
+          SchedulePoll(a, options_.poll_interval);
+        });
+    return;
+  }
+  int attempts;
+  {
+    absl::MutexLock l(&mu_);
+    attempts = a->record.attempts();
+  }
+  if (IsRetryable(result.status()) && attempts < options_.max_attempts) {
+    MG_LOG(Info, "submit attempt ", attempts, " failed (",
+           result.status().ToString(), "); retrying on the next channel");
+    Mutate(
+        a,
+        [](TaskRecord& r) {
+          if (r.task().state() != v1::TASK_STATE_SUBMITTING) return Unchanged();
+          r.mutable_task()->set_state(v1::TASK_STATE_PENDING);
+          return absl::OkStatus();
+        },
+        [this, a, attempts](absl::StatusOr<TaskRecord> r) {
+          if (!r.ok()) return;
+          ReleaseChannelSlot(a);
+          absl::Duration backoff = options_.poll_interval * attempts;
+          deps_.scheduler->RunAt(deps_.scheduler->Now() + backoff,
+                                 [this, a] {
+                                   if (!stopping_) Start(a);
+                                 });
+        });
+    return;
+  }
+  Fail(a, v1::TASK_STATE_FAILED, result.status());
+}
+
+}  // namespace mediagw

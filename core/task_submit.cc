@@ -1,0 +1,225 @@
+// TaskService submits: validation, ids, the stored record, hand-off to the
+// dispatcher.
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "common/ids.h"
+#include "common/metrics.h"
+#include "common/status_mapping.h"
+#include "core/image_info.h"
+#include "core/request_normalizer.h"
+#include "core/task_service.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace mediagw {
+
+using google::protobuf::util::TimeUtil;
+
+namespace {
+
+inline constexpr char kDefaultVideoWorkflow[] = "video";
+
+// Submits by result: the benchmark checks gRPC status here, server side.
+void CountSubmit(const absl::Status& st) {
+  static std::atomic<int64_t>* ok = GlobalMetrics().Counter(
+      "mediagw_submits_total", "Submits by result code", "code=\"OK\"");
+  if (st.ok()) {
+    ok->fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  GlobalMetrics()
+      .Counter("mediagw_submits_total", "Submits by result code",
+               absl::StrCat("code=\"", CodeName(st.code()), "\""))
+      ->fetch_add(1, std::memory_order_relaxed);
+}
+
+TaskService::Callback<v1::Task> Counted(TaskService::Callback<v1::Task> reply) {
+  return [reply = std::move(reply)](absl::StatusOr<v1::Task> t) {
+    CountSubmit(t.status());
+    reply(std::move(t));
+  };
+}
+
+// Decimal ids as the legacy rr3 surface shows them: 19 digits, never with
+// a leading zero, from the UUID generator's randomness.
+std::string NumericId() {
+  std::string hex = absl::StrReplaceAll(NewUuid(), {{"-", ""}});
+  uint64_t v = std::stoull(hex.substr(0, 15), nullptr, 16);
+  return absl::StrCat(1000000000000000000ULL + v % 8000000000000000000ULL);
+}
+
+std::string NewTaskId(const WorkflowInfo& wf) {
+  switch (wf.id_style) {
+    case WorkflowInfo::IdStyle::kNumeric:
+      return NumericId();
+    case WorkflowInfo::IdStyle::kPrefixedHex:
+      return absl::StrCat(wf.id_prefix,
+                          absl::StrReplaceAll(NewUuid(), {{"-", ""}}));
+    case WorkflowInfo::IdStyle::kUuid:
+      break;
+  }
+  return NewUuid();
+}
+
+absl::Status WrongKind(const WorkflowInfo& wf) {
+  return absl::InvalidArgumentError(
+      wf.kind == WorkflowInfo::Kind::kVideo
+          ? absl::StrCat("workflow '", wf.name,
+                         "' makes videos: use video_generation (SubmitVideo)")
+          : absl::StrCat("workflow '", wf.name,
+                         "' makes images: use image_generation (SubmitImage)"));
+}
+
+}  // namespace
+
+absl::Status TaskService::CheckChannels(const WorkflowInfo& workflow) const {
+  absl::Status first = absl::FailedPreconditionError(
+      absl::StrCat("no channel serves workflow ", workflow.name));
+  bool any = false;
+  for (const Channel& ch : deps_.router->ChannelsFor(workflow.name)) {
+    if (ch.provider == nullptr) continue;
+    absl::Status st = ch.provider->CheckReady();
+    if (st.ok()) return st;
+    if (!any) first = st;
+    any = true;
+  }
+  return first;
+}
+
+TaskRecord TaskService::NewRecord(const Caller& caller,
+                                  const WorkflowInfo& workflow,
+                                  v1::SubmitImageRequest params,
+                                  v1::TaskKind kind) {
+  TaskRecord rec;
+  auto* task = rec.mutable_task();
+  task->set_id(NewTaskId(workflow));
+  task->set_state(v1::TASK_STATE_PENDING);
+  task->set_kind(kind);
+  task->set_workflow(params.workflow());
+  task->set_seed(params.seed());
+  task->set_provider(workflow.provider_label);
+  *task->mutable_create_time() = TimeUtil::NanosecondsToTimestamp(
+      absl::ToUnixNanos(deps_.clock->Now()));
+  *task->mutable_update_time() = task->create_time();
+  *rec.mutable_request() = std::move(params);
+  rec.set_owner(caller.key_name);
+  rec.set_version(1);
+  *rec.mutable_deadline() = TimeUtil::NanosecondsToTimestamp(
+      absl::ToUnixNanos(deps_.clock->Now() + workflow.deadline));
+  return rec;
+}
+
+void TaskService::SubmitImage(const Caller& caller,
+                              v1::SubmitImageRequest request,
+                              Callback<v1::Task> reply) {
+  auto done = Counted(std::move(reply));
+  if (request.workflow().empty()) request.set_workflow(kDefaultWorkflow);
+  auto workflow = deps_.router->Workflow(request.workflow());
+  if (!workflow.ok()) {
+    done(absl::InvalidArgumentError(workflow.status().message()));
+    return;
+  }
+  if (workflow->kind != WorkflowInfo::Kind::kImage) {
+    done(WrongKind(*workflow));
+    return;
+  }
+  auto normalized = NormalizeImageRequest(request, *workflow);
+  if (!normalized.ok()) {
+    done(normalized.status());
+    return;
+  }
+  if (absl::Status st = CheckChannels(*workflow); !st.ok()) {
+    done(st);
+    return;
+  }
+  Store(caller,
+        NewRecord(caller, *workflow, *std::move(normalized),
+                  v1::TASK_KIND_IMAGE),
+        std::move(done));
+}
+
+void TaskService::SubmitVideo(const Caller& caller,
+                              v1::SubmitVideoRequest request,
+                              Callback<v1::Task> reply) {
+  auto done = Counted(std::move(reply));
+  if (request.workflow().empty()) request.set_workflow(kDefaultVideoWorkflow);
+  auto workflow = deps_.router->Workflow(request.workflow());
+  if (!workflow.ok()) {
+    done(absl::InvalidArgumentError(workflow.status().message()));
+    return;
+  }
+  if (workflow->kind != WorkflowInfo::Kind::kVideo) {
+    done(WrongKind(*workflow));
+    return;
+  }
+  auto params = NormalizeVideoRequest(request, *workflow);
+  if (!params.ok()) {
+    done(params.status());
+    return;
+  }
+  if (absl::Status st = CheckChannels(*workflow); !st.ok()) {
+    done(st);
+    return;
+  }
+  TaskRecord rec = NewRecord(caller, *workflow, *std::move(params),
+                             v1::TASK_KIND_VIDEO);
+  // Decoding and writing the image is not for a reaction thread.
+  deps_.executor->Schedule([this, caller, rec = std::move(rec),
+                            request = std::move(request), done]() mutable {
+    auto input = ClassifyImageInput(request.image());
+    if (!input.ok()) {
+      done(input.status());
+      return;
+    }
+    if (input->url.empty()) {
+      MediaInfo info = SniffMedia(input->data);
+      if (!absl::StartsWith(info.mime_type, "image/")) {
+        done(absl::InvalidArgumentError(
+            "image is not a PNG, JPEG, WebP or GIF picture"));
+        return;
+      }
+      std::string name =
+          absl::StrCat(rec.task().id(), "_input.", info.extension);
+      if (absl::Status st = deps_.blobs->Put(name, input->data); !st.ok()) {
+        done(st);
+        return;
+      }
+      rec.set_input_blob(name);
+      rec.set_input_mime_type(info.mime_type);
+      request.clear_image();  // the bytes live in the blob store only
+    } else {
+      request.set_image(input->url);
+    }
+    *rec.mutable_video() = std::move(request);
+    Store(caller, std::move(rec), done);
+  });
+}
+
+void TaskService::HandleCallback(const std::string& id, CallbackRequest request,
+                                 std::function<void(absl::Status)> done) {
+  deps_.dispatcher->OnCallback(id, std::move(request), std::move(done));
+}
+
+void TaskService::Store(const Caller& caller, TaskRecord rec,
+                        Callback<v1::Task> done) {
+  std::string key = rec.request().idempotency_key();
+  auto shared = std::make_shared<TaskRecord>(std::move(rec));
+  deps_.store->Insert(*shared, [this, shared, caller, key, done](absl::Status st) {
+    if (st.ok()) {
+      done(shared->task());
+      deps_.dispatcher->Enqueue(*shared);
+      return;
+    }
+    if (st.code() == absl::StatusCode::kAlreadyExists && !key.empty()) {
+      ReplyExisting(caller, key, done);
+      return;
+    }
+    done(st);
+  });
+}
+
+}  // namespace mediagw
