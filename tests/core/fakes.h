@@ -390,6 +390,29 @@ class FakeProvider : public Provider {
     absl::MutexLock l(&mu_);
     return resumes_;
   }
+  void SetReady(absl::Status st) {
+    absl::MutexLock l(&mu_);
+    ready_ = std::move(st);
+  }
+  absl::Status CheckReady() const override {
+    absl::MutexLock l(&mu_);
+    return ready_;
+  }
+  void SetCallbackVerdict(absl::Status st) {
+    absl::MutexLock l(&mu_);
+    verdict_ = std::move(st);
+  }
+  absl::Status VerifyCallback(const TaskRecord& record,
+                              const CallbackRequest& request) const override {
+    absl::MutexLock l(&mu_);
+    callbacks_.push_back(request.body);
+    (void)record;
+    return verdict_;
+  }
+  std::vector<std::string> Callbacks() const {
+    absl::MutexLock l(&mu_);
+    return callbacks_;
+  }
   std::vector<SubmitContext> Contexts() const {
     absl::MutexLock l(&mu_);
     return contexts_;
@@ -431,6 +454,9 @@ class FakeProvider : public Provider {
   std::vector<TaskRecord> submits_ ABSL_GUARDED_BY(mu_);
   std::vector<TaskRecord> resumes_ ABSL_GUARDED_BY(mu_);
   std::vector<SubmitContext> contexts_ ABSL_GUARDED_BY(mu_);
+  absl::Status ready_ ABSL_GUARDED_BY(mu_);
+  absl::Status verdict_ ABSL_GUARDED_BY(mu_);
+  mutable std::vector<std::string> callbacks_ ABSL_GUARDED_BY(mu_);
   std::vector<TaskRecord> polls_ ABSL_GUARDED_BY(mu_);
   std::vector<TaskRecord> cancels_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, bool> watched_ ABSL_GUARDED_BY(mu_);
