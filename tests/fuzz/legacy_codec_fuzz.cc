@@ -1,4 +1,5 @@
-// Fuzzes the legacy /v1/index.php codec: DecodeImageGeneration on a request
+// Fuzzes the legacy /v1/index.php codec: DecodeVideoGeneration and
+// DecodeImageGeneration on a request
 // body, then the encoders on a task built from the decoded request (so
 // arbitrary caller strings reach every encoder) and EncodeError on the
 // decode error. Properties: errors are INVALID_ARGUMENT with a message;
@@ -53,6 +54,22 @@ void CheckEncoders(const v1::SubmitImageRequest& req) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace mediagw;  // NOLINT(build/namespaces)
   const absl::string_view body = fuzz::AsView(data, size);
+  auto video = gateway::DecodeVideoGeneration(body);
+  if (video.ok()) {
+    v1::Task t;
+    t.set_id(video->prompt());
+    t.set_kind(v1::TASK_KIND_VIDEO);
+    t.add_outputs()->set_uri(video->image());
+    auto queued = json::ParseObject(gateway::EncodeVideoQueued(t));
+    FUZZ_CHECK(queued.ok());
+    auto status = json::ParseObject(gateway::EncodeTaskStatus(t));
+    FUZZ_CHECK(status.ok());
+    FUZZ_CHECK(*json::GetString(fuzz::DataOf(*status), "video_url") ==
+               video->image());
+  } else {
+    FUZZ_CHECK(video.status().code() == absl::StatusCode::kInvalidArgument);
+    FUZZ_CHECK(!video.status().message().empty());
+  }
   auto req = gateway::DecodeImageGeneration(body);
   if (!req.ok()) {
     FUZZ_CHECK(req.status().code() == absl::StatusCode::kInvalidArgument);

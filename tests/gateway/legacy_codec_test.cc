@@ -216,5 +216,110 @@ TEST(EncodeHealthTest, Quoted) {
   EXPECT_EQ(EncodeHealth("a\"b"), R"({"status":"a\"b"})");
 }
 
+// The video request example of seed 000.
+constexpr char kSeedVideoBody[] = R"({
+  "prompt": "1girl, dancing, high quality",
+  "image": "https://example.com/input.jpg",
+  "seed": -1
+})";
+
+TEST(DecodeVideoGenerationTest, SeedExample) {
+  auto r = DecodeVideoGeneration(kSeedVideoBody);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->prompt(), "1girl, dancing, high quality");
+  EXPECT_EQ(r->image(), "https://example.com/input.jpg");
+  ASSERT_TRUE(r->has_seed());
+  EXPECT_EQ(r->seed(), -1);
+  EXPECT_EQ(r->workflow(), "");
+}
+
+TEST(DecodeVideoGenerationTest, OptionalWorkflowAndModel) {
+  auto r = DecodeVideoGeneration(
+      R"({"prompt":"p","image":"aGVsbG8=","workflow":"kie-video","model":"m"})");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->workflow(), "kie-video");
+  EXPECT_EQ(r->model(), "m");
+  EXPECT_FALSE(r->has_seed());
+}
+
+TEST(DecodeVideoGenerationTest, BadInput) {
+  struct Case {
+    const char* body;
+    const char* message;
+  } cases[] = {
+      {R"({"image":"https://e.com/a.png"})", "Missing prompt"},
+      {R"({"prompt":null,"image":"x"})", "Missing prompt"},
+      {R"({"prompt":"p"})", "Missing image"},
+      {R"({"prompt":"p","image":null})", "Missing image"},
+      {R"({"prompt":5,"image":"x"})", "prompt must be a string"},
+      {R"({"prompt":"p","image":["x"]})", "image must be a string"},
+      {R"({"prompt":"p","image":"x","seed":"1"})", "seed must be an integer"},
+      {R"({"prompt":"p","image":"x","seed":1.5})", "seed must be an integer"},
+      {R"({"prompt":"p","image":"x","workflow":7})", "workflow must be a string"},
+      {R"([1,2])", "expected an object"},
+      {R"({"prompt":"p",)", "Invalid JSON body"},
+      {"", "Invalid JSON body"},
+  };
+  for (const Case& c : cases) {
+    auto r = DecodeVideoGeneration(c.body);
+    ASSERT_FALSE(r.ok()) << c.body;
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(r.status().message(), HasSubstr(c.message)) << c.body;
+  }
+}
+
+TEST(DecodeImageGenerationTest, CountOfImages) {
+  auto r = DecodeImageGeneration(R"({"prompt":"p","n":3})");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->n(), 3);
+  ExpectInvalid(R"({"prompt":"p","n":"3"})", "n must be an integer");
+}
+
+TEST(EncodeQueuedTest, LabelledWorkflowsAnswerLikeTheSeed) {
+  v1::Task t;
+  t.set_id("1234567890");
+  t.set_provider("rr3");
+  EXPECT_EQ(EncodeImageQueued(t),
+            R"({"success":true,"data":{"id":"1234567890","provider":"rr3",)"
+            R"("status":"queued",)"
+            R"("check_status":"?endpoint=task_status&task_id=1234567890"},)"
+            R"("error":null})");
+  t.set_id("grok_65d4a");
+  t.set_provider("grok");
+  EXPECT_EQ(EncodeImageQueued(t),
+            R"({"success":true,"data":{"id":"grok_65d4a","provider":"grok",)"
+            R"("status":"queued",)"
+            R"("check_status":"?endpoint=task_status&task_id=grok_65d4a"},)"
+            R"("error":null})");
+}
+
+TEST(EncodeQueuedTest, VideoAnswerLikeTheSeed) {
+  v1::Task t;
+  t.set_id("a1b2");
+  t.set_kind(v1::TASK_KIND_VIDEO);
+  EXPECT_EQ(EncodeVideoQueued(t),
+            R"({"success":true,"data":{"id":"a1b2","status":"queued",)"
+            R"("message":"Video generation queued.",)"
+            R"("check_status":"?endpoint=task_status&task_id=a1b2"},)"
+            R"("error":null})");
+}
+
+TEST(EncodeTaskStatusTest, VideoShowsTheVideoUrl) {
+  v1::Task t;
+  t.set_id("v1");
+  t.set_kind(v1::TASK_KIND_VIDEO);
+  t.set_state(v1::TASK_STATE_SUCCEEDED);
+  t.set_progress(1);
+  auto* o = t.add_outputs();
+  o->set_uri("http://gw/uploads/v1.mp4");
+  o->set_mime_type("video/mp4");
+  std::string body = EncodeTaskStatus(t);
+  EXPECT_THAT(body, HasSubstr(R"("type":"video")"));
+  EXPECT_THAT(body, HasSubstr(R"("video_url":"http://gw/uploads/v1.mp4")"));
+  EXPECT_THAT(body, HasSubstr(R"("mime_type":"video/mp4")"));
+  EXPECT_THAT(body, HasSubstr(R"("image_url":null,"images":[])"));
+  EXPECT_THAT(body, HasSubstr(R"("status":"completed")"));
+}
+
 }  // namespace
 }  // namespace mediagw::gateway
