@@ -7,6 +7,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "providers/comfyui/comfyui_provider.h"
+#include "providers/http_async/http_async_provider.h"
+#include "providers/openai_compat/openai_compat_provider.h"
+#include "providers/xai/xai_provider.h"
+#include "providers/kie/kie_provider.h"
 
 namespace mediagw {
 namespace {
@@ -57,6 +61,18 @@ absl::StatusOr<std::shared_ptr<Provider>> CreateComfyUi(
 absl::StatusOr<std::shared_ptr<Provider>> CreateProvider(
     const config::Channel& channel, const ProviderContext& context) {
   if (channel.provider() == "comfyui") return CreateComfyUi(channel, context);
+  if (channel.provider() == "http_async") {
+    return http_async::NewHttpAsyncProvider(channel, context);
+  }
+  if (channel.provider() == "xai") {
+    return xai::CreateXaiProvider(channel, context);
+  }
+  if (channel.provider() == "openai_compat") {
+    return openai_compat::CreateOpenAiCompatProvider(channel, context);
+  }
+  if (channel.provider() == "kie") {
+    return kie::NewKieProviderFromConfig(channel, *context.config, context.http);
+  }
   return absl::InvalidArgumentError(absl::StrCat(
       "config: channel '", channel.name(), "': unknown provider '",
       channel.provider(), "'"));
