@@ -37,24 +37,11 @@ wait_for "$DATA/sim.ports" 20
 SIM_URL="http://127.0.0.1:$(json_get "$DATA/sim.ports" "['port']")"
 
 export MEDIAGW_DEMO_KEY=${MEDIAGW_DEMO_KEY:-sk-demo-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')}
-cat >"$DATA/mediagw.json" <<JSON
-{
-  "server": {"grpc_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0",
-             "ports_file": "$DATA/mediagw.ports"},
-  "storage": {"data_dir": "$DATA"},
-  "api_keys": [{"name": "demo", "key_env": "MEDIAGW_DEMO_KEY"}],
-  "channels": [{"name": "comfy-local", "provider": "comfyui", "base_urls": ["$SIM_URL"]}],
-  "workflows": [
-    {"name": "default", "channels": ["comfy-local"], "template_file": "$ROOT/config/workflows/default.json",
-     "default_cfg": 7, "accepts_model": true},
-    {"name": "anime", "channels": ["comfy-local"], "template_file": "$ROOT/config/workflows/anime.json",
-     "default_cfg": 7, "accepts_model": true},
-    {"name": "z-image", "channels": ["comfy-local"], "template_file": "$ROOT/config/workflows/z-image.json",
-     "default_cfg": 1}
-  ],
-  "dispatch": {"poll_interval_ms": 200, "default_deadline_seconds": 300}
-}
-JSON
+# Every provider and workflow, wired to the simulator; upstream keys are the
+# simulator's (printed as exports by the generator).
+eval "$(python3 scripts/sim_config.py --sim "$SIM_URL" --data "$DATA" \
+  --out "$DATA/mediagw.json" --ports-file "$DATA/mediagw.ports" \
+  --key-env MEDIAGW_DEMO_KEY --poll-ms 200 --print-env)"
 
 "$SERVER" --config="$DATA/mediagw.json" >"$DATA/mediagw.log" 2>&1 &
 PIDS+=($!)
@@ -65,31 +52,49 @@ echo "rest: $REST"
 echo "grpc: $GRPC"
 echo "api-key: $MEDIAGW_DEMO_KEY"
 
-# 1. The legacy REST endpoint, exactly as in the seed document.
-SUBMIT=$(curl -sS -X POST "$REST/v1/index.php?endpoint=image_generation" \
-  -H 'Content-Type: application/json' -H "x-api-key: $MEDIAGW_DEMO_KEY" \
-  -d '{"prompt": "1girl, white hair, blue eyes, starry sky, masterpiece",
-       "negative_prompt": "lowres, bad quality, watermark",
-       "width": 768, "height": 1024, "steps": 20, "workflow": "default", "seed": -1, "cfg": 6}')
-echo "submitted (REST): $SUBMIT"
-TASK_ID=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["data"]["id"])' "$SUBMIT")
-for _ in $(seq 1 600); do
-  STATUS_JSON=$(curl -sS "$REST/v1/index.php?endpoint=task_status&task_id=$TASK_ID" -H "x-api-key: $MEDIAGW_DEMO_KEY")
-  STATUS=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["data"]["status"])' "$STATUS_JSON")
-  [ "$STATUS" = completed ] && break
-  if [ "$STATUS" = failed ] || [ "$STATUS" = cancelled ]; then echo "REST task ended: $STATUS_JSON" >&2; exit 1; fi
-  sleep 0.2
-done
-[ "$STATUS" = completed ] || { echo "REST task did not complete: $STATUS_JSON" >&2; exit 1; }
-IMAGE_URL=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["data"]["image_url"])' "$STATUS_JSON")
-curl -sSf -o "$DATA/rest.png" "$IMAGE_URL"
+KEY_HEADER="x-api-key: $MEDIAGW_DEMO_KEY"
+field() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print((d.get("data") or {}).get(sys.argv[2]) or d.get("error") or "")' "$1" "$2"; }
+
+# Submits one legacy request and waits for it; saves the result as $DATA/<name>.<ext>.
+run_legacy() {  # name endpoint body
+  local name=$1 endpoint=$2 body=$3 reply id status_json status url
+  reply=$(curl -sS -X POST "$REST/v1/index.php?endpoint=$endpoint" \
+    -H 'Content-Type: application/json' -H "$KEY_HEADER" -d "$body")
+  id=$(field "$reply" id)
+  [ -n "$id" ] || { echo "$name: submit refused: $reply" >&2; return 1; }
+  echo "$name: submitted: $reply"
+  for _ in $(seq 1 600); do
+    status_json=$(curl -sS "$REST/v1/index.php?endpoint=task_status&task_id=$id" -H "$KEY_HEADER")
+    status=$(field "$status_json" status)
+    [ "$status" = completed ] && break
+    if [ "$status" = failed ] || [ "$status" = cancelled ]; then echo "$name: ended $status: $status_json" >&2; return 1; fi
+    sleep 0.2
+  done
+  [ "$status" = completed ] || { echo "$name: did not complete: $status_json" >&2; return 1; }
+  url=$(field "$status_json" video_url)
+  [ -n "$url" ] || url=$(field "$status_json" image_url)
+  curl -sSf -o "$DATA/$name.${url##*.}" "$url"
+  echo "$name: $DATA/$name.${url##*.} ($(file -b "$DATA/$name.${url##*.}" | cut -d, -f1-2))"
+}
+
+# 1. The seed requests on the legacy REST endpoint, one per workflow.
+SEED_BODY='"prompt": "1girl, white hair, blue eyes, starry sky, masterpiece",
+  "negative_prompt": "lowres, bad quality, watermark", "width": 768, "height": 1024,
+  "steps": 20, "seed": -1, "cfg": 6'
+run_legacy rest "image_generation" "{$SEED_BODY, \"workflow\": \"default\"}"
+run_legacy anime "image_generation" "{$SEED_BODY, \"workflow\": \"anime\"}"
+run_legacy z-image "image_generation" "{$SEED_BODY, \"workflow\": \"z-image\"}"
+run_legacy rr3 "image_generation" "{$SEED_BODY, \"workflow\": \"rr3\"}"
+run_legacy grok "image_generation" '{"prompt": "a futuristic city, cyberpunk style", "workflow": "grok", "width": 1024, "height": 1024}'
+# The video seed names a remote picture; here the input is the first image, inline.
+INPUT_B64=$(base64 -w0 "$DATA/rest.png")
+run_legacy video "video_generation" "{\"prompt\": \"1girl, dancing, high quality\", \"image\": \"$INPUT_B64\", \"seed\": -1}"
+run_legacy kie-video "video_generation" "{\"prompt\": \"1girl, dancing, high quality\", \"image\": \"$INPUT_B64\", \"seed\": -1, \"workflow\": \"kie-video\"}"
 
 # 2. gRPC: SubmitImage, then StreamTask until it succeeds, then download.
 "$CLI" --addr="$GRPC" --key="$MEDIAGW_DEMO_KEY" submit --prompt="a lighthouse at dusk, oil painting" \
   --workflow=anime --width=640 --height=448 --out="$DATA/grpc.png" >"$DATA/grpc-events.jsonl"
 echo "gRPC task events: $DATA/grpc-events.jsonl"
-
-echo "image (REST): $DATA/rest.png ($(file -b "$DATA/rest.png" | cut -d, -f1-2))"
 echo "image (gRPC): $DATA/grpc.png ($(file -b "$DATA/grpc.png" | cut -d, -f1-2))"
 if [ "$ONCE" = 1 ]; then exit 0; fi
 echo "serving; press Ctrl-C to stop"

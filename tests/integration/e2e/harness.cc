@@ -158,6 +158,23 @@ HttpResult Simulator::Stats() { return Http("GET", url_ + "/_sim/stats"); }
 Server::Server(const std::string& dir, const std::string& sim_url,
                ServerOptions o)
     : dir_(dir) {
+  if (o.all_providers) {
+    std::string cmd = absl::StrCat(
+        "python3 ", SourceDir(), "/scripts/sim_config.py --sim ", sim_url,
+        " --data ", dir, "/data --out ", ConfigPath(), " --ports-file ", dir,
+        "/mediagw.ports --key-sha256 ", Sha256Hex(kKey), " --key-sha256 ",
+        Sha256Hex(kOtherKey), " --poll-ms ", o.poll_interval_ms,
+        " --deadline-s ", o.deadline_seconds, " --max-active ", o.max_active);
+    if (std::system(cmd.c_str()) != 0) {
+      throw std::runtime_error("sim_config.py failed: " + cmd);
+    }
+    env_ = {{"MEDIAGW_XAI_KEY", "sim-key"},     {"MEDIAGW_OPENAI_KEY", "sim-key"},
+            {"MEDIAGW_KIE_KEY", "sim-key"},     {"MEDIAGW_RR3_KEY", "sim-key"},
+            {"MEDIAGW_FLUX_KEY", "sim-key"},
+            {"MEDIAGW_KIE_WEBHOOK_KEY", "sim-webhook-key"}};
+    for (const auto& name : o.unset_env) env_.erase(name);
+    return;
+  }
   std::string wf = SourceDir() + "/config/workflows/";
   std::string cfg = absl::StrCat(R"({
   "server": {"grpc_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0",
@@ -184,7 +201,7 @@ void Server::Start() {
   std::remove(ports.c_str());
   proc_ = std::make_unique<Process>(
       std::vector<std::string>{BinaryPath("mediagw"), "--config=" + ConfigPath()},
-      std::map<std::string, std::string>{},
+      env_,
       absl::StrCat(dir_, "/mediagw.", ++starts_, ".log"));
   if (!WaitFor([&] { return ReadPort(ports, "http") > 0; }, absl::Seconds(30))) {
     throw std::runtime_error("mediagw did not start; see " + dir_);

@@ -75,6 +75,11 @@ struct ServerOptions {
   int deadline_seconds = 120;
   int max_active = 256;
   std::string extra_workflows;  // JSON objects appended to "workflows"
+  // Every provider and workflow wired to the simulator, written by
+  // scripts/sim_config.py (as the demo does); extra_workflows is ignored.
+  bool all_providers = false;
+  // Upstream key variables to leave unset (e.g. "MEDIAGW_XAI_KEY").
+  std::vector<std::string> unset_env;
 };
 
 // mediagw with a SQLite file and blob dir under `dir`, one ComfyUI channel on
@@ -95,6 +100,7 @@ class Server {
 
  private:
   std::string dir_;
+  std::map<std::string, std::string> env_;
   std::unique_ptr<Process> proc_;
   std::string rest_;
   std::string grpc_addr_;
