@@ -231,11 +231,24 @@ void Dispatcher::OnPolled(std::shared_ptr<Active> a,
   }
   switch (r.state) {
     case UpstreamState::kQueued:
-      SchedulePoll(a, options_.poll_interval);
-      return;
     case UpstreamState::kRunning: {
-      Mutate(a, MarkRunning(deps_.clock->Now(), r.progress), nullptr);
-      SchedulePoll(a, options_.poll_interval);
+      // Polls that show nothing new back off (up to max_poll_backoff), so
+      // long jobs cost few requests; pushed hints still poll at once.
+      absl::Duration next;
+      {
+        absl::MutexLock l(&mu_);
+        const bool moved = r.state != a->last_polled_state ||
+                           r.progress > a->last_polled_progress + 1e-6;
+        a->last_polled_state = r.state;
+        a->last_polled_progress = r.progress;
+        a->idle_polls = moved ? 0 : a->idle_polls + 1;
+        next = std::min(options_.poll_interval * (1 + a->idle_polls / 4),
+                        std::max(options_.poll_interval, options_.max_poll_backoff));
+      }
+      if (r.state == UpstreamState::kRunning) {
+        Mutate(a, MarkRunning(deps_.clock->Now(), r.progress), nullptr);
+      }
+      SchedulePoll(a, next);
       return;
     }
     case UpstreamState::kSucceeded: {

@@ -29,6 +29,10 @@ struct Dispatcher::Active {
   int not_found = 0;
   int poll_errors = 0;
   std::string slot_channel;  // channel whose concurrency slot it holds
+  // Poll backoff: consecutive polls that showed no change.
+  UpstreamState last_polled_state = UpstreamState::kQueued;
+  double last_polled_progress = 0;
+  int idle_polls = 0;
 };
 
 inline google::protobuf::Timestamp ToProtoTime(absl::Time t) {

@@ -300,5 +300,25 @@ TEST_F(ProvidersTest, ForgedCallbackIsRefusedAndChangesNothing) {
   EXPECT_EQ(unknown->code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(ProvidersTest, PollsBackOffWhileNothingChanges) {
+  DispatcherOptions o;
+  o.poll_interval = absl::Seconds(1);
+  o.max_poll_backoff = absl::Seconds(5);
+  Init(o);
+  std::string id = Submit().id();
+  for (int i = 0; i < 120; ++i) AdvanceAndPump(absl::Seconds(1));
+  size_t idle = p1_->Polls().size();
+  // Fixed 1 s polling would be ~120; the backoff tops out at one per 5 s.
+  EXPECT_LT(idle, 45u);
+  EXPECT_GT(idle, 24u);
+  // Progress resets the backoff.
+  p1_->ScriptPoll(id, Running(0.5));
+  AdvanceAndPump(absl::Seconds(5));
+  size_t before = p1_->Polls().size();
+  AdvanceAndPump(absl::Seconds(1));
+  AdvanceAndPump(absl::Seconds(1));
+  EXPECT_GE(p1_->Polls().size(), before + 1) << "back to the base interval";
+}
+
 }  // namespace
 }  // namespace mediagw
