@@ -65,7 +65,7 @@ void WriteFiles(Writer& w, const NodeOutput& out) {
     w.EndObject();
   }
   w.EndArray();
-  if (out.kind == OutputKind::kVideo) {
+  if (IsVideoOutput(out.kind)) {
     w.Key("animated");
     w.StartArray();
     w.Bool(true);

@@ -9,30 +9,12 @@
 #include "common/ids.h"
 #include "tools/sim/comfy_codec.h"
 #include "tools/sim/png_render.h"
+#include "tools/sim/video_render.h"
 
 namespace mediagw::sim {
 namespace {
 
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
-
-// Real video encoding is out of scope for a simulator; clients only store
-// the bytes. An ISO-BMFF "ftyp" box makes the file sniff as MP4, and a
-// "free" box carries the first frame as PNG so it is still inspectable.
-std::string Mp4Placeholder(absl::string_view frame_png) {
-  auto be32 = [](uint32_t v) {
-    std::string s(4, '\0');
-    for (int i = 0; i < 4; ++i) s[i] = static_cast<char>(v >> (24 - 8 * i));
-    return s;
-  };
-  std::string out = be32(24);
-  out += "ftypisom";
-  out += be32(0x200);
-  out += "isommp41";
-  out += be32(static_cast<uint32_t>(8 + frame_png.size()));
-  out += "free";
-  out.append(frame_png.data(), frame_png.size());
-  return out;
-}
 
 }  // namespace
 
@@ -321,27 +303,40 @@ absl::StatusOr<NodeOutput> ComfyEngine::ProduceOutput(
   for (const std::string& input : prompt.load_images) {
     absl::StrAppend(&text, "|", input);
   }
-  const int files =
-      node.output_kind == OutputKind::kVideo ? 1 : prompt.batch_size;
-  for (int i = 0; i < files; ++i) {
-    absl::StatusOr<std::string> png =
-        RenderPng(prompt.width, prompt.height, prompt.seed, text, i);
-    if (!png.ok()) return png.status();
-    const int counter = files_->NextCounter(subfolder, prefix);
+  if (IsVideoOutput(node.output_kind)) {
+    const int frames =
+        std::clamp(prompt.video_frames, 1, options_.max_video_frames);
+    const int fps =
+        std::clamp(static_cast<int>(prompt.frame_rate + 0.5), 1, 120);
+    absl::StatusOr<std::string> mp4 =
+        RenderMp4(prompt.width, prompt.height, frames, prompt.seed, text, fps);
+    if (!mp4.ok()) return mp4.status();
     FileRef ref;
     ref.subfolder = subfolder;
     ref.type = type;
-    StoredFile stored;
+    const int counter = files_->NextCounter(subfolder, prefix);
+    // VHS names clips prefix_00001.mp4; SaveVideo adds ComfyUI's "_".
+    ref.filename = node.output_kind == OutputKind::kVideo
+                       ? absl::StrFormat("%s_%05d.mp4", prefix, counter)
+                       : absl::StrFormat("%s_%05d_.mp4", prefix, counter);
     if (node.output_kind == OutputKind::kVideo) {
-      ref.filename = absl::StrFormat("%s_%05d.mp4", prefix, counter);
       ref.format = "video/h264-mp4";
-      ref.frame_rate = prompt.frame_rate;
-      stored = {"video/mp4", Mp4Placeholder(*png)};
-    } else {
-      ref.filename = absl::StrFormat("%s_%05d_.png", prefix, counter);
-      stored = {"image/png", *std::move(png)};
+      ref.frame_rate = fps;
     }
-    files_->Put(type, subfolder, ref.filename, std::move(stored));
+    files_->Put(type, subfolder, ref.filename, {"video/mp4", *std::move(mp4)});
+    out.files.push_back(std::move(ref));
+    return out;
+  }
+  for (int i = 0; i < prompt.batch_size; ++i) {
+    absl::StatusOr<std::string> png =
+        RenderPng(prompt.width, prompt.height, prompt.seed, text, i);
+    if (!png.ok()) return png.status();
+    FileRef ref;
+    ref.subfolder = subfolder;
+    ref.type = type;
+    ref.filename = absl::StrFormat("%s_%05d_.png", prefix,
+                                   files_->NextCounter(subfolder, prefix));
+    files_->Put(type, subfolder, ref.filename, {"image/png", *std::move(png)});
     out.files.push_back(std::move(ref));
   }
   return out;

@@ -1,8 +1,11 @@
 // The simulated ComfyUI executor: a FIFO prompt queue and one job running at
 // a time on the engine's own worker thread. A job walks its nodes in
 // dependency order, spends `step_time` per sampler step (so KSampler.steps
-// sets the run time), renders its outputs with RenderPng into the
-// FileStore and records a history entry.
+// sets the run time), renders its outputs into the FileStore (PNG images
+// with RenderPng, one MP4 clip per video output node with RenderMp4, at
+// most `max_video_frames` frames) and records a history entry. A video
+// whose size the encoder refuses (odd sides) fails the job like an
+// execution error.
 //
 // Websocket traffic is handed to an EngineListener: job events to the
 // submitting client_id only (none when it is empty), "status" broadcasts
@@ -53,6 +56,8 @@ struct EngineOptions {
   // Pixel budget of one job (width * height * batch); above it the job
   // fails like a GPU out of memory.
   int64_t max_job_pixels = int64_t{64} << 20;
+  // Video workflows ask for 14..121 frames; a few keep the clips small.
+  int max_video_frames = 16;
 };
 
 class ComfyEngine {

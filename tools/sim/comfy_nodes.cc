@@ -162,6 +162,18 @@ std::vector<NodeSpec> BuildTable() {
   video.is_output = true;
   video.output_kind = OutputKind::kVideo;
   t.push_back(video);
+  // Core ComfyUI's video nodes (comfy_extras/nodes_video.py).
+  t.push_back({"CreateVideo", "image/video",
+               {Link("images", "IMAGE"), Float("fps", 1, 120)},
+               {Link("audio", "AUDIO")}, {"VIDEO"}});
+  NodeSpec save_video{"SaveVideo", "image/video",
+                      {Link("video", "VIDEO"), Str("filename_prefix"),
+                       Combo("format", {"auto", "mp4"}),
+                       Combo("codec", {"auto", "h264"})},
+                      {}, {}};
+  save_video.is_output = true;
+  save_video.output_kind = OutputKind::kSavedVideo;
+  t.push_back(save_video);
   return t;
 }
 

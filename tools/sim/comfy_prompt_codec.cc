@@ -1,5 +1,6 @@
 #include "tools/sim/comfy_prompt_codec.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -341,6 +342,9 @@ void ExtractJobParameters(const rapidjson::Value& prompt, ParsedPrompt& out) {
       if (auto image = StringInput(prompt, node.id, "image")) {
         out.load_images.push_back(*image);
       }
+    } else if (c == "CreateVideo") {
+      const rapidjson::Value* fps = NodeInput(prompt, node.id, "fps");
+      if (fps != nullptr && fps->IsNumber()) out.frame_rate = fps->GetDouble();
     } else if (node.is_output) {
       if (auto prefix = StringInput(prompt, node.id, "filename_prefix")) {
         out.filename_prefix = *prefix;
@@ -348,7 +352,10 @@ void ExtractJobParameters(const rapidjson::Value& prompt, ParsedPrompt& out) {
       if (node.output_kind == OutputKind::kVideo) {
         const rapidjson::Value* fr = NodeInput(prompt, node.id, "frame_rate");
         if (fr != nullptr && fr->IsNumber()) out.frame_rate = fr->GetDouble();
-        if (out.video_frames == 0) out.video_frames = 1;
+      }
+      // Without a video model, the frames are the decoded image batch.
+      if (IsVideoOutput(node.output_kind) && out.video_frames == 0) {
+        out.video_frames = std::max(out.batch_size, 1);
       }
     }
   }

@@ -6,8 +6,16 @@
 // loaders/adapters (UNETLoader, CLIPLoader, VAELoader, LoraLoader,
 // EmptySD3LatentImage, ...), LoadImage/VAEEncode for image inputs and an
 // image-to-video path (ImageOnlyCheckpointLoader, CLIPVisionLoader,
-// SVD_img2vid_Conditioning, WanImageToVideo, VideoLinearCFGGuidance,
-// VHS_VideoCombine). `KnownClassTypes()` lists them all.
+// SVD_img2vid_Conditioning, WanImageToVideo, VideoLinearCFGGuidance, and
+// the outputs VHS_VideoCombine or CreateVideo + SaveVideo).
+// `KnownClassTypes()` lists them all. A video's size comes from the
+// width/height of its conditioning node (or the latent), its frame count
+// from video_frames/length (else the image batch), its rate from
+// VHS_VideoCombine.frame_rate or CreateVideo.fps.
+//
+// LoadImage.image names an upload ("name", "subfolder/name", optionally
+// annotated "name [input]"); an unknown one fails validation with
+// ComfyUI's "Invalid image file" node error.
 //
 // Errors (all as PromptRejection bodies, HTTP 400):
 //   no_prompt                        body without a "prompt" member

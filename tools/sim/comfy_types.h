@@ -11,9 +11,14 @@
 namespace mediagw::sim {
 
 // What an output node writes, and under which key of its `output` object
-// ComfyUI lists the files ("images" for SaveImage, "gifs" for
-// VHS_VideoCombine).
-enum class OutputKind { kImage, kPreview, kVideo };
+// ComfyUI lists the files: "images" for SaveImage and PreviewImage, "gifs"
+// (with format and frame_rate) for VHS_VideoCombine, and "images" plus
+// "animated": [true] for core ComfyUI's SaveVideo.
+enum class OutputKind { kImage, kPreview, kVideo, kSavedVideo };
+
+inline bool IsVideoOutput(OutputKind kind) {
+  return kind == OutputKind::kVideo || kind == OutputKind::kSavedVideo;
+}
 
 struct WorkflowNode {
   std::string id;
@@ -40,7 +45,7 @@ struct ParsedPrompt {
   int steps = 20;
   std::string positive;
   std::string filename_prefix = "ComfyUI";
-  int video_frames = 0;    // > 0 for video workflows
+  int video_frames = 0;    // > 0 for video workflows (as asked, uncapped)
   double frame_rate = 8;   // video workflows
   std::vector<std::string> load_images;  // LoadImage inputs, "subfolder/name"
 };

@@ -9,6 +9,7 @@ namespace {
 
 using testing::IsValidJson;
 using testing::JsonBool;
+using testing::JsonHas;
 using testing::JsonInt;
 using testing::JsonIsNull;
 using testing::JsonSize;
@@ -106,6 +107,17 @@ TEST(ComfyCodecTest, WebsocketMessages) {
   std::string executed = ExecutedMessage(video, "p");
   EXPECT_EQ(JsonString(executed, "/data/output/gifs/0/format"),
             "video/h264-mp4");
+  EXPECT_EQ(JsonBool(executed, "/data/output/animated/0"), true);
+  NodeOutput saved;
+  saved.node_id = "58";
+  saved.kind = OutputKind::kSavedVideo;
+  saved.files.push_back({"wan_00001_.mp4", "video", "output", "", 0});
+  std::string core = ExecutedMessage(saved, "p");
+  EXPECT_EQ(JsonString(core, "/data/output/images/0/filename"),
+            "wan_00001_.mp4");
+  EXPECT_FALSE(JsonHas(core, "/data/output/images/0/format"));
+  EXPECT_FALSE(JsonHas(core, "/data/output/gifs"));
+  EXPECT_EQ(JsonBool(core, "/data/output/animated/0"), true);
   std::string err = ExecutionErrorMessage(
       FinishedJob(JobRecord::Outcome::kError));
   EXPECT_EQ(JsonString(err, "/data/exception_type"), "RuntimeError");

@@ -9,6 +9,7 @@
 #include "tests/tools/sim/png_test_util.h"
 #include "tests/tools/sim/test_json_codec.h"
 #include "tools/sim/comfy_prompt_codec.h"
+#include "tools/sim/video_render.h"
 
 namespace mediagw::sim {
 namespace {
@@ -237,6 +238,58 @@ TEST_F(ComfyEngineTest, OversizedJobFailsLikeOutOfMemory) {
   engine_->Submit(Prompt(1, "c", "big", 2));
   ASSERT_TRUE(WaitFor([&] { return engine_->History("big").has_value(); }));
   EXPECT_EQ(engine_->History("big")->exception_type, "torch.OutOfMemoryError");
+}
+
+ParsedPrompt VideoPrompt(int width, int height, int length,
+                         absl::string_view id) {
+  auto r = ParsePromptRequest(PromptBody(
+      testing::WanVideoWorkflow("in.png", width, height, length, 5, "surf"),
+      "c", id));
+  return std::get<ParsedPrompt>(r);
+}
+
+TEST_F(ComfyEngineTest, VideoJobWritesARealMp4WithCappedFrames) {
+  Make(absl::Milliseconds(1));
+  engine_->Submit(VideoPrompt(96, 64, 33, "vid"));
+  ASSERT_TRUE(WaitFor([&] { return engine_->History("vid").has_value(); }));
+  JobRecord job = *engine_->History("vid");
+  ASSERT_EQ(job.outcome, JobRecord::Outcome::kSuccess) << job.exception_message;
+  ASSERT_EQ(job.outputs.size(), 1u);
+  EXPECT_EQ(job.outputs[0].kind, OutputKind::kSavedVideo);
+  ASSERT_EQ(job.outputs[0].files.size(), 1u);
+  const FileRef& ref = job.outputs[0].files[0];
+  EXPECT_EQ(ref.filename, "wan_00001_.mp4");
+  EXPECT_EQ(ref.subfolder, "video");
+  auto file = files_.Get("output", "video", ref.filename);
+  ASSERT_TRUE(file.has_value());
+  EXPECT_EQ(file->content_type, "video/mp4");
+  absl::StatusOr<VideoInfo> info = ProbeMp4(file->bytes);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->width, 96);
+  EXPECT_EQ(info->height, 64);
+  EXPECT_EQ(info->frames, EngineOptions().max_video_frames);
+  EXPECT_DOUBLE_EQ(info->fps, 16);
+
+  engine_->Submit(VideoPrompt(96, 64, 5, "short"));
+  ASSERT_TRUE(WaitFor([&] { return engine_->History("short").has_value(); }));
+  job = *engine_->History("short");
+  ASSERT_EQ(job.outcome, JobRecord::Outcome::kSuccess);
+  file = files_.Get("output", "video", job.outputs[0].files[0].filename);
+  ASSERT_TRUE(file.has_value());
+  info = ProbeMp4(file->bytes);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->frames, 5);
+}
+
+TEST_F(ComfyEngineTest, VideoOfOddSizeFailsTheJob) {
+  Make(absl::Milliseconds(1));
+  engine_->Submit(VideoPrompt(95, 64, 4, "odd"));
+  ASSERT_TRUE(WaitFor([&] { return engine_->History("odd").has_value(); }));
+  JobRecord job = *engine_->History("odd");
+  EXPECT_EQ(job.outcome, JobRecord::Outcome::kError);
+  EXPECT_EQ(job.failed_node_id, "58");
+  EXPECT_NE(job.exception_message.find("even"), std::string::npos)
+      << job.exception_message;
 }
 
 TEST_F(ComfyEngineTest, HistoryMaxItemsAndDelete) {

@@ -194,6 +194,62 @@ TEST(ComfyPromptCodecTest, VideoWorkflow) {
   EXPECT_EQ(p.execution_order.back().output_kind, OutputKind::kVideo);
 }
 
+TEST(ComfyPromptCodecTest, WanImageToVideoWithCoreSaveVideo) {
+  const std::string wf = testing::WanVideoWorkflow("mediagw/in.png", 320, 192,
+                                                   33, 77, "waves at night");
+  auto exists = [](absl::string_view name) { return name == "mediagw/in.png"; };
+  auto result = ParsePromptRequest(PromptBody(wf), exists);
+  ASSERT_TRUE(std::holds_alternative<ParsedPrompt>(result))
+      << std::get<PromptRejection>(result).body;
+  const ParsedPrompt& p = std::get<ParsedPrompt>(result);
+  EXPECT_EQ(p.width, 320);
+  EXPECT_EQ(p.height, 192);
+  EXPECT_EQ(p.video_frames, 33);
+  EXPECT_EQ(p.frame_rate, 16);
+  EXPECT_EQ(p.seed, 77);
+  EXPECT_EQ(p.positive, "waves at night");
+  EXPECT_EQ(p.filename_prefix, "video/wan");
+  EXPECT_EQ(p.load_images, std::vector<std::string>{"mediagw/in.png"});
+  EXPECT_EQ(p.output_node_ids, std::vector<std::string>{"58"});
+  EXPECT_EQ(p.execution_order.back().output_kind, OutputKind::kSavedVideo);
+
+  // The same graph before the image was uploaded: ComfyUI's node error.
+  auto missing = ParsePromptRequest(PromptBody(wf),
+                                    [](absl::string_view) { return false; });
+  ASSERT_TRUE(std::holds_alternative<PromptRejection>(missing));
+  const std::string& body = std::get<PromptRejection>(missing).body;
+  ExpectErrorShape(body, "prompt_outputs_failed_validation");
+  EXPECT_EQ(JsonString(body, "/node_errors/52/class_type"), "LoadImage");
+  EXPECT_EQ(JsonString(body, "/node_errors/52/errors/0/details"),
+            "image - Invalid image file: mediagw/in.png");
+}
+
+TEST(ComfyPromptCodecTest, VideoWithoutVideoModelTakesFramesFromTheBatch) {
+  std::string wf = absl::StrReplaceAll(
+      DefaultWorkflow(64, 48, 3, 1, 2, "x"),
+      {{R"("9":{"class_type":"SaveImage","inputs":{"filename_prefix":"ComfyUI",)"
+        R"("images":["8",0]}})",
+        R"("9":{"class_type":"VHS_VideoCombine","inputs":{"images":["8",0],)"
+        R"("frame_rate":12}})"}});
+  auto result = ParsePromptRequest(PromptBody(wf));
+  ASSERT_TRUE(std::holds_alternative<ParsedPrompt>(result))
+      << std::get<PromptRejection>(result).body;
+  const ParsedPrompt& p = std::get<ParsedPrompt>(result);
+  EXPECT_EQ(p.video_frames, 3);
+  EXPECT_EQ(p.frame_rate, 12);
+  EXPECT_EQ(p.execution_order.back().output_kind, OutputKind::kVideo);
+}
+
+TEST(ComfyPromptCodecTest, SaveVideoNeedsAVideoLink) {
+  const std::string wf =
+      R"({"1":{"class_type":"SaveVideo","inputs":{"video":"clip.mp4",)"
+      R"("filename_prefix":"x","format":"auto","codec":"auto"}}})";
+  std::string body = Rejected(PromptBody(wf));
+  ExpectErrorShape(body, "prompt_outputs_failed_validation");
+  EXPECT_EQ(JsonString(body, "/node_errors/1/errors/0/type"),
+            "bad_linked_input");
+}
+
 TEST(ComfyPromptCodecTest, InvalidPromptBodyShape) {
   ExpectErrorShape(InvalidPromptBody("nope"), "invalid_prompt");
 }

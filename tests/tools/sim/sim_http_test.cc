@@ -4,6 +4,7 @@
 
 #include "tests/tools/sim/png_test_util.h"
 #include "tests/tools/sim/sim_fixture.h"
+#include "tools/sim/video_render.h"
 
 namespace mediagw::sim::testing {
 namespace {
@@ -296,7 +297,40 @@ TEST_F(SimHttpTest, VideoWorkflowListsGifs) {
   EXPECT_EQ(JsonString(h, "/vid/outputs/6/gifs/0/format"), "video/h264-mp4");
   HttpResult v = Get("/view?filename=clip_00001.mp4");
   EXPECT_EQ(v.content_type, "video/mp4");
-  EXPECT_EQ(v.body.substr(4, 4), "ftyp");
+  absl::StatusOr<VideoInfo> info = ProbeMp4(v.body);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->width, 80);
+  EXPECT_EQ(info->height, 48);
+  EXPECT_EQ(info->frames, 1);
+}
+
+TEST_F(SimHttpTest, ImageToVideoFromAnUploadedImage) {
+  const std::string ct = "multipart/form-data; boundary=BoUnDaRy";
+  const std::string wf =
+      WanVideoWorkflow("start.png", 128, 96, 81, 3, "a calm lake");
+  // Not uploaded yet: ComfyUI refuses the graph.
+  HttpResult refused = Post("/prompt", PromptBody(wf));
+  ASSERT_EQ(refused.status, 400);
+  EXPECT_EQ(JsonString(refused.body, "/node_errors/52/errors/0/type"),
+            "custom_validation_failed");
+
+  HttpResult up = HttpCall("POST", base_ + "/upload/image",
+                           Multipart("start.png", "PNGDATA", "true"), ct);
+  ASSERT_EQ(up.status, 200) << up.body;
+  ASSERT_EQ(Post("/prompt", PromptBody(wf, "", "i2v")).status, 200);
+  std::string h = WaitHistory("i2v");
+  EXPECT_EQ(JsonString(h, "/i2v/outputs/58/images/0/filename"),
+            "wan_00001_.mp4");
+  EXPECT_EQ(JsonString(h, "/i2v/outputs/58/images/0/subfolder"), "video");
+  EXPECT_EQ(JsonBool(h, "/i2v/outputs/58/animated/0"), true);
+  HttpResult v = Get("/view?filename=wan_00001_.mp4&subfolder=video");
+  ASSERT_EQ(v.status, 200);
+  EXPECT_EQ(v.content_type, "video/mp4");
+  absl::StatusOr<VideoInfo> info = ProbeMp4(v.body);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->width, 128);
+  EXPECT_EQ(info->height, 96);
+  EXPECT_EQ(info->frames, 16);  // 81 asked, capped by the engine
 }
 
 TEST_F(SimHttpTest, ClientDiscoveryEndpoints) {

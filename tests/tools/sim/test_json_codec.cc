@@ -109,6 +109,45 @@ std::string DefaultWorkflow(int width, int height, int batch, int64_t seed,
       width, height, batch, seed, steps, json::Quote(text));
 }
 
+std::string WanVideoWorkflow(absl::string_view image, int width, int height,
+                             int length, int64_t seed, absl::string_view text) {
+  return absl::Substitute(
+      R"({"37":{"class_type":"UNETLoader","inputs":{)"
+      R"("unet_name":"wan2.1_i2v_480p_14B_fp16.safetensors",)"
+      R"("weight_dtype":"default"}},)"
+      R"("38":{"class_type":"CLIPLoader","inputs":{)"
+      R"("clip_name":"umt5_xxl_fp8_e4m3fn_scaled.safetensors",)"
+      R"("type":"wan","device":"default"}},)"
+      R"("39":{"class_type":"VAELoader","inputs":{)"
+      R"("vae_name":"wan_2.1_vae.safetensors"}},)"
+      R"("49":{"class_type":"CLIPVisionLoader","inputs":{)"
+      R"("clip_name":"clip_vision_h.safetensors"}},)"
+      R"("52":{"class_type":"LoadImage","inputs":{"image":$0}},)"
+      R"("51":{"class_type":"CLIPVisionEncode","inputs":{)"
+      R"("clip_vision":["49",0],"image":["52",0],"crop":"none"}},)"
+      R"("6":{"class_type":"CLIPTextEncode","inputs":{"text":$5,)"
+      R"("clip":["38",0]}},)"
+      R"("7":{"class_type":"CLIPTextEncode","inputs":{"text":"static",)"
+      R"("clip":["38",0]}},)"
+      R"("50":{"class_type":"WanImageToVideo","inputs":{)"
+      R"("positive":["6",0],"negative":["7",0],"vae":["39",0],)"
+      R"("clip_vision_output":["51",0],"start_image":["52",0],)"
+      R"("width":$1,"height":$2,"length":$3,"batch_size":1}},)"
+      R"("54":{"class_type":"ModelSamplingSD3","inputs":{)"
+      R"("model":["37",0],"shift":8}},)"
+      R"("3":{"class_type":"KSampler","inputs":{"seed":$4,"steps":2,)"
+      R"("cfg":6,"sampler_name":"uni_pc","scheduler":"simple","denoise":1,)"
+      R"("model":["54",0],"positive":["50",0],"negative":["50",1],)"
+      R"("latent_image":["50",2]}},)"
+      R"("8":{"class_type":"VAEDecode","inputs":{"samples":["3",0],)"
+      R"("vae":["39",0]}},)"
+      R"("57":{"class_type":"CreateVideo","inputs":{"images":["8",0],)"
+      R"("fps":16}},)"
+      R"("58":{"class_type":"SaveVideo","inputs":{"video":["57",0],)"
+      R"("filename_prefix":"video/wan","format":"auto","codec":"auto"}}})",
+      json::Quote(image), width, height, length, seed, json::Quote(text));
+}
+
 std::string PromptBody(absl::string_view workflow, absl::string_view client_id,
                        absl::string_view prompt_id) {
   std::string body = absl::StrCat(R"({"prompt":)", workflow);

@@ -32,6 +32,11 @@ std::vector<std::string> JsonKeys(absl::string_view text,
 // 3 KSampler, 4 checkpoint, 5 latent, 6/7 text, 8 decode, 9 SaveImage).
 std::string DefaultWorkflow(int width, int height, int batch, int64_t seed,
                             int steps, absl::string_view text);
+// A Wan 2.1 image-to-video API workflow: 52 LoadImage{image}, 50
+// WanImageToVideo{width, height, length}, 3 KSampler{seed, steps 2}, 8
+// VAEDecode, 57 CreateVideo{fps 16}, 58 SaveVideo{"video/wan"}.
+std::string WanVideoWorkflow(absl::string_view image, int width, int height,
+                             int length, int64_t seed, absl::string_view text);
 // {"prompt": workflow, "client_id": ..., "prompt_id": ...} ("" omits).
 std::string PromptBody(absl::string_view workflow,
                        absl::string_view client_id = "",
