@@ -220,6 +220,23 @@ absl::Status Validate(const Config& c) {
         return Bad(f + ".task_id_prefix", "may hold only letters, digits, _ and -");
       }
     }
+    for (int j = 0; j < w.model_routes_size(); ++j) {
+      const auto& r = w.model_routes(j);
+      std::string rf = absl::StrCat(f, ".model_routes[", j, "]");
+      if (r.model().empty()) return Bad(rf + ".model", "must not be empty");
+      if (!w.models().empty() &&
+          std::find(w.models().begin(), w.models().end(), r.model()) ==
+              w.models().end()) {
+        return Bad(rf + ".model", "must be one of models");
+      }
+      if (r.channels().empty()) return Bad(rf + ".channels", "at least one channel is required");
+      for (int k = 0; k < r.channels_size(); ++k) {
+        if (!channels.contains(r.channels(k))) {
+          return Bad(absl::StrCat(rf, ".channels[", k, "]"),
+                     absl::StrCat("unknown channel '", r.channels(k), "'"));
+        }
+      }
+    }
     if (!w.default_model().empty() && !w.models().empty() &&
         std::find(w.models().begin(), w.models().end(), w.default_model()) ==
             w.models().end()) {

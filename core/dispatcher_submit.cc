@@ -47,7 +47,8 @@ void Dispatcher::Start(std::shared_ptr<Active> a) {
     absl::MutexLock l(&mu_);
     rec = a->record;
   }
-  auto channels = deps_.router->ChannelsFor(rec.task().workflow());
+  auto channels =
+      deps_.router->ChannelsFor(rec.task().workflow(), rec.request().model());
   if (channels.empty()) {
     Fail(a, v1::TASK_STATE_FAILED,
          absl::FailedPreconditionError(absl::StrCat(

@@ -174,7 +174,10 @@ class Router {
   virtual ~Router() = default;
   // NOT_FOUND for an unknown workflow (message names it).
   virtual absl::StatusOr<WorkflowInfo> Workflow(absl::string_view name) const = 0;
-  virtual std::vector<Channel> ChannelsFor(absl::string_view workflow) const = 0;
+  // The ordered channels of `workflow`, or of its route for `model` when
+  // the workflow routes that model elsewhere.
+  virtual std::vector<Channel> ChannelsFor(absl::string_view workflow,
+                                           absl::string_view model = "") const = 0;
   // Channel by name, or nullopt-equivalent (provider == nullptr).
   virtual Channel FindChannel(absl::string_view name) const = 0;
 };

@@ -25,11 +25,28 @@ absl::StatusOr<WorkflowInfo> StaticRouter::Workflow(
   return it->second;
 }
 
-std::vector<Channel> StaticRouter::ChannelsFor(absl::string_view workflow) const {
+void StaticRouter::AddModelRoute(const std::string& workflow,
+                                 const std::string& model,
+                                 std::vector<std::string> channel_names) {
+  model_routes_[absl::StrCat(workflow, std::string(1, '\0'), model)] =
+      std::move(channel_names);
+}
+
+std::vector<Channel> StaticRouter::ChannelsFor(absl::string_view workflow,
+                                               absl::string_view model) const {
+  const std::vector<std::string>* names = nullptr;
+  if (!model.empty()) {
+    auto m = model_routes_.find(
+        absl::StrCat(workflow, std::string(1, '\0'), model));
+    if (m != model_routes_.end()) names = &m->second;
+  }
+  if (names == nullptr) {
+    auto w = routes_.find(workflow);
+    if (w != routes_.end()) names = &w->second;
+  }
   std::vector<Channel> out;
-  auto it = routes_.find(workflow);
-  if (it == routes_.end()) return out;
-  for (const auto& name : it->second) {
+  if (names == nullptr) return out;
+  for (const auto& name : *names) {
     auto c = channels_.find(name);
     if (c != channels_.end()) out.push_back(c->second);
   }

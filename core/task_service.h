@@ -96,7 +96,8 @@ class TaskService {
   TaskRecord NewRecord(const Caller& caller, const WorkflowInfo& workflow,
                        v1::SubmitImageRequest params, v1::TaskKind kind);
   // First channel of the workflow that can take work, or why none can.
-  absl::Status CheckChannels(const WorkflowInfo& workflow) const;
+  absl::Status CheckChannels(const WorkflowInfo& workflow,
+                             const std::string& model) const;
   void Store(const Caller& caller, TaskRecord rec, Callback<v1::Task> done);
   Deps deps_;
 };

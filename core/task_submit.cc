@@ -76,11 +76,12 @@ absl::Status WrongKind(const WorkflowInfo& wf) {
 
 }  // namespace
 
-absl::Status TaskService::CheckChannels(const WorkflowInfo& workflow) const {
+absl::Status TaskService::CheckChannels(const WorkflowInfo& workflow,
+                                       const std::string& model) const {
   absl::Status first = absl::FailedPreconditionError(
       absl::StrCat("no channel serves workflow ", workflow.name));
   bool any = false;
-  for (const Channel& ch : deps_.router->ChannelsFor(workflow.name)) {
+  for (const Channel& ch : deps_.router->ChannelsFor(workflow.name, model)) {
     if (ch.provider == nullptr) continue;
     absl::Status st = ch.provider->CheckReady();
     if (st.ok()) return st;
@@ -132,7 +133,8 @@ void TaskService::SubmitImage(const Caller& caller,
     done(normalized.status());
     return;
   }
-  if (absl::Status st = CheckChannels(*workflow); !st.ok()) {
+  if (absl::Status st = CheckChannels(*workflow, normalized->model());
+      !st.ok()) {
     done(st);
     return;
   }
@@ -161,7 +163,7 @@ void TaskService::SubmitVideo(const Caller& caller,
     done(params.status());
     return;
   }
-  if (absl::Status st = CheckChannels(*workflow); !st.ok()) {
+  if (absl::Status st = CheckChannels(*workflow, params->model()); !st.ok()) {
     done(st);
     return;
   }

@@ -104,7 +104,10 @@ def build(args):
          "default_width": 960, "default_height": 960},
         {"name": "grok-imagine", "channels": ["gateway-004", "gateway-003"],
          "accepts_model": True, "default_model": "grok-imagine-image",
-         "default_width": 1024, "default_height": 1024},
+         "default_width": 1024, "default_height": 1024,
+         # The pro model goes straight to xAI.
+         "model_routes": [{"model": "grok-imagine-image-pro",
+                           "channels": ["xai"]}]},
     ]
     if "rr3" in names:
         workflows.append(

@@ -199,6 +199,62 @@ TEST(ParseConfigTest, WorkflowLimits) {
               "dispatch.workers");
 }
 
+TEST(ParseConfigTest, NewWorkflowFieldsAreChecked) {
+  const std::string grok = R"("name": "grok", "channels": ["c2"])";
+  auto grok_with = [&](const std::string& extra) {
+    return With(grok, grok + ", " + extra);
+  };
+  ExpectError(grok_with(R"("kind": "audio")"), "workflows[1].kind");
+  ExpectError(grok_with(R"("default_width": 4096)"), "workflows[1].default_width");
+  ExpectError(grok_with(R"("default_height": 8)"), "workflows[1].default_height");
+  ExpectError(grok_with(R"("task_id_style": "short")"),
+              "workflows[1].task_id_style");
+  ExpectError(grok_with(R"("task_id_style": "prefixed")"),
+              "workflows[1].task_id_prefix");
+  ExpectError(grok_with(R"("task_id_prefix": "grok_")"),
+              "workflows[1].task_id_prefix");
+  ExpectError(grok_with(R"("task_id_style": "prefixed", "task_id_prefix": "a/b")"),
+              "workflows[1].task_id_prefix");
+  ExpectError(grok_with(R"("models": ["a"], "default_model": "b")"),
+              "workflows[1].default_model");
+  ExpectError(grok_with(R"("model_routes": [{"model": "m", "channels": ["zz"]}])"),
+              "workflows[1].model_routes[0].channels[0]: unknown channel 'zz'");
+  ExpectError(grok_with(R"("models": ["a"], "model_routes": [{"model": "m", "channels": ["c1"]}])"),
+              "workflows[1].model_routes[0].model");
+  ExpectError(grok_with(R"("model_routes": [{"model": "m", "channels": []}])"),
+              "workflows[1].model_routes[0].channels");
+  auto ok = ParseConfig(
+      grok_with(R"("kind": "video", "default_width": 1024, "task_id_style": "prefixed",)"
+                R"( "task_id_prefix": "grok_", "provider_label": "grok",)"
+                R"( "model_routes": [{"model": "m", "channels": ["c1"]}])"),
+      "/base");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->config.workflows(1).default_height(), 512);
+  EXPECT_EQ(ok->config.workflows(0).kind(), "image");
+  EXPECT_EQ(ok->config.workflows(0).task_id_style(), "uuid");
+}
+
+TEST(ParseConfigTest, FetchAllowlistEntriesMustBeAddresses) {
+  for (const char* good : {"127.0.0.1", "127.0.0.1:8188", "::1", "[::1]:80"}) {
+    auto c = ParseConfig(With(R"("server": {)",
+                              std::string(R"("fetch": {"allow_addresses": [")") +
+                                  good + R"("]}, "server": {)"),
+                         "/b");
+    EXPECT_TRUE(c.ok()) << good << ": " << c.status();
+  }
+  for (const char* bad : {"localhost", "127.0.0.1:", "127.0.0.1:99999", "[::1",
+                          "10.0.0.0/8", "", "1.2.3"}) {
+    ExpectError(With(R"("server": {)",
+                     std::string(R"("fetch": {"allow_addresses": [")") + bad +
+                         R"("]}, "server": {)"),
+                "fetch.allow_addresses[0]");
+  }
+  auto d = ParseConfig(Valid(), "/b");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->config.fetch().max_redirects(), 3u);
+  EXPECT_EQ(d->config.fetch().max_bytes(), 64u << 20);
+}
+
 TEST(LoadConfigFileTest, MissingFileIsNotFound) {
   auto c = LoadConfigFile("/nonexistent/dir/mediagw.json");
   ASSERT_FALSE(c.ok());

@@ -300,6 +300,24 @@ TEST_F(ProvidersTest, ForgedCallbackIsRefusedAndChangesNothing) {
   EXPECT_EQ(unknown->code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(ProvidersTest, AModelCanRouteToItsOwnChannels) {
+  router_.AddModelRoute("grok", "grok-imagine-image-pro", {"c2"});
+  Init();
+  v1::SubmitImageRequest req;
+  req.set_prompt("x");
+  req.set_workflow("grok");
+  req.set_model("grok-imagine-image-pro");
+  auto pro = SubmitRaw(req, alice_);
+  ASSERT_TRUE(pro.ok()) << pro.status();
+  EXPECT_EQ(Stored(pro->id()).channel(), "c2");
+  EXPECT_EQ(Stored(Submit("grok").id()).channel(), "c1") << "default model";
+  // Readiness is judged on the model's channels.
+  p2_->SetReady(absl::FailedPreconditionError("c2 has no key"));
+  auto refused = SubmitRaw(req, alice_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().message(), "c2 has no key");
+}
+
 TEST_F(ProvidersTest, PollsBackOffWhileNothingChanges) {
   DispatcherOptions o;
   o.poll_interval = absl::Seconds(1);
