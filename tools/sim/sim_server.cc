@@ -1,5 +1,10 @@
 #include "tools/sim/sim_server.h"
 
+#include "tools/sim/openai_routes.h"
+#include "tools/sim/kie_routes.h"
+#include "tools/sim/jobapi_flux_routes.h"
+#include "tools/sim/jobapi_rr3_routes.h"
+
 namespace mediagw::sim {
 namespace {
 
@@ -34,6 +39,15 @@ SimServer::SimServer(SimOptions options)
               }) {
   // Vendor APIs: one line each, e.g.
   //   vendors_.push_back(std::make_unique<XaiRoutes>(...));
+  vendors_.push_back(std::make_unique<KieRoutes>(options_, &faults_));
+  vendors_.push_back(std::make_unique<OpenAiRoutes>(
+      OpenAiDialect::kXai, options_.api_key, &files_, &faults_));
+  vendors_.push_back(std::make_unique<OpenAiRoutes>(
+      OpenAiDialect::kSeed003, options_.api_key, &files_, &faults_));
+  vendors_.push_back(std::make_unique<OpenAiRoutes>(
+      OpenAiDialect::kSeed004, options_.api_key, &files_, &faults_));
+  vendors_.push_back(std::make_unique<Rr3Routes>(options_, &faults_));
+  vendors_.push_back(std::make_unique<FluxRoutes>(options_, &faults_));
   for (auto& v : vendors_) routes_.AddVendor(v.get());
 }
 
