@@ -18,10 +18,15 @@
 //  - DEADLINE_EXCEEDED: connect timeout, total timeout or low-speed abort.
 //  - UNAVAILABLE: connection refused, DNS failure, reset, empty reply,
 //    truncated body, malformed response (including headers over curl's own
-//    300 KB total limit); the message carries curl's text.
+//    300 KB total limit) or redirect Location; the message carries curl's
+//    text.
 //  - RESOURCE_EXHAUSTED: response body larger than max_response_bytes.
 //  - INVALID_ARGUMENT: malformed URL, unsupported scheme (only http and https
-//    are allowed), or a header containing CR/LF.
+//    are allowed), a header containing CR/LF, or negative max_redirects.
+//  - PERMISSION_DENIED: connect_filter refused every address of a hop
+//    ("connection to <ip:port> refused: private or reserved address"), or a
+//    redirect pointed at a scheme other than http(s).
+//  - FAILED_PRECONDITION: more than max_redirects redirects.
 //  - CANCELLED: the client shut down before the transfer finished.
 //  - INTERNAL: curl refused the request set-up (out of memory, bad option).
 //
@@ -29,7 +34,18 @@
 // sequential requests to one origin share a keep-alive connection. Easy
 // handles are pooled (curl_easy_reset) rather than recreated.
 //
-// Redirects are not followed; "Expect: 100-continue" is never sent.
+// Redirects are followed only when HttpRequest::max_redirects > 0 (each hop
+// is again restricted to http and https, and checked by connect_filter);
+// otherwise a 3xx is the response. Only http and https are ever spoken, so
+// HttpRequest::http_only is always in force. "Expect: 100-continue" is never
+// sent.
+//
+// connect_filter: called on the loop thread with each resolved address before
+// a socket is created for it (every Happy Eyeballs attempt, every redirect
+// hop); the request owns the filter, which lives until the callback has run.
+// Such a request ignores proxies (so the filter sees the real peer) and
+// neither reuses a cached connection nor leaves its own for reuse (a cached
+// one may have been opened without the filter).
 //
 // Time: Now() and timer deadlines use the injected Clock, but the loop sleeps
 // in real time. A test that advances a FakeClock calls Wakeup() so that timers
