@@ -6,7 +6,7 @@ PKGS=(
   build-essential cmake ninja-build pkg-config clang lld libclang-rt-14-dev libfuzzer-14-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev rapidjson-dev libcurl4-openssl-dev libboost-dev libssl-dev
-  libsqlite3-dev libpng-dev libgtest-dev libgmock-dev
+  libsqlite3-dev libpng-dev libjpeg-dev libgtest-dev libgmock-dev
   curl python3 file
   nghttp2-client wrk ccache
   libavformat-dev libavcodec-dev libavutil-dev ffmpeg
