@@ -61,9 +61,9 @@ absl::StatusOr<Common> Validate(Dialect dialect,
   }
   if (dialect == Dialect::kSeed003 &&
       CountChars(r.prompt()) > kSeed003MaxPromptChars) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "prompt must be at most ", kSeed003MaxPromptChars,
-        " characters for this gateway"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("prompt must be at most ", kSeed003MaxPromptChars,
+                     " characters for this gateway"));
   }
   Common c;
   c.model = r.model().empty() ? std::string(DefaultModel(dialect)) : r.model();

@@ -9,17 +9,17 @@ namespace mediagw::openai_compat {
 
 std::string MissingKeyMessage(absl::string_view channel_name) {
   return absl::StrCat(
-      "Server configuration error: API key missing for channel '",
-      channel_name, "'");
+      "Server configuration error: API key missing for channel '", channel_name,
+      "'");
 }
 
 absl::StatusOr<std::shared_ptr<Provider>> NewOpenAiCompatProvider(
     OpenAiCompatOptions options, HttpClient* http) {
   if (options.response_format != "url" &&
       options.response_format != "b64_json") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "openai_compat channel '", options.channel_name,
-        "': response_format must be \"url\" or \"b64_json\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("openai_compat channel '", options.channel_name,
+                     "': response_format must be \"url\" or \"b64_json\""));
   }
   openai_images::EndpointOptions e;
   e.provider = "openai_compat";

@@ -32,8 +32,8 @@ namespace mediagw::openai_compat {
 struct OpenAiCompatOptions {
   std::string channel_name;
   Dialect dialect = Dialect::kSeed004;
-  std::vector<std::string> base_urls;  // at least one
-  std::optional<std::string> api_key;  // nullopt: not configured
+  std::vector<std::string> base_urls;   // at least one
+  std::optional<std::string> api_key;   // nullopt: not configured
   std::string response_format = "url";  // or "b64_json"
   absl::Duration request_timeout = absl::Seconds(60);
   absl::Duration connect_timeout = absl::Seconds(5);

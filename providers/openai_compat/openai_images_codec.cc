@@ -37,10 +37,9 @@ struct Ratio {
 
 // In the order of the xAI documentation.
 constexpr Ratio kRatios[] = {
-    {"1:1", 1, 1},       {"16:9", 16, 9},     {"9:16", 9, 16},
-    {"4:3", 4, 3},       {"3:4", 3, 4},       {"3:2", 3, 2},
-    {"2:3", 2, 3},       {"2:1", 2, 1},       {"1:2", 1, 2},
-    {"19.5:9", 19.5, 9}, {"9:19.5", 9, 19.5}, {"20:9", 20, 9},
+    {"1:1", 1, 1},   {"16:9", 16, 9},     {"9:16", 9, 16},     {"4:3", 4, 3},
+    {"3:4", 3, 4},   {"3:2", 3, 2},       {"2:3", 2, 3},       {"2:1", 2, 1},
+    {"1:2", 1, 2},   {"19.5:9", 19.5, 9}, {"9:19.5", 9, 19.5}, {"20:9", 20, 9},
     {"9:20", 9, 20},
 };
 
@@ -49,7 +48,8 @@ absl::StatusOr<Usage> ParseUsage(const rapidjson::Value& v) {
     return absl::InvalidArgumentError("field 'usage' must be an object");
   }
   Usage u;
-  MG_ASSIGN_OR_RETURN(u.generated_images, json::GetOptInt(v, "generated_images"));
+  MG_ASSIGN_OR_RETURN(u.generated_images,
+                      json::GetOptInt(v, "generated_images"));
   MG_ASSIGN_OR_RETURN(u.input_tokens, json::GetOptInt(v, "input_tokens"));
   MG_ASSIGN_OR_RETURN(u.output_tokens, json::GetOptInt(v, "output_tokens"));
   MG_ASSIGN_OR_RETURN(u.total_tokens, json::GetOptInt(v, "total_tokens"));
@@ -160,9 +160,9 @@ absl::StatusOr<ImagesReply> ParseImagesReply(int http_status,
   if (data == nullptr || data->IsNull()) {
     std::string error = ErrorMessage(body);
     if (!error.empty()) {
-      return absl::UnavailableError(absl::StrCat(
-          provider, " upstream reported an error with HTTP ", http_status,
-          ": ", error.substr(0, kMaxHint)));
+      return absl::UnavailableError(
+          absl::StrCat(provider, " upstream reported an error with HTTP ",
+                       http_status, ": ", error.substr(0, kMaxHint)));
     }
     return Malformed("missing field 'data'");
   }
@@ -180,9 +180,10 @@ absl::StatusOr<ImagesReply> ParseImagesReply(int http_status,
     reply.images.push_back(*std::move(image));
   }
   if (reply.images.empty()) {
-    return absl::InternalError(absl::StrCat(
-        provider, " upstream returned no images (filtered by its content "
-                  "policy?)"));
+    return absl::InternalError(
+        absl::StrCat(provider,
+                     " upstream returned no images (filtered by its content "
+                     "policy?)"));
   }
   return reply;
 }

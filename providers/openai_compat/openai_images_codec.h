@@ -59,7 +59,7 @@ struct Usage {
 };
 
 struct ImagesReply {
-  std::optional<int64_t> created;  // unix seconds; xAI omits it
+  std::optional<int64_t> created;   // unix seconds; xAI omits it
   std::vector<ImageResult> images;  // never empty on success
   std::optional<Usage> usage;
 };

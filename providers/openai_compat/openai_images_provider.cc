@@ -107,9 +107,10 @@ class ImagesProvider : public Provider {
     HttpRequest request;
     request.method = "POST";
     request.url = endpoints_[next_.fetch_add(1) % endpoints_.size()];
-    request.headers = {{"Authorization", absl::StrCat("Bearer ", *options_.api_key)},
-                       {"Content-Type", "application/json"},
-                       {"Accept", "application/json"}};
+    request.headers = {
+        {"Authorization", absl::StrCat("Bearer ", *options_.api_key)},
+        {"Content-Type", "application/json"},
+        {"Accept", "application/json"}};
     request.body = *std::move(body);
     request.timeout = options_.request_timeout;
     request.connect_timeout =
@@ -117,17 +118,17 @@ class ImagesProvider : public Provider {
     // The reply comes in one piece once the images exist; silence until then
     // is normal, so only the whole-request timeout applies.
     request.low_speed_time = options_.request_timeout;
-    http_->Send(std::move(request),
-                [provider = options_.provider, task_id = record.task().id(),
-                 done = std::move(done)](absl::StatusOr<HttpResponse> r) {
-                  if (!r.ok()) {
-                    return done(absl::Status(
-                        r.status().code(),
-                        absl::StrCat(provider, " request failed: ",
-                                     r.status().message())));
-                  }
-                  done(ToSubmitResult(provider, task_id, *r));
-                });
+    http_->Send(std::move(request), [provider = options_.provider,
+                                     task_id = record.task().id(),
+                                     done = std::move(done)](
+                                        absl::StatusOr<HttpResponse> r) {
+      if (!r.ok()) {
+        return done(absl::Status(
+            r.status().code(),
+            absl::StrCat(provider, " request failed: ", r.status().message())));
+      }
+      done(ToSubmitResult(provider, task_id, *r));
+    });
   }
 
   void Resume(const TaskRecord& record, const SubmitContext& context,
@@ -185,10 +186,12 @@ absl::StatusOr<std::shared_ptr<Provider>> NewImagesProvider(
   const std::string who =
       absl::StrCat(options.provider, " channel '", options.channel_name, "'");
   if (http == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(who, " needs an HTTP client"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(who, " needs an HTTP client"));
   }
   if (!options.build_body) {
-    return absl::InvalidArgumentError(absl::StrCat(who, " has no body builder"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(who, " has no body builder"));
   }
   std::vector<std::string> endpoints;
   for (std::string url : options.base_urls) {
@@ -233,9 +236,11 @@ absl::StatusOr<std::string> ResponseFormatFromChannel(
   const std::string& f = channel.response_format();
   if (f.empty()) return std::string("url");
   if (f == "url" || f == "b64_json") return f;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "config: channel '", channel.name(), "': response_format must be "
-      "\"url\" or \"b64_json\", not '", f, "'"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("config: channel '", channel.name(),
+                   "': response_format must be "
+                   "\"url\" or \"b64_json\", not '",
+                   f, "'"));
 }
 
 }  // namespace mediagw::openai_images

@@ -58,7 +58,7 @@
 namespace mediagw::openai_images {
 
 struct EndpointOptions {
-  std::string provider;      // Name() and error prefix: "xai", "openai_compat"
+  std::string provider;  // Name() and error prefix: "xai", "openai_compat"
   std::string channel_name;
   // Origins (optionally with a path prefix), e.g. "https://api.x.ai"; the
   // endpoint path is appended. A trailing "/" or "/v1" is dropped.

@@ -12,9 +12,9 @@ absl::StatusOr<std::shared_ptr<Provider>> NewXaiProvider(XaiOptions options,
                                                          HttpClient* http) {
   if (options.response_format != "url" &&
       options.response_format != "b64_json") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "xai channel '", options.channel_name,
-        "': response_format must be \"url\" or \"b64_json\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("xai channel '", options.channel_name,
+                     "': response_format must be \"url\" or \"b64_json\""));
   }
   openai_images::EndpointOptions e;
   e.provider = "xai";
@@ -45,8 +45,9 @@ absl::StatusOr<std::shared_ptr<Provider>> CreateXaiProvider(
   o.connect_timeout = e.connect_timeout;
   auto provider = NewXaiProvider(std::move(o), context.http);
   if (!provider.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "config: channel '", channel.name(), "': ", provider.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("config: channel '", channel.name(),
+                     "': ", provider.status().message()));
   }
   return provider;
 }
