@@ -25,6 +25,7 @@
 #include "core/task_service.h"
 #include "gateway/gateway.h"
 #include "net/curl_multi_client.h"
+#include "net/safe_fetcher.h"
 #include "net/http_server.h"
 #include "providers/registry.h"
 #include "server/grpc_server.h"
@@ -136,6 +137,14 @@ int Run(int argc, char** argv) {
 
   net::CurlMultiClient::Options curl_opts;
   net::CurlMultiClient curl(curl_opts);
+  net::SafeFetcher::Options fetch_opts;
+  fetch_opts.max_bytes = cfg.fetch().max_bytes();
+  fetch_opts.timeout = absl::Milliseconds(cfg.fetch().timeout_ms());
+  fetch_opts.max_redirects = static_cast<int>(cfg.fetch().max_redirects());
+  fetch_opts.allow_addresses.assign(cfg.fetch().allow_addresses().begin(),
+                                    cfg.fetch().allow_addresses().end());
+  auto fetcher = net::SafeFetcher::Create(&curl, std::move(fetch_opts));
+  if (!fetcher.ok()) return fail(fetcher.status());
   ThreadPool workers(static_cast<int>(cfg.dispatch().workers()));
   InProcessEventBus bus;
   RealClock clock;
@@ -171,6 +180,10 @@ int Run(int argc, char** argv) {
     }
     info.provider_label = wf.provider_label();
     router.AddWorkflow(info, {wf.channels().begin(), wf.channels().end()});
+    for (const auto& r : wf.model_routes()) {
+      router.AddModelRoute(wf.name(), r.model(),
+                           {r.channels().begin(), r.channels().end()});
+    }
   }
 
   // The HTTP port must be known before the dispatcher (it writes output
@@ -207,8 +220,9 @@ int Run(int argc, char** argv) {
   dopts.max_attempts = static_cast<int>(cfg.dispatch().max_attempts());
   dopts.max_active = static_cast<int>(cfg.dispatch().max_active_tasks());
   dopts.public_base_url = public_base;
+  dopts.fetch_timeout = absl::Milliseconds(cfg.fetch().timeout_ms());
   Dispatcher dispatcher(
-      DispatcherDeps{store->get(), blobs->get(), &router, &curl, &curl, &curl,
+      DispatcherDeps{store->get(), blobs->get(), &router, &curl, fetcher->get(), &curl,
                      &workers, &bus, &clock},
       dopts);
   TaskService tasks(TaskService::Deps{store->get(), blobs->get(), &router, &dispatcher,
