@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/json.h"
@@ -16,7 +17,8 @@ namespace {
 
 constexpr absl::string_view kProvider = "comfyui";
 constexpr absl::string_view kSlotNames[] = {
-    "prompt", "negative", "seed", "width", "height", "steps", "cfg", "ckpt"};
+    "prompt", "negative", "seed", "width", "height",
+    "steps",  "cfg",      "ckpt", "batch", "image"};
 
 absl::Status Malformed(absl::string_view what, const absl::Status& cause) {
   return absl::UnavailableError(absl::StrCat("malformed upstream response (",
@@ -204,11 +206,13 @@ absl::Status AppendOutputs(const rapidjson::Value& outputs,
         MG_ASSIGN_OR_RETURN(f.filename, json::GetString(item, "filename"));
         MG_ASSIGN_OR_RETURN(auto sub, json::GetOptString(item, "subfolder"));
         MG_ASSIGN_OR_RETURN(auto type, json::GetOptString(item, "type"));
+        MG_ASSIGN_OR_RETURN(auto format, json::GetOptString(item, "format"));
         if (f.filename.empty()) {
           return absl::InvalidArgumentError("empty output filename");
         }
         f.subfolder = sub.value_or("");
         f.type = type.value_or("output");
+        f.format = format.value_or("");
         files->push_back(std::move(f));
       }
     }
@@ -288,7 +292,19 @@ const std::vector<SlotTarget>& WorkflowTemplate::Targets(
 
 absl::StatusOr<std::string> RenderWorkflow(
     const WorkflowTemplate& tmpl,
-    const mediagw::v1::SubmitImageRequest& request) {
+    const mediagw::v1::SubmitImageRequest& request, absl::string_view image) {
+  if (tmpl.HasSlot("image") && image.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("workflow '", tmpl.name(), "' needs an input image"));
+  }
+  if (!tmpl.HasSlot("image") && !image.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("workflow '", tmpl.name(), "' takes no input image"));
+  }
+  if (request.has_n() && request.n() > 1 && !tmpl.HasSlot("batch")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "workflow '", tmpl.name(), "' makes one image per task (n must be 1)"));
+  }
   auto parsed = json::ParseObject(tmpl.workflow_json());
   if (!parsed.ok()) return absl::InternalError(parsed.status().message());
   rapidjson::Document doc = *std::move(parsed);
@@ -319,6 +335,12 @@ absl::StatusOr<std::string> RenderWorkflow(
   }
   if (!request.model().empty()) {
     MG_RETURN_IF_ERROR(SetStringSlot(tmpl, doc, "ckpt", request.model()));
+  }
+  if (request.has_n()) {
+    MG_RETURN_IF_ERROR(SetIntSlot(tmpl, doc, "batch", request.n()));
+  }
+  if (!image.empty()) {
+    MG_RETURN_IF_ERROR(SetStringSlot(tmpl, doc, "image", std::string(image)));
   }
   return json::Serialize(doc);
 }
@@ -502,6 +524,22 @@ std::string MimeTypeForFilename(absl::string_view filename) {
     if (ext == e) return std::string(mime);
   }
   return "application/octet-stream";
+}
+
+std::string MimeTypeForOutput(const OutputFile& file) {
+  std::string mime = MimeTypeForFilename(file.filename);
+  if (mime != "application/octet-stream") return mime;
+  const std::string format = absl::AsciiStrToLower(file.format);
+  if (absl::StartsWith(format, "image/")) return format;
+  if (!absl::StartsWith(format, "video/")) return mime;
+  // VHS names formats "video/<codec>-<container>".
+  if (absl::EndsWith(format, "mp4")) return "video/mp4";
+  if (absl::EndsWith(format, "webm")) return "video/webm";
+  if (absl::EndsWith(format, "mkv")) return "video/x-matroska";
+  if (absl::EndsWith(format, "mov") || absl::EndsWith(format, "prores")) {
+    return "video/quicktime";
+  }
+  return mime;
 }
 
 std::string BuildProviderState(absl::string_view server) {

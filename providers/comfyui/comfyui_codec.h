@@ -36,9 +36,11 @@ struct SlotTarget {
 //
 // File format: {"workflow": {<API-format graph>}, "slots": {"<slot>":
 // [["<node id>", "<input name>"], ...]}, "description": "..."}. Known slots:
-// prompt (required), negative, seed, width, height, steps, cfg, and ckpt
-// (alias "model"). Every target must name an existing node with an
-// "inputs" object that already holds that input.
+// prompt (required), negative, seed, width, height, steps, cfg, ckpt (alias
+// "model"), batch (images per run, e.g. EmptyLatentImage.batch_size) and
+// image (a LoadImage.image that reads the task's uploaded input image).
+// Every target must name an existing node with an "inputs" object that
+// already holds that input.
 class WorkflowTemplate {
  public:
   // INVALID_ARGUMENT naming `name` when the text is not JSON, has no
@@ -61,9 +63,15 @@ class WorkflowTemplate {
 // Renders `request` into `tmpl`: prompt always; negative only when
 // non-empty (the template's text is the default); width, height, steps, seed
 // and cfg when present; model into the ckpt slot when non-empty (ignored by
-// templates without one). Returns the API-format graph as JSON text.
+// templates without one); n into the batch slot; `image` (LoadImage's value
+// for the uploaded input, see comfyui_upload_codec.h) into the image slot.
+// INVALID_ARGUMENT when n > 1 and the template has no batch slot, when the
+// template has an image slot and `image` is empty, or when `image` is given
+// to a template without one. Returns the API-format graph as JSON text.
 absl::StatusOr<std::string> RenderWorkflow(
-    const WorkflowTemplate& tmpl, const mediagw::v1::SubmitImageRequest& request);
+    const WorkflowTemplate& tmpl,
+    const mediagw::v1::SubmitImageRequest& request,
+    absl::string_view image = "");
 
 // A caller-supplied whole workflow: INVALID_ARGUMENT unless it is a JSON
 // object. Returns the text unchanged.
@@ -85,6 +93,7 @@ struct OutputFile {
   std::string filename;
   std::string subfolder;
   std::string type;  // "output", "temp", "input"
+  std::string format;  // VHS_VideoCombine's "video/h264-mp4", ...; "" if none
 };
 
 struct HistoryEntry {
@@ -129,6 +138,9 @@ std::string ViewUrl(absl::string_view server, const OutputFile& file);
 // Best-guess MIME type from the file extension; application/octet-stream
 // when unknown.
 std::string MimeTypeForFilename(absl::string_view filename);
+// The extension's type when it is known, else the one the entry's format
+// names ("video/h264-mp4" -> video/mp4, "video/webm", "image/gif", ...).
+std::string MimeTypeForOutput(const OutputFile& file);
 
 // Percent-encodes everything outside RFC 3986 unreserved characters.
 std::string UrlEncode(absl::string_view s);

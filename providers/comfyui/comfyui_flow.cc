@@ -7,7 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
 #include "common/logging.h"
+#include "common/status_macros.h"
 #include "common/status_mapping.h"
+#include "providers/comfyui/comfyui_upload_codec.h"
 
 namespace mediagw::comfyui {
 namespace {
@@ -15,8 +17,10 @@ namespace {
 constexpr absl::string_view kProvider = "comfyui";
 // Queue probes only rank servers: a slow member must not hold up a submit.
 constexpr absl::Duration kMaxProbeTimeout = absl::Seconds(5);
-// Outputs (videos especially) can be much larger than API replies.
-constexpr absl::Duration kMinDownloadTimeout = absl::Minutes(2);
+// Outputs (videos especially) and input images can be much larger than
+// API replies.
+constexpr absl::Duration kMinTransferTimeout = absl::Minutes(2);
+constexpr int kBoundaryAttempts = 4;
 constexpr int kMaxCancelRounds = 3;
 
 bool Is2xx(int status) { return status >= 200 && status < 300; }
@@ -35,6 +39,16 @@ PollResult StateOnly(UpstreamState state, double progress = 0) {
 
 }  // namespace
 
+struct Flow::Prepared {
+  const WorkflowTemplate* tmpl = nullptr;  // null for a raw workflow_json
+  mediagw::v1::SubmitImageRequest request;
+  std::string workflow;  // rendered with `image_value` in the image slot
+  // Set when the template reads an input image.
+  std::string image_value;  // LoadImage's value if the server keeps our name
+  std::string upload_body;
+  std::string upload_content_type;
+};
+
 struct Flow::LocateState {
   std::vector<std::string> servers;
   std::string id;
@@ -47,10 +61,15 @@ struct Flow::LocateState {
 Flow::Flow(Config config, HttpClient* http)
     : config_(std::move(config)), http_(http) {}
 
-absl::StatusOr<std::string> Flow::Render(const TaskRecord& record) const {
+Flow::PreparedPtr Flow::Prepare(const TaskRecord& record,
+                                const SubmitContext& context) const {
+  auto p = std::make_shared<Prepared>();
   const auto& request = record.request();
-  if (!request.workflow_json().empty()) {
-    return ValidateRawWorkflow(request.workflow_json());
+  const bool video = record.task().kind() == mediagw::v1::TASK_KIND_VIDEO;
+  if (!request.workflow_json().empty() && !video) {
+    MG_ASSIGN_OR_RETURN(p->workflow,
+                        ValidateRawWorkflow(request.workflow_json()));
+    return p;
   }
   std::string name = record.task().workflow();
   if (name.empty()) name = request.workflow();
@@ -60,7 +79,38 @@ absl::StatusOr<std::string> Flow::Render(const TaskRecord& record) const {
     return absl::InvalidArgumentError(absl::StrCat(
         "channel '", config_.channel_name, "' has no workflow '", name, "'"));
   }
-  return RenderWorkflow(it->second, request);
+  p->tmpl = &it->second;
+  p->request = request;
+  if (p->tmpl->HasSlot("image")) {
+    if (context.input_image.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("task ", record.task().id(), " has no input image for ",
+                       "workflow '", name, "'"));
+    }
+    ImageUpload upload;
+    upload.filename = UploadFilename(
+        record.task().id(), context.input_mime_type, context.input_name);
+    upload.subfolder = std::string(kUploadSubfolder);
+    upload.mime_type = context.input_mime_type;
+    std::string boundary;
+    for (int i = 0; i < kBoundaryAttempts && boundary.empty(); ++i) {
+      std::string candidate = absl::StrCat("mediagw-", NewUuid());
+      if (BoundaryFits(context.input_image, candidate)) boundary = candidate;
+    }
+    if (boundary.empty()) {
+      return absl::InternalError("no multipart boundary fits the input image");
+    }
+    p->upload_body = BuildUploadBody(upload, context.input_image, boundary);
+    p->upload_content_type = UploadContentType(boundary);
+    p->image_value =
+        LoadImageValue({upload.filename, upload.subfolder, "input"});
+  } else if (video) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "workflow '", name, "' has no image slot for the video's input image"));
+  }
+  MG_ASSIGN_OR_RETURN(p->workflow,
+                      RenderWorkflow(*p->tmpl, request, p->image_value));
+  return p;
 }
 
 HttpRequest Flow::Get(const std::string& url, absl::Duration timeout) const {
@@ -126,26 +176,73 @@ void Flow::PostExpectOk(const std::string& url, std::string body,
 
 void Flow::Submit(const TaskRecord& record, const SubmitContext& context,
                   SubmitDone done) {
-  (void)context;
+  PreparedPtr prepared = Prepare(record, context);
   if (record.attempts() > 1 && !record.upstream_id().empty()) {
     // A retry keeps its prompt_id; an earlier attempt that timed out may
     // still have reached some member of the pool, so look before sending.
-    return LocateThenSubmit(record, /*strict=*/false, std::move(done));
+    return LocateThenSubmit(record, std::move(prepared), /*strict=*/false,
+                            std::move(done));
   }
-  SubmitFresh(record, std::move(done));
+  SubmitFresh(record, std::move(prepared), std::move(done));
 }
 
-void Flow::SubmitFresh(const TaskRecord& record, SubmitDone done) {
-  auto workflow = Render(record);
-  if (!workflow.ok()) return done(workflow.status());
+void Flow::SubmitFresh(const TaskRecord& record, PreparedPtr prepared,
+                       SubmitDone done) {
+  if (!prepared.ok()) return done(prepared.status());
   std::string prompt_id =
       record.upstream_id().empty() ? NewUuid() : record.upstream_id();
-  PickServer([self = shared_from_this(), workflow = *std::move(workflow),
+  PickServer([self = shared_from_this(), prepared = *std::move(prepared),
               prompt_id = std::move(prompt_id),
               done = std::move(done)](absl::StatusOr<std::string> server) {
     if (!server.ok()) return done(server.status());
-    self->PostPrompt(*server, workflow, prompt_id, done);
+    self->SendPrepared(*server, prepared, prompt_id, done);
   });
+}
+
+// The input image goes to the server that will run the prompt; LoadImage
+// is validated when the prompt is queued, so the upload must come first.
+void Flow::SendPrepared(const std::string& server,
+                        std::shared_ptr<const Prepared> prepared,
+                        const std::string& prompt_id, SubmitDone done) {
+  if (prepared->upload_body.empty()) {
+    return PostPrompt(server, prepared->workflow, prompt_id, std::move(done));
+  }
+  Upload(
+      server, *prepared,
+      [self = shared_from_this(), server, prompt_id, prepared,
+       done = std::move(done)](absl::StatusOr<std::string> value) {
+        if (!value.ok()) {
+          self->Release(server);
+          return done(value.status());
+        }
+        if (*value == prepared->image_value) {
+          return self->PostPrompt(server, prepared->workflow, prompt_id, done);
+        }
+        // The server stored it under another name or folder.
+        auto graph = RenderWorkflow(*prepared->tmpl, prepared->request, *value);
+        if (!graph.ok()) {
+          self->Release(server);
+          return done(graph.status());
+        }
+        self->PostPrompt(server, *graph, prompt_id, done);
+      });
+}
+
+void Flow::Upload(const std::string& server, const Prepared& prepared,
+                  std::function<void(absl::StatusOr<std::string>)> done) {
+  uploads_.fetch_add(1);
+  HttpRequest r = Get(absl::StrCat(server, "/upload/image"),
+                      std::max(config_.request_timeout, kMinTransferTimeout));
+  r.method = "POST";
+  r.headers.emplace_back("Content-Type", prepared.upload_content_type);
+  r.body = prepared.upload_body;
+  http_->Send(std::move(r),
+              [done = std::move(done)](absl::StatusOr<HttpResponse> resp) {
+                if (!resp.ok()) return done(resp.status());
+                auto image = ParseUploadResponse(resp->status, resp->body);
+                if (!image.ok()) return done(image.status());
+                done(LoadImageValue(*image));
+              });
 }
 
 void Flow::PickServer(ServerDone done) {
@@ -234,7 +331,7 @@ void Flow::PostPrompt(const std::string& server, const std::string& workflow,
         if (!r.ok()) return done(r.status());
         auto id = ParsePromptResponse(r->status, r->body);
         if (!id.ok()) return done(id.status());
-        done(SubmitResult{*std::move(id), BuildProviderState(server)});
+        done(SubmitResult{*std::move(id), BuildProviderState(server), {}});
       });
 }
 
@@ -312,9 +409,9 @@ PollResult Flow::ToPollResult(const std::string& server,
       r.progress = 1;
       for (const OutputFile& f : entry.outputs) {
         OutputRef ref;
-        ref.request = Get(ViewUrl(server, f),
-                          std::max(config_.request_timeout, kMinDownloadTimeout));
-        ref.mime_type = MimeTypeForFilename(f.filename);
+        ref.request = Get(ViewUrl(server, f), std::max(config_.request_timeout,
+                                                       kMinTransferTimeout));
+        ref.mime_type = MimeTypeForOutput(f);
         r.outputs.push_back(std::move(ref));
       }
       break;
@@ -324,26 +421,29 @@ PollResult Flow::ToPollResult(const std::string& server,
 
 void Flow::Resume(const TaskRecord& record, const SubmitContext& context,
                   SubmitDone done) {
-  (void)context;
   if (record.upstream_id().empty()) {
     return done(absl::NotFoundError(absl::StrCat(
         "task ", record.task().id(), " has no preassigned comfyui prompt_id")));
   }
-  LocateThenSubmit(record, /*strict=*/true, std::move(done));
+  LocateThenSubmit(record, Prepare(record, context), /*strict=*/true,
+                   std::move(done));
 }
 
-void Flow::LocateThenSubmit(const TaskRecord& record, bool strict,
-                            SubmitDone done) {
+// A job found upstream was queued with its input already in place; only a
+// resubmit needs the (idempotent, same-name) upload again.
+void Flow::LocateThenSubmit(const TaskRecord& record, PreparedPtr prepared,
+                            bool strict, SubmitDone done) {
   const std::string id = record.upstream_id();
   Locate(ServersFor(record), id, strict,
-         [self = shared_from_this(), record, id, done = std::move(done)](
+         [self = shared_from_this(), record, id, prepared = std::move(prepared),
+          done = std::move(done)](
              absl::StatusOr<std::optional<std::string>> found) {
            if (!found.ok()) return done(found.status());
            if (found->has_value()) {
-             return done(SubmitResult{id, BuildProviderState(**found)});
+             return done(SubmitResult{id, BuildProviderState(**found), {}});
            }
            // Nobody has it: the same prompt_id keeps a resubmit idempotent.
-           self->SubmitFresh(record, done);
+           self->SubmitFresh(record, prepared, done);
          });
 }
 

@@ -59,6 +59,7 @@ class Flow : public std::enable_shared_from_this<Flow> {
   std::vector<std::string> ServersFor(const TaskRecord& record) const;
 
   int64_t submits() const { return submits_.load(); }
+  int64_t uploads() const { return uploads_.load(); }
 
  private:
   using ServerDone = std::function<void(absl::StatusOr<std::string>)>;
@@ -66,8 +67,17 @@ class Flow : public std::enable_shared_from_this<Flow> {
   using LocateDone =
       std::function<void(absl::StatusOr<std::optional<std::string>>)>;
   struct LocateState;
+  // What a (re)submit sends: the rendered graph and, for templates that
+  // read an input image, the upload that must reach the same server first.
+  struct Prepared;
+  using PreparedPtr = absl::StatusOr<std::shared_ptr<const Prepared>>;
 
-  absl::StatusOr<std::string> Render(const TaskRecord& record) const;
+  // Renders the record (validation errors are INVALID_ARGUMENT) and builds
+  // the upload of context.input_image when the template has an image slot.
+  PreparedPtr Prepare(const TaskRecord& record,
+                      const SubmitContext& context) const;
+  void Upload(const std::string& server, const Prepared& prepared,
+              std::function<void(absl::StatusOr<std::string>)> done);
   HttpRequest Get(const std::string& url, absl::Duration timeout) const;
   HttpRequest PostJson(const std::string& url, std::string body) const;
 
@@ -77,9 +87,13 @@ class Flow : public std::enable_shared_from_this<Flow> {
                   std::function<void(absl::StatusOr<QueueSnapshot>)> done);
   void PostExpectOk(const std::string& url, std::string body, StatusDone done);
 
-  void SubmitFresh(const TaskRecord& record, SubmitDone done);
-  void LocateThenSubmit(const TaskRecord& record, bool strict,
-                        SubmitDone done);
+  void SubmitFresh(const TaskRecord& record, PreparedPtr prepared,
+                   SubmitDone done);
+  void SendPrepared(const std::string& server,
+                    std::shared_ptr<const Prepared> prepared,
+                    const std::string& prompt_id, SubmitDone done);
+  void LocateThenSubmit(const TaskRecord& record, PreparedPtr prepared,
+                        bool strict, SubmitDone done);
   void PickServer(ServerDone done);
   void Choose(const std::vector<std::optional<size_t>>& depths,
               const absl::Status& last_error, const ServerDone& done);
@@ -107,6 +121,7 @@ class Flow : public std::enable_shared_from_this<Flow> {
   const Config config_;
   HttpClient* const http_;
   std::atomic<int64_t> submits_{0};
+  std::atomic<int64_t> uploads_{0};
   absl::Mutex mu_;
   uint64_t round_robin_ ABSL_GUARDED_BY(mu_) = 0;
   // Submits chosen but not yet answered, per server: keeps a burst of

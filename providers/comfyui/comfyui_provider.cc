@@ -108,6 +108,7 @@ class ComfyUiProvider : public Provider {
     }
     s.ws_malformed = ws_malformed_.load();
     s.submits = flow_->submits();
+    s.uploads = flow_->uploads();
     return s;
   }
 

@@ -1,8 +1,9 @@
-// The ComfyUI provider: drives text-to-image (and raw workflow) jobs on a
-// pool of ComfyUI servers through POST /prompt, GET /history/{id}, GET
-// /queue, POST /queue {"delete"}, POST /interrupt and GET /view, with
-// best-effort progress from each server's /ws websocket. /history stays the
-// source of truth; websocket events only speed polling up.
+// The ComfyUI provider: drives text-to-image, image-to-video and raw
+// workflow jobs on a pool of ComfyUI servers through POST /upload/image,
+// POST /prompt, GET /history/{id}, GET /queue, POST /queue {"delete"},
+// POST /interrupt and GET /view, with best-effort progress from each
+// server's /ws websocket. /history stays the source of truth; websocket
+// events only speed polling up.
 //
 // Behaviour (see core/provider.h for the interface contract):
 //  - PreassignUpstreamId returns a fresh uuid; Submit sends it as prompt_id,
@@ -11,22 +12,33 @@
 //    record.task().workflow() (or passes request.workflow_json() through),
 //    sends it to the pool member with the shortest queue (running + pending
 //    + our own submits in flight; ties round-robin; unreachable members are
-//    skipped) and returns provider_state {"server": "<base url>"}. A retry
+//    skipped) and returns provider_state {"server": "<base url>"}. n goes
+//    to the template's batch slot (n > 1 without one: INVALID_ARGUMENT).
+//    Templates with an image slot (image-to-video, e.g. workflow "video")
+//    need SubmitContext.input_image (else INVALID_ARGUMENT): it is first
+//    uploaded to the chosen server (POST /upload/image, subfolder
+//    "mediagw", name "mediagw_<task id>.<ext>", overwrite=true, so a retry
+//    replaces it) and the name the server reports fills the slot. A video
+//    task whose template has no image slot is INVALID_ARGUMENT. A retry
 //    (record.attempts() > 1) first looks for its prompt_id on the reachable
 //    members and adopts a job an earlier attempt already started.
 //  - Poll reads /history, then /queue for unfinished runs: kQueued, kRunning
-//    (with the last websocket progress), kSucceeded (outputs as /view
-//    requests), kFailed (INTERNAL with the execution error, ABORTED when
-//    interrupted, INTERNAL when a run saved no files), kNotFound.
+//    (with the last websocket progress), kSucceeded (the files a run lists
+//    under images, gifs or videos, as /view requests; MIME type from the
+//    extension or the entry's format), kFailed (INTERNAL with the execution
+//    error, ABORTED when interrupted, INTERNAL when a run saved no files),
+//    kNotFound.
 //  - Resume finds the preassigned prompt_id in /history or /queue of the
 //    recorded server (all servers when unknown) or submits it again with
-//    the same prompt_id. UNAVAILABLE when a server that might hold it cannot
-//    be asked; NOT_FOUND when the record has no upstream id.
+//    the same prompt_id (uploading the input image again first, as
+//    Submit). UNAVAILABLE when a server that might hold it cannot be asked;
+//    NOT_FOUND when the record has no upstream id.
 //  - Cancel deletes a pending prompt or interrupts a running one; OK when
 //    it has already finished or is unknown.
 //
 // Status codes: INVALID_ARGUMENT for requests that cannot run (unknown
-// workflow, bad workflow_json, upstream validation errors); upstream HTTP
+// workflow, bad workflow_json, missing input image, upstream validation
+// errors); upstream HTTP
 // statuses via UpstreamHttpToStatus; UNAVAILABLE for unreachable servers
 // and malformed replies; transport codes from the HttpClient unchanged.
 //
@@ -83,6 +95,7 @@ struct ComfyUiStats {
   int64_t ws_binary_messages = 0;
   int64_t ws_malformed = 0;  // text messages the codec rejected
   int64_t submits = 0;       // POST /prompt sent
+  int64_t uploads = 0;       // POST /upload/image sent
 };
 ComfyUiStats GetComfyUiStats(const Provider& provider);
 

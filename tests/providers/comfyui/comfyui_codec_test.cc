@@ -48,7 +48,7 @@ constexpr char kMiniTemplate[] = R"({
 })";
 
 TEST(WorkflowTemplateTest, ShippedTemplatesParse) {
-  for (const char* name : {"default", "anime", "z-image"}) {
+  for (const char* name : {"default", "anime", "z-image", "video"}) {
     std::string text = ReadWorkflowFile(name);
     ASSERT_FALSE(text.empty()) << name;
     auto t = WorkflowTemplate::Parse(name, text);
@@ -58,7 +58,62 @@ TEST(WorkflowTemplateTest, ShippedTemplatesParse) {
       EXPECT_TRUE(t->HasSlot(slot)) << name << " " << slot;
     }
     EXPECT_EQ(t->HasSlot("ckpt"), std::string(name) != "z-image") << name;
+    const bool video = std::string(name) == "video";
+    EXPECT_EQ(t->HasSlot("image"), video) << name;
+    EXPECT_EQ(t->HasSlot("batch"), !video) << name;
   }
+}
+
+TEST(WorkflowTemplateTest, BatchSlotTakesN) {
+  auto t = WorkflowTemplate::Parse("default", ReadWorkflowFile("default"));
+  ASSERT_TRUE(t.ok()) << t.status();
+  v1::SubmitImageRequest req;
+  req.set_prompt("p");
+  auto out = RenderWorkflow(*t, req);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(InputOf(*out, "5", "batch_size"), "1");  // the template's value
+  req.set_n(4);
+  out = RenderWorkflow(*t, req);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(InputOf(*out, "5", "batch_size"), "4");
+}
+
+TEST(WorkflowTemplateTest, NAboveOneNeedsABatchSlot) {
+  auto t = WorkflowTemplate::Parse("mini", kMiniTemplate);
+  ASSERT_TRUE(t.ok()) << t.status();
+  v1::SubmitImageRequest req;
+  req.set_prompt("p");
+  req.set_n(1);
+  EXPECT_TRUE(RenderWorkflow(*t, req).ok());
+  req.set_n(2);
+  auto out = RenderWorkflow(*t, req);
+  EXPECT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(out.status().message()), HasSubstr("n must be 1"));
+}
+
+TEST(WorkflowTemplateTest, VideoTemplateTakesTheUploadedImage) {
+  auto t = WorkflowTemplate::Parse("video", ReadWorkflowFile("video"));
+  ASSERT_TRUE(t.ok()) << t.status();
+  v1::SubmitImageRequest req;
+  req.set_prompt("the waves roll in");
+  req.set_width(640);
+  req.set_height(384);
+  req.set_seed(9);
+  req.set_n(1);
+  auto out = RenderWorkflow(*t, req, "mediagw/mediagw_t1.png");
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(InputOf(*out, "52", "image"), R"("mediagw/mediagw_t1.png")");
+  EXPECT_EQ(InputOf(*out, "50", "width"), "640");
+  EXPECT_EQ(InputOf(*out, "50", "height"), "384");
+  EXPECT_EQ(InputOf(*out, "6", "text"), R"("the waves roll in")");
+  EXPECT_EQ(InputOf(*out, "3", "seed"), "9");
+  // Without the image it cannot run; an image template needs no image.
+  EXPECT_EQ(RenderWorkflow(*t, req).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  auto image = WorkflowTemplate::Parse("default", ReadWorkflowFile("default"));
+  ASSERT_TRUE(image.ok());
+  EXPECT_EQ(RenderWorkflow(*image, req, "x.png").status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(WorkflowTemplateTest, RenderPlacesEveryValue) {
@@ -307,6 +362,51 @@ TEST(HistoryTest, SuccessWithGifsAndVideos) {
   EXPECT_EQ(h->outputs[1].filename, "b.webm");
   EXPECT_EQ(MimeTypeForFilename(h->outputs[0].filename), "video/mp4");
   EXPECT_EQ(MimeTypeForFilename(h->outputs[1].filename), "video/webm");
+  EXPECT_EQ(h->outputs[0].format, "video/h264-mp4");
+  EXPECT_EQ(h->outputs[1].format, "");
+  EXPECT_EQ(MimeTypeForOutput(h->outputs[0]), "video/mp4");
+}
+
+TEST(HistoryTest, CoreSaveVideoListsTheClipUnderImages) {
+  auto h = ParseHistory(R"({"s": {"outputs": {
+      "58": {"images": [{"filename": "video_00001_.mp4",
+                         "subfolder": "mediagw", "type": "output"}],
+             "animated": [true]}},
+      "status": {"status_str": "success", "completed": true, "messages": []}}})",
+                        "s");
+  ASSERT_TRUE(h.ok()) << h.status();
+  ASSERT_EQ(h->outputs.size(), 1u);
+  EXPECT_EQ(h->outputs[0].node, "58");
+  EXPECT_EQ(MimeTypeForOutput(h->outputs[0]), "video/mp4");
+  EXPECT_EQ(ViewUrl("http://h", h->outputs[0]),
+            "http://h/view?filename=video_00001_.mp4&subfolder=mediagw"
+            "&type=output");
+}
+
+TEST(HistoryTest, MimeTypeFromFormatWhenTheNameSaysNothing) {
+  OutputFile f;
+  f.filename = "clip_00001";
+  EXPECT_EQ(MimeTypeForOutput(f), "application/octet-stream");
+  const std::pair<const char*, const char*> cases[] = {
+      {"video/h264-mp4", "video/mp4"},
+      {"video/h265-mp4", "video/mp4"},
+      {"video/webm", "video/webm"},
+      {"video/av1-webm", "video/webm"},
+      {"video/ffv1-mkv", "video/x-matroska"},
+      {"video/ProRes", "video/quicktime"},
+      {"image/gif", "image/gif"},
+      {"image/webp", "image/webp"},
+      {"video/unknown", "application/octet-stream"},
+      {"text/plain", "application/octet-stream"},
+  };
+  for (const auto& [format, mime] : cases) {
+    f.format = format;
+    EXPECT_EQ(MimeTypeForOutput(f), mime) << format;
+  }
+  // A known extension wins over the format.
+  f.filename = "a.webm";
+  f.format = "video/h264-mp4";
+  EXPECT_EQ(MimeTypeForOutput(f), "video/webm");
 }
 
 TEST(HistoryTest, ErrorCarriesExceptionMessage) {
@@ -364,6 +464,9 @@ TEST(HistoryTest, MalformedBodiesAreErrorsNotCrashes) {
       R"({"p": {"status": {"status_str": "success"}, "outputs": {"9": {"images": [{"filename": 3}]}}}})",
       R"({"p": {"status": {"status_str": "success"}, "outputs": {"9": {"gifs": [{"subfolder": ""}]}}}})",
       R"({"p": {"status": {"status_str": "success"}, "outputs": {"9": {"videos": [{"filename": "a", "type": []}]}}}})",
+      R"({"p": {"status": {"status_str": "success"}, "outputs": {"9": {"gifs": [{"filename": "a.mp4", "format": 5}]}}}})",
+      R"({"p": {"status": {"status_str": "success"}, "outputs": {"9": {"videos": {"filename": "a.mp4"}}}}})",
+      R"({"p": {"status": {"status_str": "success"}, "outputs": {"9": {"gifs": [{"filename": ""}]}}}})",
       R"({"p": {"status": {"status_str": "error", "messages": {}}}})",
       R"({"p": {"status": {"status_str": "error", "messages": [5]}}})",
       R"({"p": {"status": {"status_str": "error", "messages": [["execution_error", 3]]}}})",
@@ -405,7 +508,7 @@ TEST(QueueTest, Malformed) {
 TEST(BodiesTest, DeleteInterruptAndView) {
   EXPECT_EQ(BuildDeleteBody("a\"b"), R"({"delete":["a\"b"]})");
   EXPECT_EQ(BuildInterruptBody("x"), R"({"prompt_id":"x"})");
-  OutputFile f{"9", "my file&1.png", "sub/dir", "output"};
+  OutputFile f{"9", "my file&1.png", "sub/dir", "output", ""};
   EXPECT_EQ(ViewUrl("http://h:1", f),
             "http://h:1/view?filename=my%20file%261.png&subfolder=sub%2Fdir&"
             "type=output");

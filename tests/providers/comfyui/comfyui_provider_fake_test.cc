@@ -399,6 +399,66 @@ TEST_F(ComfyFakeTest, RetrySkipsDeadMembersAndSubmits) {
   EXPECT_EQ(PromptIdIn(reqs.back().body), "pid-retry");
 }
 
+TEST_F(ComfyFakeTest, VideoUploadsFirstAndUsesTheNameTheServerReports) {
+  ComfyUiOptions o;
+  o.channel_name = "test";
+  o.base_urls = {Base(up_)};
+  o.templates = {{"video", ReadWorkflow("video")}};
+  o.use_websocket = false;
+  auto p = NewComfyUiProvider(std::move(o), &http_);
+  ASSERT_TRUE(p.ok()) << p.status();
+  up_.SetHandler([](const RecordedRequest& req) {
+    if (req.target == "/upload/image") {
+      // As ComfyUI answers when the name is taken and overwrite is off.
+      return Json(R"({"name": "mediagw_v1 (1).png", "subfolder": "mediagw",)"
+                  R"( "type": "input"})");
+    }
+    return Accept(req);
+  });
+  TaskRecord rec = MakeRecord("v1", "pid-video", "video");
+  rec.mutable_task()->set_kind(v1::TASK_KIND_VIDEO);
+  SubmitContext ctx;
+  ctx.input_image = std::string("\x89PNG\r\n\x1a\nIMAGE\0BYTES", 18);
+  ctx.input_mime_type = "image/png";
+  ctx.input_name = "v1_input.png";
+  auto r = SubmitSync(**p, rec, ctx);
+  ASSERT_TRUE(r.ok()) << r.status();
+  auto reqs = up_.Requests();
+  ASSERT_EQ(reqs.size(), 2u);
+  EXPECT_EQ(reqs[0].method, "POST");
+  EXPECT_EQ(reqs[0].target, "/upload/image");
+  EXPECT_THAT(reqs[0].Header("content-type"),
+              HasSubstr("multipart/form-data; boundary=mediagw-"));
+  EXPECT_THAT(reqs[0].body, HasSubstr("filename=\"mediagw_v1.png\""));
+  EXPECT_THAT(reqs[0].body, HasSubstr(ctx.input_image));
+  EXPECT_THAT(reqs[0].body, HasSubstr("name=\"overwrite\"\r\n\r\ntrue"));
+  EXPECT_EQ(reqs[1].target, "/prompt");
+  EXPECT_THAT(reqs[1].body,
+              HasSubstr(R"("image":"mediagw/mediagw_v1 (1).png")"));
+  EXPECT_EQ(PromptIdIn(reqs[1].body), "pid-video");
+}
+
+TEST_F(ComfyFakeTest, RefusedUploadIsNotRetriedAndQueuesNothing) {
+  ComfyUiOptions o;
+  o.base_urls = {Base(up_)};
+  o.templates = {{"video", ReadWorkflow("video")}};
+  o.use_websocket = false;
+  auto p = NewComfyUiProvider(std::move(o), &http_);
+  ASSERT_TRUE(p.ok()) << p.status();
+  up_.SetHandler([](const RecordedRequest&) {
+    return ScriptedReply::Respond(400, "400: Bad Request", {});
+  });
+  TaskRecord rec = MakeRecord("v2", "pid-v2", "video");
+  rec.mutable_task()->set_kind(v1::TASK_KIND_VIDEO);
+  SubmitContext ctx;
+  ctx.input_image = "not really an image";
+  auto r = SubmitSync(**p, rec, ctx);
+  ASSERT_FALSE(r.ok());
+  EXPECT_FALSE(IsRetryable(r.status())) << r.status();
+  ASSERT_EQ(up_.RequestCount(), 1);
+  EXPECT_EQ(up_.Requests()[0].target, "/upload/image");
+}
+
 TEST(ComfyOptionsTest, BadConfigurationIsInvalidArgument) {
   net::CurlMultiClient http;
   ComfyUiOptions o;
