@@ -28,7 +28,7 @@ void Check(absl::string_view body, absl::string_view id) {
         FUZZ_CHECK(!f.filename.empty());
         const std::string url = comfyui::ViewUrl("http://127.0.0.1:8188", f);
         FUZZ_CHECK(url.find(' ') == std::string::npos);
-        (void)comfyui::MimeTypeForFilename(f.filename);
+        FUZZ_CHECK(!comfyui::MimeTypeForOutput(f).empty());
       }
       break;
     case Status::kFailed:
