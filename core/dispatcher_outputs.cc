@@ -76,8 +76,12 @@ void Dispatcher::FetchOutputs(std::shared_ptr<Active> a,
         err = UpstreamHttpToStatus(resp->status, "output download", "");
       }
       if (!err.ok()) {
-        if (IsRetryable(err) && attempt + 1 < options_.fetch_attempts &&
-            !stopping_) {
+        // Only transient trouble is worth another download: an oversized
+        // body or a refused address will be the same next time.
+        const bool transient =
+            err.code() == absl::StatusCode::kUnavailable ||
+            err.code() == absl::StatusCode::kDeadlineExceeded;
+        if (transient && attempt + 1 < options_.fetch_attempts && !stopping_) {
           deps_.scheduler->RunAt(
               deps_.scheduler->Now() + options_.poll_interval,
               [self, i, attempt] { (*self)(i, attempt + 1); });

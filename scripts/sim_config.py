@@ -115,7 +115,8 @@ def build(args):
              "task_id_style": "numeric", "provider_label": "rr3"})
     if "fluxjobs" in names:
         workflows.append({"name": "flux", "channels": ["fluxjobs"],
-                          "default_cfg": 3.5})
+                          "default_cfg": 3.5, "default_width": 1024,
+                          "default_height": 1024})
     return {
         "server": {"grpc_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0",
                    "ports_file": args.ports_file or ""},

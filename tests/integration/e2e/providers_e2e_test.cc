@@ -147,7 +147,7 @@ TEST_F(ProvidersE2eTest, EveryImageWorkflowOnTheLegacyEndpoint) {
     int width, height;  // 0: the provider decides the size
   } cases[] = {{"default", 96, 64}, {"anime", 64, 96}, {"z-image", 80, 80},
                {"rr3", 128, 96},    {"grok", 0, 0},    {"kie-grok", 0, 0},
-               {"grok-3-image", 0, 0}, {"grok-imagine", 0, 0}, {"flux", 64, 64}};
+               {"grok-3-image", 0, 0}, {"grok-imagine", 0, 0}, {"flux", 256, 320}};
   for (const Case& c : cases) {
     SCOPED_TRACE(c.workflow);
     std::string body = absl::StrCat(R"({"prompt":"a lighthouse","workflow":")",
@@ -306,6 +306,7 @@ TEST_F(ProvidersE2eTest, ForgedCallbackIsRefused) {
                       R"({"prompt":"a lighthouse","workflow":"kie-grok"})");
   std::string id = Doc(r.body).Str("id");
   ASSERT_FALSE(id.empty());
+  EXPECT_EQ(Doc(WaitDone(id)).Str("status"), "completed");
   HttpResult forged = Http(
       "POST", server_->rest() + "/v1/callbacks/" + id,
       R"({"code":200,"msg":"success","data":{"taskId":"x","state":"success"}})",
