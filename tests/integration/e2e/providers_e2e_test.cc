@@ -317,6 +317,46 @@ TEST_F(ProvidersE2eTest, ForgedCallbackIsRefused) {
   EXPECT_EQ(unknown.status, 404);
 }
 
+int64_t Requests(Simulator& sim, const std::string& path) {
+  Doc stats(sim.Stats().body);
+  if (!stats.doc.IsObject() || !stats.doc.HasMember("requests")) return -1;
+  const auto& r = stats.doc["requests"];
+  return r.HasMember(path.c_str()) ? r[path.c_str()].GetInt64() : 0;
+}
+
+TEST_F(ProvidersE2eTest, RetryableFailureBeforeAcceptanceMovesToTheNextChannel) {
+  StartServer();
+  sim_->Fault(R"({"mode":"http_status","status":503,"count":1,"path_prefix":"/oai4/"})");
+  v1::SubmitImageRequest req;
+  req.set_prompt("a cat");
+  req.set_workflow("grok-imagine");  // channels: gateway-004, then gateway-003
+  v1::Task t = RunGrpc(&req, nullptr);
+  ASSERT_EQ(t.state(), v1::TASK_STATE_SUCCEEDED) << t.error().message();
+  EXPECT_EQ(Requests(*sim_, "/oai4/v1/images/generations"), 1);
+  EXPECT_EQ(Requests(*sim_, "/oai3/v1/images/generations"), 1);
+}
+
+TEST_F(ProvidersE2eTest, AcceptedJobsAreNeverSubmittedAgain) {
+  StartServer();
+  // Polls fail for a while after kie accepted the job.
+  sim_->Fault(R"({"mode":"http_500","count":3,"path_prefix":"/kie/api/v1/jobs/recordInfo"})");
+  std::string id;
+  MediaInfo out = RunLegacy(
+      "image_generation", R"({"prompt":"a lighthouse","workflow":"kie-grok"})", &id);
+  EXPECT_TRUE(absl::StartsWith(out.mime_type, "image/"));
+  EXPECT_EQ(Requests(*sim_, "/kie/api/v1/jobs/createTask"), 1);
+}
+
+TEST_F(ProvidersE2eTest, NonRetryableUpstreamErrorFailsTheTaskWithItsReason) {
+  StartServer();
+  sim_->Fault(R"({"mode":"http_status","status":400,"count":1,"path_prefix":"/xai/"})");
+  HttpResult r = Post("image_generation", R"({"prompt":"x","workflow":"grok"})");
+  Doc done(WaitDone(Doc(r.body).Str("id")));
+  EXPECT_EQ(done.Str("status"), "failed");
+  EXPECT_FALSE(done.Str("error").empty());
+  EXPECT_EQ(Requests(*sim_, "/xai/v1/images/generations"), 1) << "not retried";
+}
+
 TEST_F(ProvidersE2eTest, MissingGrokKeyIsAConfigurationError) {
   ServerOptions o;
   o.unset_env = {"MEDIAGW_XAI_KEY"};
