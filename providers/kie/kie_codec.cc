@@ -90,9 +90,9 @@ absl::StatusOr<std::vector<std::string>> UrlsFrom(const rapidjson::Value& obj) {
           absl::StrCat("resultJson: ", url.status().message()));
     }
     if (!IsHttpUrl(*url)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "resultJson lists a URL that is not http(s): ",
-          absl::string_view(*url).substr(0, kMaxQuoted)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("resultJson lists a URL that is not http(s): ",
+                       absl::string_view(*url).substr(0, kMaxQuoted)));
     }
     urls.push_back(*std::move(url));
   }
@@ -108,8 +108,8 @@ absl::StatusOr<TaskInfo::State> ParseState(absl::string_view state) {
   if (state == "generating") return TaskInfo::State::kGenerating;
   if (state == "success") return TaskInfo::State::kSuccess;
   if (state == "fail") return TaskInfo::State::kFail;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown state '", state.substr(0, kMaxQuoted), "'"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown state '", state.substr(0, kMaxQuoted), "'"));
 }
 
 }  // namespace
@@ -169,8 +169,8 @@ std::string BuildCreateTaskBody(const CreateTaskRequest& request) {
 
 absl::Status BodyCodeToStatus(int64_t code, absl::string_view msg) {
   const std::string message =
-      absl::StrCat("kie answered code ", code,
-                   msg.empty() ? "" : ": ", msg.substr(0, kMaxQuoted));
+      absl::StrCat("kie answered code ", code, msg.empty() ? "" : ": ",
+                   msg.substr(0, kMaxQuoted));
   switch (code) {
     case 401:
       return absl::FailedPreconditionError(
@@ -179,8 +179,7 @@ absl::Status BodyCodeToStatus(int64_t code, absl::string_view msg) {
       return absl::FailedPreconditionError(
           absl::StrCat(message, " (our kie account is out of credits)"));
     case 501:
-      return absl::InternalError(
-          absl::StrCat(message, " (generation failed)"));
+      return absl::InternalError(absl::StrCat(message, " (generation failed)"));
     case 505:
       return absl::FailedPreconditionError(
           absl::StrCat(message, " (feature disabled)"));
@@ -211,9 +210,9 @@ absl::StatusOr<std::string> ParseCreateTaskResponse(int http_status,
   }
   // kie answered 2xx, so it may have created (and will bill) the job.
   auto unreadable = [](absl::string_view why) {
-    return absl::InternalError(absl::StrCat(
-        "malformed upstream response (kie createTask): ", why,
-        "; not retried: the job may exist upstream"));
+    return absl::InternalError(
+        absl::StrCat("malformed upstream response (kie createTask): ", why,
+                     "; not retried: the job may exist upstream"));
   };
   if (!doc.ok()) return unreadable(doc.status().message());
   if (!envelope.has_value()) return unreadable("no integer 'code'");
@@ -256,14 +255,15 @@ absl::StatusOr<TaskInfo> ParseRecordInfo(int http_status,
     info.state = TaskInfo::State::kNotFound;
     return info;
   }
-  if (!data->IsObject()) return Malformed("recordInfo", "'data' is not an object");
+  if (!data->IsObject())
+    return Malformed("recordInfo", "'data' is not an object");
   auto id = json::GetOptString(*data, "taskId");
   if (!id.ok()) return Malformed("recordInfo", id.status().message());
   if (id->has_value() && **id != task_id) {
-    return Malformed("recordInfo",
-                     absl::StrCat("answered about task '",
-                                  absl::string_view(**id).substr(0, kMaxQuoted),
-                                  "'"));
+    return Malformed(
+        "recordInfo",
+        absl::StrCat("answered about task '",
+                     absl::string_view(**id).substr(0, kMaxQuoted), "'"));
   }
   auto model = json::GetOptString(*data, "model");
   if (!model.ok()) return Malformed("recordInfo", model.status().message());
@@ -321,9 +321,8 @@ absl::StatusOr<std::vector<std::string>> ParseResultJson(
 absl::Status FailureToStatus(absl::string_view fail_code,
                              absl::string_view fail_msg) {
   std::string message = absl::StrCat(
-      "kie: ",
-      fail_msg.empty() ? absl::string_view("generation failed")
-                       : fail_msg.substr(0, kMaxQuoted));
+      "kie: ", fail_msg.empty() ? absl::string_view("generation failed")
+                                : fail_msg.substr(0, kMaxQuoted));
   if (!fail_code.empty()) {
     absl::StrAppend(&message, " (failCode ", fail_code.substr(0, 32), ")");
   }
@@ -365,8 +364,8 @@ std::string MimeTypeForUrl(absl::string_view url, absl::string_view fallback) {
   if (dot == absl::string_view::npos) return std::string(fallback);
   const std::string ext = absl::AsciiStrToLower(path.substr(dot + 1));
   static constexpr std::pair<absl::string_view, absl::string_view> kTypes[] = {
-      {"png", "image/png"},   {"jpg", "image/jpeg"}, {"jpeg", "image/jpeg"},
-      {"webp", "image/webp"}, {"gif", "image/gif"},  {"mp4", "video/mp4"},
+      {"png", "image/png"},   {"jpg", "image/jpeg"},     {"jpeg", "image/jpeg"},
+      {"webp", "image/webp"}, {"gif", "image/gif"},      {"mp4", "video/mp4"},
       {"webm", "video/webm"}, {"mov", "video/quicktime"}};
   for (const auto& [e, type] : kTypes) {
     if (ext == e) return std::string(type);
@@ -379,7 +378,8 @@ std::string UrlEncode(absl::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (unsigned char c : s) {
-    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' ||
+        c == '~') {
       out.push_back(static_cast<char>(c));
     } else {
       out.push_back('%');

@@ -41,9 +41,9 @@ std::string NearestAspectRatio(int width, int height);
 // What POST /api/v1/jobs/createTask carries.
 struct CreateTaskRequest {
   std::string model;
-  std::string callback_url;             // "callBackUrl"; omitted when empty
-  std::string prompt;                   // input.prompt, always sent
-  std::string aspect_ratio;             // input.aspect_ratio; omitted when empty
+  std::string callback_url;  // "callBackUrl"; omitted when empty
+  std::string prompt;        // input.prompt, always sent
+  std::string aspect_ratio;  // input.aspect_ratio; omitted when empty
   std::vector<std::string> image_urls;  // input.image_urls; omitted when empty
 };
 std::string BuildCreateTaskBody(const CreateTaskRequest& request);
@@ -93,7 +93,8 @@ absl::StatusOr<TaskInfo> ParseRecordInfo(int http_status,
 // Parses resultJson: a JSON text {"resultUrls": ["http...", ...]}.
 // INVALID_ARGUMENT when it is not such an object, lists a non-string or a
 // non-http(s) URL, or lists none.
-absl::StatusOr<std::vector<std::string>> ParseResultJson(absl::string_view text);
+absl::StatusOr<std::vector<std::string>> ParseResultJson(
+    absl::string_view text);
 
 // The error of a failed task: the mapped failCode when it is a 4xx code
 // (the request or our account was refused), INTERNAL otherwise; message

@@ -60,8 +60,7 @@ PollResult ToPollResult(const TaskInfo& info, bool video,
   if (info.result_urls.empty()) {
     PollResult r = StateOnly(UpstreamState::kFailed);
     r.error = absl::InternalError(absl::StrCat(
-        "kie reported success without a usable result: ",
-        info.result_problem));
+        "kie reported success without a usable result: ", info.result_problem));
     return r;
   }
   PollResult r = StateOnly(UpstreamState::kSucceeded);
@@ -105,15 +104,15 @@ class KieProvider : public Provider {
     HttpRequest req = Request("POST", "/api/v1/jobs/createTask");
     req.headers.emplace_back("Content-Type", "application/json");
     req.body = *std::move(body);
-    http_->Send(std::move(req), [done = std::move(done)](
-                                    absl::StatusOr<HttpResponse> r) {
-      if (!r.ok()) return done(r.status());
-      auto id = ParseCreateTaskResponse(r->status, r->body);
-      if (!id.ok()) return done(id.status());
-      SubmitResult result;
-      result.upstream_id = *std::move(id);
-      done(std::move(result));
-    });
+    http_->Send(std::move(req),
+                [done = std::move(done)](absl::StatusOr<HttpResponse> r) {
+                  if (!r.ok()) return done(r.status());
+                  auto id = ParseCreateTaskResponse(r->status, r->body);
+                  if (!id.ok()) return done(id.status());
+                  SubmitResult result;
+                  result.upstream_id = *std::move(id);
+                  done(std::move(result));
+                });
   }
 
   void Resume(const TaskRecord& record, const SubmitContext& context,
@@ -128,8 +127,8 @@ class KieProvider : public Provider {
                   done = std::move(done)](absl::StatusOr<PollResult> r) {
       if (!r.ok()) return done(r.status());
       if (r->state == UpstreamState::kNotFound) {
-        return done(absl::NotFoundError(
-            absl::StrCat("kie does not know task ", id)));
+        return done(
+            absl::NotFoundError(absl::StrCat("kie does not know task ", id)));
       }
       SubmitResult result;
       result.upstream_id = id;
@@ -185,11 +184,12 @@ class KieProvider : public Provider {
           "kie callback: X-Webhook-Timestamp is not unix seconds");
     }
     const int64_t now = absl::ToUnixSeconds(clock_->Now());
-    const int64_t skew = absl::ToInt64Seconds(options_.max_callback_skew);
+    // Bounded so that the sums below cannot overflow.
+    const int64_t skew = std::clamp<int64_t>(
+        absl::ToInt64Seconds(options_.max_callback_skew), 0, int64_t{1} << 32);
     if (seconds > now + skew || seconds < now - skew) {
       return absl::UnauthenticatedError(absl::StrCat(
-          "kie callback: timestamp is more than ", skew,
-          " s away from now"));
+          "kie callback: timestamp is more than ", skew, " s away from now"));
     }
     auto task_id = ParseCallbackTaskId(request.body);
     if (!task_id.ok()) return task_id.status();
@@ -300,8 +300,8 @@ absl::StatusOr<std::shared_ptr<Provider>> NewKieProviderFromConfig(
   if (timeout_ms != 0) options.request_timeout = absl::Milliseconds(timeout_ms);
   auto provider = NewKieProvider(std::move(options), http);
   if (!provider.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "config: ", provider.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("config: ", provider.status().message()));
   }
   return provider;
 }

@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <string>
 
-#include "absl/strings/match.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "providers/kie/kie_codec.h"
 #include "tests/fuzz/fuzz_util.h"
 
@@ -19,7 +19,8 @@ constexpr absl::string_view kSeedId = "task_grok_12345678";
 
 bool IsHttp(const std::string& url) {
   const std::string lower = absl::AsciiStrToLower(url);
-  return absl::StartsWith(lower, "http://") || absl::StartsWith(lower, "https://");
+  return absl::StartsWith(lower, "http://") ||
+         absl::StartsWith(lower, "https://");
 }
 
 void CheckRecordInfo(int http_status, absl::string_view body) {

@@ -24,7 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(req->prompt.size() <= sim::kKieMaxPromptChars);
   FUZZ_CHECK(req->aspect_ratio == "1:1" || req->aspect_ratio == "2:3" ||
              req->aspect_ratio == "3:2");
-  for (const std::string& url : req->image_urls) FUZZ_CHECK(sim::IsHttpUrl(url));
+  for (const std::string& url : req->image_urls)
+    FUZZ_CHECK(sim::IsHttpUrl(url));
   if (absl::StartsWith(req->model, "grok-imagine/image-to-")) {
     FUZZ_CHECK(!req->image_urls.empty());
   }

@@ -23,7 +23,8 @@ KieJobs::Created KieJobs::Create(const KieCreateRequest& request,
   Created created;
   created.task_id =
       absl::StrCat("task_", absl::StrReplaceAll(NewUuid(), {{"-", ""}}));
-  created.done_at = now + timing_.waiting + timing_.queuing + timing_.generating;
+  created.done_at =
+      now + timing_.waiting + timing_.queuing + timing_.generating;
   Job job;
   job.model = request.model;
   job.param = std::move(param);

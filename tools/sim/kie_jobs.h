@@ -91,7 +91,8 @@ class KieJobs {
                      absl::Time now) const;
   Ended EndLocked(const std::string& task_id, Job& job, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void EraseLocked(const std::string& task_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EraseLocked(const std::string& task_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const KieJobTiming timing_;
   const size_t max_jobs_;

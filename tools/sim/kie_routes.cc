@@ -108,7 +108,8 @@ std::optional<ServerResponse> KieRoutes::Route(
 bool KieRoutes::Authorized(const ServerRequest& request) const {
   absl::string_view auth =
       absl::StripAsciiWhitespace(request.Header("authorization"));
-  if (auth.size() < 7 || !absl::EqualsIgnoreCase(auth.substr(0, 7), "bearer ")) {
+  if (auth.size() < 7 ||
+      !absl::EqualsIgnoreCase(auth.substr(0, 7), "bearer ")) {
     return false;
   }
   return absl::StripAsciiWhitespace(auth.substr(7)) == api_key_;
@@ -124,17 +125,16 @@ ServerResponse KieRoutes::CreateTask(const ServerRequest& request) {
   if (!IsPlainHost(host)) return Refuse(422, "a plain Host header is required");
   const std::optional<FaultMode> fault = faults_->TakeJobFault();
   const absl::Time now = absl::Now();
-  KieJobs::Created created =
-      jobs_.Create(*parsed, request.body,
-                   absl::StrCat("http://", host, "/kie/files"), now);
+  KieJobs::Created created = jobs_.Create(
+      *parsed, request.body, absl::StrCat("http://", host, "/kie/files"), now);
   faults_->CountJob(created.task_id);
   const std::string id = created.task_id;
   if (fault == FaultMode::kVanish) {
     http_.RunAt(created.done_at, [this, id] { jobs_.Forget(id); });
   } else if (fault == FaultMode::kErrorStatus) {
     http_.RunAt(created.done_at, [this, id] {
-      auto ended = jobs_.Fail(id, "500", "simulated generation failure",
-                              absl::Now());
+      auto ended =
+          jobs_.Fail(id, "500", "simulated generation failure", absl::Now());
       if (ended.has_value()) SendCallback(*ended);
     });
   } else {
@@ -166,7 +166,8 @@ void KieRoutes::Render(const std::string& task_id,
   }
   if (stopping_.load()) return;
   if (!bytes.ok()) {
-    const std::string why = absl::StrCat("render failed: ", bytes.status().message());
+    const std::string why =
+        absl::StrCat("render failed: ", bytes.status().message());
     http_.RunAt(done_at, [this, task_id, why] {
       auto ended = jobs_.Fail(task_id, "500", why, absl::Now());
       if (ended.has_value()) SendCallback(*ended);
@@ -193,15 +194,15 @@ void KieRoutes::SendCallback(const KieJobs::Ended& ended) {
   req.headers.emplace_back("X-Webhook-Timestamp", timestamp);
   req.headers.emplace_back(
       "X-Webhook-Signature",
-      absl::Base64Escape(HmacSha256(
-          webhook_hmac_key_,
-          absl::StrCat(ended.view.task_id, ".", timestamp))));
+      absl::Base64Escape(
+          HmacSha256(webhook_hmac_key_,
+                     absl::StrCat(ended.view.task_id, ".", timestamp))));
   req.body = KieCallbackJson(ended.view);
   http_.Send(std::move(req), [id = ended.view.task_id](
                                  absl::StatusOr<HttpResponse> r) {
     if (!r.ok()) {
-      MG_LOG(Debug, "kie sim: callback for ", id, " failed: ",
-             r.status().message());
+      MG_LOG(Debug, "kie sim: callback for ", id,
+             " failed: ", r.status().message());
     } else if (r->status < 200 || r->status >= 300) {
       MG_LOG(Debug, "kie sim: callback for ", id, " answered HTTP ", r->status);
     }

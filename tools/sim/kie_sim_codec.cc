@@ -119,7 +119,8 @@ absl::StatusOr<KieCreateRequest> ParseKieCreateTask(absl::string_view body) {
   auto model = json::GetString(*doc, "model");
   if (!model.ok()) return Invalid(model.status().message());
   if (!IsKnownModel(*model)) {
-    return Invalid(absl::StrCat("model '", absl::string_view(*model).substr(0, 100),
+    return Invalid(absl::StrCat("model '",
+                                absl::string_view(*model).substr(0, 100),
                                 "' is not supported"));
   }
   req.model = *std::move(model);
@@ -155,7 +156,8 @@ absl::StatusOr<KieCreateRequest> ParseKieCreateTask(absl::string_view body) {
       req.aspect_ratio != "3:2") {
     return Invalid("input.aspect_ratio must be one of 1:1, 2:3, 3:2");
   }
-  const bool needs_image = absl::StartsWith(req.model, "grok-imagine/image-to-");
+  const bool needs_image =
+      absl::StartsWith(req.model, "grok-imagine/image-to-");
   const rapidjson::Value* urls = json::Find(**input, "image_urls");
   if (urls != nullptr && !urls->IsNull()) {
     if (!urls->IsArray()) return Invalid("input.image_urls must be an array");
@@ -169,7 +171,8 @@ absl::StatusOr<KieCreateRequest> ParseKieCreateTask(absl::string_view body) {
     }
   }
   if (needs_image && req.image_urls.empty()) {
-    return Invalid(absl::StrCat("input.image_urls is required for ", req.model));
+    return Invalid(
+        absl::StrCat("input.image_urls is required for ", req.model));
   }
   return req;
 }

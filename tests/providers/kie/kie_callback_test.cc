@@ -55,10 +55,10 @@ class VerifyCallbackTest : public ::testing::Test {
                                 absl::string_view key = kSecret,
                                 absl::string_view signed_task = kTask) {
     CallbackRequest c;
-    c.headers = {{"content-type", "application/json"},
-                 {"x-webhook-timestamp", timestamp},
-                 {"x-webhook-signature",
-                  KieSignature(key, signed_task, timestamp)}};
+    c.headers = {
+        {"content-type", "application/json"},
+        {"x-webhook-timestamp", timestamp},
+        {"x-webhook-signature", KieSignature(key, signed_task, timestamp)}};
     c.body = body;
     return c;
   }
@@ -71,8 +71,8 @@ TEST_F(VerifyCallbackTest, GenuineNoticeIsAccepted) {
   auto p = Make();
   EXPECT_TRUE(p->VerifyCallback(Record(), Notice(Body(), Now())).ok());
   // task_id spelling, and header names in any case.
-  CallbackRequest c = Notice(
-      absl::StrCat(R"({"data":{"task_id":")", kTask, R"("}})"), Now());
+  CallbackRequest c =
+      Notice(absl::StrCat(R"({"data":{"task_id":")", kTask, R"("}})"), Now());
   for (auto& h : c.headers) h.first = absl::AsciiStrToUpper(h.first);
   EXPECT_TRUE(p->VerifyCallback(Record(), c).ok());
 }
@@ -89,8 +89,8 @@ TEST_F(VerifyCallbackTest, WithinFiveMinutesEitherWayIsAccepted) {
 TEST_F(VerifyCallbackTest, ExpiredOrFutureTimestampsAreRefused) {
   auto p = Make();
   const int64_t now = absl::ToUnixSeconds(clock_.Now());
-  for (int64_t skew : {int64_t{-301}, int64_t{301}, int64_t{-86400},
-                       int64_t{1} << 40}) {
+  for (int64_t skew :
+       {int64_t{-301}, int64_t{301}, int64_t{-86400}, int64_t{1} << 40}) {
     const std::string ts = absl::StrCat(now + skew);
     absl::Status st = p->VerifyCallback(Record(), Notice(Body(), ts));
     EXPECT_EQ(st.code(), absl::StatusCode::kUnauthenticated) << skew;
@@ -105,11 +105,13 @@ TEST_F(VerifyCallbackTest, ExpiredOrFutureTimestampsAreRefused) {
 TEST_F(VerifyCallbackTest, BadSignaturesAreRefused) {
   auto p = Make();
   // Wrong key; signed over another task; signed over another timestamp.
-  EXPECT_EQ(p->VerifyCallback(Record(), Notice(Body(), Now(), "other-key")).code(),
-            absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(p->VerifyCallback(Record(), Notice(Body(), Now(), kSecret, "task_x"))
-                .code(),
-            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(
+      p->VerifyCallback(Record(), Notice(Body(), Now(), "other-key")).code(),
+      absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(
+      p->VerifyCallback(Record(), Notice(Body(), Now(), kSecret, "task_x"))
+          .code(),
+      absl::StatusCode::kUnauthenticated);
   CallbackRequest c = Notice(Body(), Now());
   c.headers[1].second = absl::StrCat(absl::ToUnixSeconds(clock_.Now()) - 1);
   EXPECT_EQ(p->VerifyCallback(Record(), c).code(),

@@ -129,11 +129,11 @@ TEST(ParseCreateTaskResponseTest, HttpErrorsWithoutEnvelope) {
   EXPECT_EQ(ParseCreateTaskResponse(403, "").status().code(),
             Code::kFailedPrecondition);
   // An envelope saying 200 does not make an HTTP error a success.
-  EXPECT_EQ(ParseCreateTaskResponse(
-                503, R"({"code":200,"data":{"taskId":"x"}})")
-                .status()
-                .code(),
-            Code::kUnavailable);
+  EXPECT_EQ(
+      ParseCreateTaskResponse(503, R"({"code":200,"data":{"taskId":"x"}})")
+          .status()
+          .code(),
+      Code::kUnavailable);
 }
 
 TEST(ParseCreateTaskResponseTest, Unreadable2xxRepliesAreNotRetried) {
@@ -154,7 +154,8 @@ TEST(ParseCreateTaskResponseTest, Unreadable2xxRepliesAreNotRetried) {
     ASSERT_FALSE(st.ok()) << body;
     EXPECT_EQ(st.status().code(), Code::kInternal) << body;
     EXPECT_FALSE(IsRetryable(st.status())) << body;
-    EXPECT_THAT(st.status().message(), HasSubstr("malformed upstream response"));
+    EXPECT_THAT(st.status().message(),
+                HasSubstr("malformed upstream response"));
   }
 }
 
@@ -163,16 +164,17 @@ TEST(ParseRecordInfoTest, EachRunningState) {
     const char* state;
     State want;
   };
-  for (const Case& c : {Case{"waiting", State::kWaiting},
-                        Case{"queuing", State::kQueuing},
-                        Case{"generating", State::kGenerating}}) {
+  for (const Case& c :
+       {Case{"waiting", State::kWaiting}, Case{"queuing", State::kQueuing},
+        Case{"generating", State::kGenerating}}) {
     auto info = ParseRecordInfo(
         200,
-        Record(std::string(R"("model":"grok-imagine/text-to-image","state":")") +
-               c.state +
-               R"(","param":"{}","resultJson":"","failCode":"","failMsg":"",)"
-               R"("costTime":null,"completeTime":null,"createTime":1,)"
-               R"("updateTime":2)"),
+        Record(
+            std::string(R"("model":"grok-imagine/text-to-image","state":")") +
+            c.state +
+            R"(","param":"{}","resultJson":"","failCode":"","failMsg":"",)"
+            R"("costTime":null,"completeTime":null,"createTime":1,)"
+            R"("updateTime":2)"),
         kId);
     ASSERT_TRUE(info.ok()) << c.state << ": " << info.status();
     EXPECT_EQ(info->state, c.want) << c.state;
@@ -200,32 +202,33 @@ TEST(ParseRecordInfoTest, SuccessReadsTheStringEncodedResultJson) {
 TEST(ParseRecordInfoTest, SuccessAcceptsAnObjectResultJson) {
   auto info = ParseRecordInfo(
       200,
-      Record(R"("state":"success","resultJson":{"resultUrls":["https://x/v.mp4"]})"),
+      Record(
+          R"("state":"success","resultJson":{"resultUrls":["https://x/v.mp4"]})"),
       kId);
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_THAT(info->result_urls, ElementsAre("https://x/v.mp4"));
 }
 
 TEST(ParseRecordInfoTest, SuccessWithAnUnusableResultIsReportedNotThrown) {
-  for (const char* result : {
-           R"("resultJson":"")",
-           R"("resultJson":null)",
-           R"("resultJson":"{\"resultUrls\":[\"https://x/a.png\"")",
-           R"("resultJson":"{\"resultUrls\":[]}")",
-           R"("resultJson":"{\"resultUrls\":\"https://x/a.png\"}")",
-           R"("resultJson":"{\"resultUrls\":[[\"https://x/a.png\"]]}")",
-           R"("resultJson":"{\"resultUrls\":[7]}")",
-           R"("resultJson":"{\"resultUrls\":[\"file:///etc/passwd\"]}")",
-           R"("resultJson":"{\"resultUrls\":[\"https://x/a b.png\"]}")",
-           R"("resultJson":"[\"https://x/a.png\"]")",
-           R"("resultJson":"\"{\\\"resultUrls\\\":[\\\"https://x/a.png\\\"]}\"")",
-           R"("resultJson":42)",
-           R"("resultJson":["https://x/a.png"])",
-           R"("resultJson":"{\"urls\":[\"https://x/a.png\"]}")",
-       }) {
-    auto info =
-        ParseRecordInfo(200, Record(std::string(R"("state":"success",)") + result),
-                        kId);
+  for (
+      const char* result : {
+          R"("resultJson":"")",
+          R"("resultJson":null)",
+          R"("resultJson":"{\"resultUrls\":[\"https://x/a.png\"")",
+          R"("resultJson":"{\"resultUrls\":[]}")",
+          R"("resultJson":"{\"resultUrls\":\"https://x/a.png\"}")",
+          R"("resultJson":"{\"resultUrls\":[[\"https://x/a.png\"]]}")",
+          R"("resultJson":"{\"resultUrls\":[7]}")",
+          R"("resultJson":"{\"resultUrls\":[\"file:///etc/passwd\"]}")",
+          R"("resultJson":"{\"resultUrls\":[\"https://x/a b.png\"]}")",
+          R"("resultJson":"[\"https://x/a.png\"]")",
+          R"("resultJson":"\"{\\\"resultUrls\\\":[\\\"https://x/a.png\\\"]}\"")",
+          R"("resultJson":42)",
+          R"("resultJson":["https://x/a.png"])",
+          R"("resultJson":"{\"urls\":[\"https://x/a.png\"]}")",
+      }) {
+    auto info = ParseRecordInfo(
+        200, Record(std::string(R"("state":"success",)") + result), kId);
     ASSERT_TRUE(info.ok()) << result << ": " << info.status();
     EXPECT_EQ(info->state, State::kSuccess) << result;
     EXPECT_THAT(info->result_urls, IsEmpty()) << result;
@@ -239,8 +242,8 @@ TEST(ParseRecordInfoTest, SuccessWithAnUnusableResultIsReportedNotThrown) {
 
 TEST(ParseRecordInfoTest, FailCarriesCodeAndMessage) {
   auto info = ParseRecordInfo(
-      200,
-      Record(R"("state":"fail","failCode":"500","failMsg":"it broke")"), kId);
+      200, Record(R"("state":"fail","failCode":"500","failMsg":"it broke")"),
+      kId);
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_EQ(info->state, State::kFail);
   EXPECT_EQ(info->fail_code, "500");
@@ -251,10 +254,11 @@ TEST(ParseRecordInfoTest, FailCarriesCodeAndMessage) {
   EXPECT_EQ(info->fail_code, "422");
   EXPECT_EQ(info->fail_msg, "");
   // Wrong types are a malformed reply.
-  EXPECT_EQ(ParseRecordInfo(200, Record(R"("state":"fail","failCode":[1])"), kId)
-                .status()
-                .code(),
-            Code::kUnavailable);
+  EXPECT_EQ(
+      ParseRecordInfo(200, Record(R"("state":"fail","failCode":[1])"), kId)
+          .status()
+          .code(),
+      Code::kUnavailable);
   EXPECT_EQ(ParseRecordInfo(200, Record(R"("state":"fail","failMsg":{})"), kId)
                 .status()
                 .code(),
@@ -272,18 +276,23 @@ TEST(ParseRecordInfoTest, UnknownTaskIsNotFound) {
     ASSERT_TRUE(info.ok()) << body << ": " << info.status();
     EXPECT_EQ(info->state, State::kNotFound) << body;
   }
-  auto info = ParseRecordInfo(404, R"({"code":404,"msg":"task not found"})", kId);
+  auto info =
+      ParseRecordInfo(404, R"({"code":404,"msg":"task not found"})", kId);
   ASSERT_TRUE(info.ok());
   EXPECT_EQ(info->state, State::kNotFound);
 }
 
 TEST(ParseRecordInfoTest, ErrorCodesAndMalformedReplies) {
-  EXPECT_EQ(ParseRecordInfo(200, R"({"code":401,"msg":"no"})", kId).status().code(),
-            Code::kFailedPrecondition);
-  EXPECT_EQ(ParseRecordInfo(200, R"({"code":455,"msg":"m"})", kId).status().code(),
+  EXPECT_EQ(
+      ParseRecordInfo(200, R"({"code":401,"msg":"no"})", kId).status().code(),
+      Code::kFailedPrecondition);
+  EXPECT_EQ(
+      ParseRecordInfo(200, R"({"code":455,"msg":"m"})", kId).status().code(),
+      Code::kUnavailable);
+  EXPECT_EQ(ParseRecordInfo(503, "busy", kId).status().code(),
             Code::kUnavailable);
-  EXPECT_EQ(ParseRecordInfo(503, "busy", kId).status().code(), Code::kUnavailable);
-  EXPECT_EQ(ParseRecordInfo(404, "<html/>", kId).status().code(), Code::kNotFound);
+  EXPECT_EQ(ParseRecordInfo(404, "<html/>", kId).status().code(),
+            Code::kNotFound);
   for (const std::string& body : std::vector<std::string>{
            "",
            "{",
@@ -303,7 +312,8 @@ TEST(ParseRecordInfoTest, ErrorCodesAndMalformedReplies) {
     auto info = ParseRecordInfo(200, body, kId);
     ASSERT_FALSE(info.ok()) << body;
     EXPECT_EQ(info.status().code(), Code::kUnavailable) << body;
-    EXPECT_THAT(info.status().message(), HasSubstr("malformed upstream response"));
+    EXPECT_THAT(info.status().message(),
+                HasSubstr("malformed upstream response"));
   }
 }
 
@@ -324,12 +334,22 @@ TEST(ParseResultJsonTest, AcceptsTheDocumentedShape) {
 
 TEST(ParseResultJsonTest, RejectsEverythingElse) {
   for (const std::string& text : std::vector<std::string>{
-           "", "   ", "{", "[]", "\"x\"", "null", "{}",
-           R"({"resultUrls":null})", R"({"resultUrls":{}})",
-           R"({"resultUrls":["ftp://a/b"]})", R"({"resultUrls":["//a/b"]})",
-           R"({"resultUrls":["https://"]})", R"({"resultUrls":["https:///x"]})",
+           "",
+           "   ",
+           "{",
+           "[]",
+           "\"x\"",
+           "null",
+           "{}",
+           R"({"resultUrls":null})",
+           R"({"resultUrls":{}})",
+           R"({"resultUrls":["ftp://a/b"]})",
+           R"({"resultUrls":["//a/b"]})",
+           R"({"resultUrls":["https://"]})",
+           R"({"resultUrls":["https:///x"]})",
            R"x({"resultUrls":["javascript:alert(1)"]})x",
-           std::string(R"({"resultUrls":["https://a/b"]})") + std::string(1, '\0'),
+           std::string(R"({"resultUrls":["https://a/b"]})") +
+               std::string(1, '\0'),
            std::string(300, '[') + std::string(300, ']'),
        }) {
     auto urls = ParseResultJson(text);
@@ -345,7 +365,8 @@ TEST(FailureToStatusTest, MapsClientCodesAndKeepsTheMessage) {
   st = FailureToStatus("422", "prompt refused");
   EXPECT_EQ(st.code(), Code::kInvalidArgument);
   EXPECT_EQ(st.message(), "kie: prompt refused (failCode 422)");
-  EXPECT_EQ(FailureToStatus("402", "credits").code(), Code::kFailedPrecondition);
+  EXPECT_EQ(FailureToStatus("402", "credits").code(),
+            Code::kFailedPrecondition);
   EXPECT_EQ(FailureToStatus("429", "busy").code(), Code::kUnavailable);
   EXPECT_EQ(FailureToStatus("", "").message(), "kie: generation failed");
   EXPECT_EQ(FailureToStatus("", "").code(), Code::kInternal);
@@ -368,9 +389,16 @@ TEST(ParseCallbackTaskIdTest, ReadsTaskIdOrTaskUnderscoreId) {
 
 TEST(ParseCallbackTaskIdTest, RejectsMalformedBodies) {
   for (const char* body : {
-           "", "{", "[]", "{}", R"({"data":null})", R"({"data":"t1"})",
-           R"({"data":{}})", R"({"data":{"taskId":""}})",
-           R"({"data":{"taskId":7}})", R"({"data":{"task_id":["t"]}})",
+           "",
+           "{",
+           "[]",
+           "{}",
+           R"({"data":null})",
+           R"({"data":"t1"})",
+           R"({"data":{}})",
+           R"({"data":{"taskId":""}})",
+           R"({"data":{"taskId":7}})",
+           R"({"data":{"task_id":["t"]}})",
            R"({"taskId":"t1"})",
        }) {
     auto id = ParseCallbackTaskId(body);
@@ -384,7 +412,8 @@ TEST(MimeTypeForUrlTest, FromThePathExtension) {
   EXPECT_EQ(MimeTypeForUrl("https://a/b/c.JPG?sig=1", "x"), "image/jpeg");
   EXPECT_EQ(MimeTypeForUrl("https://a/v.mp4#t=1", "x"), "video/mp4");
   EXPECT_EQ(MimeTypeForUrl("https://a/b/c", "image/png"), "image/png");
-  EXPECT_EQ(MimeTypeForUrl("https://a.png/c?f=d.mp4", "video/mp4"), "video/mp4");
+  EXPECT_EQ(MimeTypeForUrl("https://a.png/c?f=d.mp4", "video/mp4"),
+            "video/mp4");
   EXPECT_EQ(MimeTypeForUrl("https://a/c.exe", "image/png"), "image/png");
 }
 

@@ -71,10 +71,11 @@ TEST_F(KieFakeTest, ImageSubmitSendsTheDocumentedRequest) {
   EXPECT_EQ(req.target, "/api/v1/jobs/createTask");
   EXPECT_EQ(req.Header("authorization"), "Bearer k-123");
   EXPECT_EQ(req.Header("content-type"), "application/json");
-  EXPECT_EQ(req.body,
-            R"({"model":"grok-imagine/text-to-image",)"
-            R"("callBackUrl":"https://gw.example/v1/callbacks/t1",)"
-            R"("input":{"prompt":"a lighthouse at dusk","aspect_ratio":"3:2"}})");
+  EXPECT_EQ(
+      req.body,
+      R"({"model":"grok-imagine/text-to-image",)"
+      R"("callBackUrl":"https://gw.example/v1/callbacks/t1",)"
+      R"("input":{"prompt":"a lighthouse at dusk","aspect_ratio":"3:2"}})");
 }
 
 TEST_F(KieFakeTest, ModelFromTheRequestAndNoCallbackWithoutASecret) {

@@ -32,7 +32,9 @@ constexpr char kSecret[] = "sim-webhook-key";
 
 class KieSimTest : public ::testing::Test {
  protected:
-  void SetUp() override { StartSim(absl::Milliseconds(5), absl::Milliseconds(5)); }
+  void SetUp() override {
+    StartSim(absl::Milliseconds(5), absl::Milliseconds(5));
+  }
 
   void StartSim(absl::Duration step, absl::Duration start_delay) {
     sim::SimOptions o;
@@ -71,7 +73,8 @@ class KieSimTest : public ::testing::Test {
   }
   int64_t Jobs() const { return sim_->faults().Stats().jobs_submitted; }
 
-  TaskRecord SubmitOk(Provider& p, TaskRecord rec, const SubmitContext& ctx = {}) {
+  TaskRecord SubmitOk(Provider& p, TaskRecord rec,
+                      const SubmitContext& ctx = {}) {
     auto r = SubmitSync(p, rec, ctx);
     EXPECT_TRUE(r.ok()) << r.status();
     if (r.ok()) {
@@ -85,8 +88,9 @@ class KieSimTest : public ::testing::Test {
 
   // Polls until a terminal state (or an error), bounded; `seen` collects
   // every state on the way.
-  absl::StatusOr<PollResult> PollToEnd(Provider& p, const TaskRecord& rec,
-                                       std::vector<UpstreamState>* seen = nullptr) {
+  absl::StatusOr<PollResult> PollToEnd(
+      Provider& p, const TaskRecord& rec,
+      std::vector<UpstreamState>* seen = nullptr) {
     const absl::Time end = absl::Now() + kWait;
     while (absl::Now() < end) {
       auto r = PollSync(p, rec);
@@ -129,7 +133,8 @@ TEST_F(KieSimTest, ImageJobEndsWithADownloadablePngShapedByTheAspectRatio) {
   const OutputRef& out = r->outputs[0];
   EXPECT_TRUE(out.external);
   EXPECT_EQ(out.mime_type, "image/png");
-  EXPECT_TRUE(absl::StrContains(out.request.url, "/kie/files/")) << out.request.url;
+  EXPECT_TRUE(absl::StrContains(out.request.url, "/kie/files/"))
+      << out.request.url;
   // Result hosts are not ours to send the API key to.
   for (const auto& [name, value] : out.request.headers) {
     EXPECT_FALSE(absl::EqualsIgnoreCase(name, "authorization")) << value;
@@ -224,7 +229,8 @@ TEST_F(KieSimTest, RefusedKeyIsOurConfigurationProblem) {
   o.api_key = "wrong-key";
   auto p = Make(o);
   auto r = SubmitSync(*p, ImageRecord("t1"));
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition) << r.status();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition)
+      << r.status();
   EXPECT_FALSE(IsRetryable(r.status()));
 }
 
@@ -233,7 +239,8 @@ TEST_F(KieSimTest, UnknownModelIsTheCallersProblem) {
   TaskRecord rec = ImageRecord("t1");
   rec.mutable_request()->set_model("grok-imagine/does-not-exist");
   auto r = SubmitSync(*p, rec);
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument)
+      << r.status();
   EXPECT_THAT(r.status().message(), HasSubstr("not supported"));
 }
 
@@ -302,7 +309,8 @@ TEST_F(KieSimTest, UnreadablePollIsRetryableAndTheNextPollWorks) {
   Fault(sim::FaultMode::kMalformedJson, 500, "/kie/api/v1/jobs/recordInfo");
   auto bad = PollSync(*p, rec);
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.status().code(), absl::StatusCode::kUnavailable) << bad.status();
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kUnavailable)
+      << bad.status();
   auto r = PollToEnd(*p, rec);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->state, UpstreamState::kSucceeded);

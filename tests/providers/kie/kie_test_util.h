@@ -56,7 +56,8 @@ inline TaskRecord VideoRecord(const std::string& task_id) {
 }
 
 // What kie puts into X-Webhook-Signature.
-inline std::string KieSignature(absl::string_view key, absl::string_view task_id,
+inline std::string KieSignature(absl::string_view key,
+                                absl::string_view task_id,
                                 absl::string_view timestamp) {
   return absl::Base64Escape(
       HmacSha256(key, absl::StrCat(task_id, ".", timestamp)));

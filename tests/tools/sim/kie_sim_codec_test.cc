@@ -1,5 +1,7 @@
 // The simulated kie API's request validation and reply shapes, and its
 // task table (time-driven states, endings, eviction), without a network.
+#include "tools/sim/kie_sim_codec.h"
+
 #include <string>
 #include <vector>
 
@@ -7,7 +9,6 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tools/sim/kie_jobs.h"
-#include "tools/sim/kie_sim_codec.h"
 
 namespace mediagw::sim {
 namespace {
@@ -39,7 +40,8 @@ TEST(KieCreateTaskTest, DefaultsAndVideoModels) {
       R"("input":{"prompt":"p","image_urls":["http://127.0.0.1:8080/uploads/a.png"]}})");
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->video);
-  EXPECT_THAT(r->image_urls, ElementsAre("http://127.0.0.1:8080/uploads/a.png"));
+  EXPECT_THAT(r->image_urls,
+              ElementsAre("http://127.0.0.1:8080/uploads/a.png"));
   r = ParseKieCreateTask(
       R"({"model":"grok-imagine/text-to-video","input":{"prompt":"p"}})");
   ASSERT_TRUE(r.ok()) << r.status();
@@ -51,44 +53,45 @@ TEST(KieCreateTaskTest, RefusesInvalidRequestsWithAMessage) {
     const char* body;
     const char* says;
   };
-  for (const Case& c : std::vector<Case>{
-           {"", "request body"},
-           {"{", "request body"},
-           {"[]", "request body"},
-           {R"({"input":{"prompt":"p"}})", "model"},
-           {R"({"model":7,"input":{"prompt":"p"}})", "model"},
-           {R"({"model":"dall-e","input":{"prompt":"p"}})", "not supported"},
-           {R"({"model":"grok-imagine/text-to-image"})", "input"},
-           {R"({"model":"grok-imagine/text-to-image","input":"p"})", "input"},
-           {R"({"model":"grok-imagine/text-to-image","input":{}})", "prompt"},
-           {R"({"model":"grok-imagine/text-to-image","input":{"prompt":"  "}})",
-            "prompt"},
-           {R"({"model":"grok-imagine/text-to-image","input":{"prompt":3}})",
-            "prompt"},
-           {R"({"model":"grok-imagine/text-to-image","input":{"prompt":"p",)"
-            R"("aspect_ratio":"16:9"}})",
-            "aspect_ratio"},
-           {R"({"model":"grok-imagine/text-to-image","input":{"prompt":"p",)"
-            R"("aspect_ratio":1}})",
-            "aspect_ratio"},
-           {R"({"model":"grok-imagine/image-to-video","input":{"prompt":"p"}})",
-            "image_urls"},
-           {R"({"model":"grok-imagine/image-to-video","input":{"prompt":"p",)"
-            R"("image_urls":"http://a/b.png"}})",
-            "image_urls"},
-           {R"({"model":"grok-imagine/image-to-video","input":{"prompt":"p",)"
-            R"("image_urls":[5]}})",
-            "image_urls"},
-           {R"({"model":"grok-imagine/image-to-video","input":{"prompt":"p",)"
-            R"("image_urls":["file:///etc/passwd"]}})",
-            "image_urls"},
-           {R"({"model":"grok-imagine/text-to-image","callBackUrl":"ftp://x/y",)"
-            R"("input":{"prompt":"p"}})",
-            "callBackUrl"},
-           {R"({"model":"grok-imagine/text-to-image","callBackUrl":5,)"
-            R"("input":{"prompt":"p"}})",
-            "callBackUrl"},
-       }) {
+  for (
+      const Case& c : std::vector<Case>{
+          {"", "request body"},
+          {"{", "request body"},
+          {"[]", "request body"},
+          {R"({"input":{"prompt":"p"}})", "model"},
+          {R"({"model":7,"input":{"prompt":"p"}})", "model"},
+          {R"({"model":"dall-e","input":{"prompt":"p"}})", "not supported"},
+          {R"({"model":"grok-imagine/text-to-image"})", "input"},
+          {R"({"model":"grok-imagine/text-to-image","input":"p"})", "input"},
+          {R"({"model":"grok-imagine/text-to-image","input":{}})", "prompt"},
+          {R"({"model":"grok-imagine/text-to-image","input":{"prompt":"  "}})",
+           "prompt"},
+          {R"({"model":"grok-imagine/text-to-image","input":{"prompt":3}})",
+           "prompt"},
+          {R"({"model":"grok-imagine/text-to-image","input":{"prompt":"p",)"
+           R"("aspect_ratio":"16:9"}})",
+           "aspect_ratio"},
+          {R"({"model":"grok-imagine/text-to-image","input":{"prompt":"p",)"
+           R"("aspect_ratio":1}})",
+           "aspect_ratio"},
+          {R"({"model":"grok-imagine/image-to-video","input":{"prompt":"p"}})",
+           "image_urls"},
+          {R"({"model":"grok-imagine/image-to-video","input":{"prompt":"p",)"
+           R"("image_urls":"http://a/b.png"}})",
+           "image_urls"},
+          {R"({"model":"grok-imagine/image-to-video","input":{"prompt":"p",)"
+           R"("image_urls":[5]}})",
+           "image_urls"},
+          {R"({"model":"grok-imagine/image-to-video","input":{"prompt":"p",)"
+           R"("image_urls":["file:///etc/passwd"]}})",
+           "image_urls"},
+          {R"({"model":"grok-imagine/text-to-image","callBackUrl":"ftp://x/y",)"
+           R"("input":{"prompt":"p"}})",
+           "callBackUrl"},
+          {R"({"model":"grok-imagine/text-to-image","callBackUrl":5,)"
+           R"("input":{"prompt":"p"}})",
+           "callBackUrl"},
+      }) {
     auto r = ParseKieCreateTask(c.body);
     ASSERT_FALSE(r.ok()) << c.body;
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
@@ -102,8 +105,9 @@ TEST(KieCreateTaskTest, RefusesInvalidRequestsWithAMessage) {
 }
 
 TEST(KieSimJsonTest, Envelopes) {
-  EXPECT_EQ(KieEnvelopeJson(401, "You do not have access permissions"),
-            R"({"code":401,"msg":"You do not have access permissions","data":null})");
+  EXPECT_EQ(
+      KieEnvelopeJson(401, "You do not have access permissions"),
+      R"({"code":401,"msg":"You do not have access permissions","data":null})");
   EXPECT_EQ(KieCreatedJson("task_1"),
             R"({"code":200,"msg":"success","data":{"taskId":"task_1"}})");
 }
@@ -156,7 +160,8 @@ TEST(KieSimJsonTest, CallbackBodies) {
   failed.fail_code = "500";
   failed.fail_msg = "simulated generation failure";
   const std::string body = KieCallbackJson(failed);
-  EXPECT_THAT(body, HasSubstr(R"({"code":501,"msg":"simulated generation failure",)"));
+  EXPECT_THAT(
+      body, HasSubstr(R"({"code":501,"msg":"simulated generation failure",)"));
   EXPECT_THAT(body, HasSubstr(R"("failCode":"500")"));
 }
 
@@ -178,7 +183,8 @@ KieJobTiming Timing() { return {kStep, kStep, 4 * kStep}; }
 TEST(KieJobsTest, StatesFollowTheClockUntilTheTaskEnds) {
   KieJobs jobs(Timing(), 10);
   const absl::Time t0 = absl::FromUnixSeconds(1700000000);
-  KieJobs::Created c = jobs.Create(ImageRequest(), "{}", "http://h:1/kie/files", t0);
+  KieJobs::Created c =
+      jobs.Create(ImageRequest(), "{}", "http://h:1/kie/files", t0);
   EXPECT_EQ(c.done_at, t0 + 6 * kStep);
   EXPECT_EQ(c.task_id.rfind("task_", 0), 0u);
   EXPECT_EQ(jobs.View(c.task_id, t0)->state, "waiting");
@@ -188,14 +194,13 @@ TEST(KieJobsTest, StatesFollowTheClockUntilTheTaskEnds) {
   EXPECT_EQ(jobs.View(c.task_id, t0 + 60 * kStep)->state, "generating");
   EXPECT_FALSE(jobs.View(c.task_id, t0)->complete_time_ms.has_value());
 
-  auto ended = jobs.Succeed(c.task_id, {{c.task_id + "_0.png", "image/png", "PNG"}},
-                            t0 + 7 * kStep);
+  auto ended = jobs.Succeed(
+      c.task_id, {{c.task_id + "_0.png", "image/png", "PNG"}}, t0 + 7 * kStep);
   ASSERT_TRUE(ended.has_value());
   EXPECT_EQ(ended->view.state, "success");
   EXPECT_THAT(ended->view.result_urls,
               ElementsAre("http://h:1/kie/files/" + c.task_id + "_0.png"));
-  EXPECT_EQ(*ended->view.complete_time_ms,
-            absl::ToUnixMillis(t0 + 7 * kStep));
+  EXPECT_EQ(*ended->view.complete_time_ms, absl::ToUnixMillis(t0 + 7 * kStep));
   EXPECT_EQ(*ended->view.cost_time_ms, absl::ToInt64Milliseconds(5 * kStep));
   auto file = jobs.File(c.task_id + "_0.png");
   ASSERT_TRUE(file.has_value());

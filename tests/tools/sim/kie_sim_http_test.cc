@@ -66,8 +66,10 @@ class KieSimHttpTest : public ::testing::Test {
     req.url = absl::StrCat(base_, path);
     req.body = body;
     req.timeout = absl::Seconds(10);
-    if (!key.empty()) req.headers.emplace_back("Authorization", "Bearer " + key);
-    if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
+    if (!key.empty())
+      req.headers.emplace_back("Authorization", "Bearer " + key);
+    if (!body.empty())
+      req.headers.emplace_back("Content-Type", "application/json");
     auto done = std::make_shared<absl::Notification>();
     auto out = std::make_shared<absl::StatusOr<HttpResponse>>(
         absl::DeadlineExceededError("no answer"));
@@ -76,7 +78,8 @@ class KieSimHttpTest : public ::testing::Test {
       done->Notify();
     });
     Reply reply;
-    if (!done->WaitForNotificationWithTimeout(absl::Seconds(15)) || !out->ok()) {
+    if (!done->WaitForNotificationWithTimeout(absl::Seconds(15)) ||
+        !out->ok()) {
       ADD_FAILURE() << method << " " << path << ": " << out->status();
       return reply;
     }
@@ -105,7 +108,8 @@ class KieSimHttpTest : public ::testing::Test {
   }
 
   // recordInfo until the state is final (or 404), bounded.
-  Reply WaitEnd(const std::string& id, std::vector<std::string>* states = nullptr) {
+  Reply WaitEnd(const std::string& id,
+                std::vector<std::string>* states = nullptr) {
     const absl::Time end = absl::Now() + absl::Seconds(15);
     Reply r;
     while (absl::Now() < end) {
@@ -154,8 +158,11 @@ TEST_F(KieSimHttpTest, ImageTaskWalksEveryStateAndServesAPng) {
   EXPECT_EQ(r.state, "success") << r.body;
   EXPECT_EQ(states.front(), "waiting");
   EXPECT_EQ(states.back(), "success");
-  EXPECT_NE(std::find(states.begin(), states.end(), "generating"), states.end());
-  EXPECT_THAT(r.body, HasSubstr(R"("param":"{\"model\":\"grok-imagine/text-to-image\")"));
+  EXPECT_NE(std::find(states.begin(), states.end(), "generating"),
+            states.end());
+  EXPECT_THAT(
+      r.body,
+      HasSubstr(R"("param":"{\"model\":\"grok-imagine/text-to-image\")"));
   Reply file = FetchResult(r.result_json);
   EXPECT_EQ(file.http, 200);
   EXPECT_EQ(file.content_type, "image/png");
@@ -193,13 +200,14 @@ TEST_F(KieSimHttpTest, AuthIsCheckedAndRefusedWithBodyCode401) {
 }
 
 TEST_F(KieSimHttpTest, ValidationErrorsAre422) {
-  for (const char* body : {
-           "not json",
-           R"({"model":"nope","input":{"prompt":"p"}})",
-           R"({"model":"grok-imagine/text-to-image","input":{}})",
-           R"({"model":"grok-imagine/text-to-image","input":{"prompt":"p","aspect_ratio":"4:3"}})",
-           R"({"model":"grok-imagine/image-to-video","input":{"prompt":"p","image_urls":["data:x"]}})",
-       }) {
+  for (
+      const char* body : {
+          "not json",
+          R"({"model":"nope","input":{"prompt":"p"}})",
+          R"({"model":"grok-imagine/text-to-image","input":{}})",
+          R"({"model":"grok-imagine/text-to-image","input":{"prompt":"p","aspect_ratio":"4:3"}})",
+          R"({"model":"grok-imagine/image-to-video","input":{"prompt":"p","image_urls":["data:x"]}})",
+      }) {
     Reply r = Call("POST", "/kie/api/v1/jobs/createTask", body);
     EXPECT_EQ(r.http, 200);
     EXPECT_EQ(r.code, 422) << body << " -> " << r.body;
@@ -292,9 +300,9 @@ class Receiver {
 TEST_F(KieSimHttpTest, CallbackIsPostedSignedWhenTheTaskEnds) {
   Receiver receiver;
   ASSERT_TRUE(receiver.Start());
-  const std::string id = Create(absl::StrCat(
-      R"({"model":"grok-imagine/text-to-image","callBackUrl":")", receiver.Url(),
-      R"(","input":{"prompt":"a fox"}})"));
+  const std::string id = Create(
+      absl::StrCat(R"({"model":"grok-imagine/text-to-image","callBackUrl":")",
+                   receiver.Url(), R"(","input":{"prompt":"a fox"}})"));
   std::vector<net::ServerRequest> got = receiver.Wait(1);
   ASSERT_EQ(got.size(), 1u);
   const net::ServerRequest& cb = got[0];
@@ -305,8 +313,8 @@ TEST_F(KieSimHttpTest, CallbackIsPostedSignedWhenTheTaskEnds) {
   ASSERT_TRUE(absl::SimpleAtoi(ts, &seconds)) << ts;
   EXPECT_LE(std::abs(seconds - absl::ToUnixSeconds(absl::Now())), 60);
   EXPECT_EQ(cb.Header("x-webhook-signature"),
-            absl::Base64Escape(HmacSha256("sim-webhook-key",
-                                          absl::StrCat(id, ".", ts))));
+            absl::Base64Escape(
+                HmacSha256("sim-webhook-key", absl::StrCat(id, ".", ts))));
   auto doc = json::ParseObject(cb.body);
   ASSERT_TRUE(doc.ok()) << cb.body;
   EXPECT_EQ(json::GetInt(*doc, "code").value_or(0), 200);
@@ -315,7 +323,8 @@ TEST_F(KieSimHttpTest, CallbackIsPostedSignedWhenTheTaskEnds) {
   EXPECT_EQ(json::GetString(**data, "taskId").value_or(""), id);
   EXPECT_EQ(json::GetString(**data, "state").value_or(""), "success");
   // The callback comes when recordInfo already shows the end.
-  Reply r = Call("GET", absl::StrCat("/kie/api/v1/jobs/recordInfo?taskId=", id));
+  Reply r =
+      Call("GET", absl::StrCat("/kie/api/v1/jobs/recordInfo?taskId=", id));
   EXPECT_EQ(r.state, "success");
 }
 
