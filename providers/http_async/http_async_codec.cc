@@ -16,9 +16,11 @@ namespace mediagw::http_async {
 namespace {
 
 constexpr absl::string_view kSlots[] = {
-    "prompt",    "negative_prompt", "width",     "height",       "steps",
-    "seed",      "cfg",             "model",     "aspect_ratio", "n",
-    "image_url", "callback_url",    "api_key",   "task_id",      "id",
+    "prompt",  "negative_prompt", "width",
+    "height",  "steps",           "seed",
+    "cfg",     "model",           "aspect_ratio",
+    "n",       "image_url",       "callback_url",
+    "api_key", "task_id",         "id",
 };
 
 absl::Status Invalid(absl::string_view a, absl::string_view b = "",
@@ -116,7 +118,7 @@ std::string FormatReal(double value) {
   return buf;
 }
 
-// --- CallTemplate -----------------------------------------------------------
+// --- CallTemplate ------------------------------------------------------------
 
 absl::StatusOr<std::vector<TemplatePiece>> SplitTemplate(absl::string_view text,
                                                          bool allow_id) {
@@ -160,8 +162,8 @@ absl::StatusOr<CallTemplate> CallTemplate::Compile(
     return Invalid(field, ".", part, absl::StrCat(": ", st.message()));
   };
 
-  t.method_ = absl::AsciiStrToUpper(
-      source.method.empty() ? default_method : source.method);
+  t.method_ = absl::AsciiStrToUpper(source.method.empty() ? default_method
+                                                          : source.method);
   if (t.method_ != "GET" && t.method_ != "POST" && t.method_ != "PUT" &&
       t.method_ != "PATCH" && t.method_ != "DELETE") {
     return Invalid(field, ".method: '", source.method,
@@ -214,7 +216,9 @@ absl::StatusOr<CallTemplate> CallTemplate::Compile(
           if (s.is_slot) t.slots_.insert(s.text);
         }
       } else if (v->IsArray()) {
-        for (const rapidjson::Value& item : v->GetArray()) stack.push_back(&item);
+        for (const rapidjson::Value& item : v->GetArray()) {
+          stack.push_back(&item);
+        }
       } else if (v->IsObject()) {
         for (const auto& m : v->GetObject()) stack.push_back(&m.value);
       }
@@ -245,9 +249,9 @@ absl::StatusOr<std::string> CallTemplate::Join(absl::string_view part,
     }
     auto it = values.find(s.text);
     if (it == values.end()) {
-      return Invalid(field_, ".", part,
-                     absl::StrCat(": {{", s.text,
-                                  "}} has no value for this task"));
+      return Invalid(
+          field_, ".", part,
+          absl::StrCat(": {{", s.text, "}} has no value for this task"));
     }
     std::string text = it->second.AsText();
     out += url_encode ? UrlEncode(text) : text;
@@ -361,7 +365,7 @@ absl::StatusOr<RenderedCall> CallTemplate::Render(
   return out;
 }
 
-// --- JSON pointers and replies ----------------------------------------------
+// --- JSON pointers and replies -----------------------------------------------
 
 absl::Status ValidatePointer(absl::string_view pointer) {
   rapidjson::Pointer p(pointer.data(), pointer.size());
@@ -425,7 +429,9 @@ absl::StatusOr<std::optional<double>> JsonReply::Number(
                  absl::string_view(v->GetString(), v->GetStringLength()), &d)) {
     return Invalid("value at '", pointer, "' is not a number");
   }
-  if (!std::isfinite(d)) return Invalid("value at '", pointer, "' is not finite");
+  if (!std::isfinite(d)) {
+    return Invalid("value at '", pointer, "' is not finite");
+  }
   return d;
 }
 
@@ -435,7 +441,9 @@ absl::StatusOr<std::vector<std::string>> JsonReply::Strings(
   std::vector<std::string> out;
   if (v == nullptr || v->IsNull()) return out;
   auto add = [&out](const rapidjson::Value& s) {
-    if (s.GetStringLength() > 0) out.emplace_back(s.GetString(), s.GetStringLength());
+    if (s.GetStringLength() > 0) {
+      out.emplace_back(s.GetString(), s.GetStringLength());
+    }
   };
   if (v->IsString()) {
     add(*v);
@@ -464,7 +472,7 @@ std::optional<std::string> JsonReply::Message(absl::string_view pointer) const {
   return **text;
 }
 
-// --- provider_state -----------------------------------------------------------
+// --- provider_state ----------------------------------------------------------
 
 std::string BuildProviderState(absl::string_view base_url) {
   return absl::StrCat("{\"base_url\":", json::Quote(base_url), "}");

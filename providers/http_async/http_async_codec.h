@@ -124,7 +124,8 @@ class CallTemplate {
 
   absl::StatusOr<std::string> Join(absl::string_view part,
                                    const Segments& segments,
-                                   const SlotValues& values, bool url_encode) const;
+                                   const SlotValues& values,
+                                   bool url_encode) const;
 
   std::string field_;
   std::string method_;

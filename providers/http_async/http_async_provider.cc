@@ -48,8 +48,8 @@ class HttpAsyncProvider : public Provider {
     const std::string& base =
         spec_->base_urls[next_base_.fetch_add(1) % spec_->base_urls.size()];
     http_->Send(Build(base, *std::move(call)),
-                [spec = spec_, base, done = std::move(done)](
-                    absl::StatusOr<HttpResponse> r) {
+                [spec = spec_, base,
+                 done = std::move(done)](absl::StatusOr<HttpResponse> r) {
                   if (!r.ok()) return done(r.status());
                   auto id = ReadSubmitReply(*spec, *r);
                   if (!id.ok()) return done(id.status());
@@ -81,8 +81,8 @@ class HttpAsyncProvider : public Provider {
     if (!call.ok()) return done(call.status());
     std::string base = BaseFor(record);
     http_->Send(Build(base, *std::move(call)),
-                [spec = spec_, base, done = std::move(done)](
-                    absl::StatusOr<HttpResponse> r) {
+                [spec = spec_, base,
+                 done = std::move(done)](absl::StatusOr<HttpResponse> r) {
                   if (!r.ok()) return done(r.status());
                   done(ReadPollReply(*spec, base, *r));
                 });
@@ -96,12 +96,12 @@ class HttpAsyncProvider : public Provider {
     auto call =
         spec_->cancel->Render(TaskSlots(*spec_, record, SubmitContext{}));
     if (!call.ok()) return done(call.status());
-    http_->Send(Build(BaseFor(record), *std::move(call)),
-                [spec = spec_, done = std::move(done)](
-                    absl::StatusOr<HttpResponse> r) {
-                  if (!r.ok()) return done(r.status());
-                  done(ReadCancelReply(*spec, *r));
-                });
+    http_->Send(
+        Build(BaseFor(record), *std::move(call)),
+        [spec = spec_, done = std::move(done)](absl::StatusOr<HttpResponse> r) {
+          if (!r.ok()) return done(r.status());
+          done(ReadCancelReply(*spec, *r));
+        });
   }
 
   void Watch(const TaskRecord&, ProviderListener*) override {}
@@ -155,13 +155,14 @@ class HttpAsyncProvider : public Provider {
 absl::StatusOr<std::shared_ptr<Provider>> NewHttpAsyncProvider(
     const config::Channel& channel, const ProviderContext& context) {
   if (context.http == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "config: channel '", channel.name(), "': no HTTP client"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("config: channel '", channel.name(), "': no HTTP client"));
   }
   absl::Duration timeout = absl::Seconds(60);
   if (context.config != nullptr &&
       context.config->dispatch().request_timeout_ms() > 0) {
-    timeout = absl::Milliseconds(context.config->dispatch().request_timeout_ms());
+    timeout =
+        absl::Milliseconds(context.config->dispatch().request_timeout_ms());
   }
   std::string api_key;
   if (!channel.api_key_env().empty()) {

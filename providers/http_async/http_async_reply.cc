@@ -47,14 +47,13 @@ absl::Status CheckStatus(const Spec& spec, const JsonReply& reply) {
   auto value = reply.Scalar(spec.status_pointer);
   if (!value.ok()) return Malformed(spec, value.status().message());
   if (!value->has_value()) {
-    return Malformed(spec, absl::StrCat("no status at '", spec.status_pointer,
-                                        "'"));
+    return Malformed(spec,
+                     absl::StrCat("no status at '", spec.status_pointer, "'"));
   }
   const std::string& code = **value;
   if (Contains(spec.status_ok, code)) return absl::OkStatus();
-  std::string message = absl::StrCat(spec.channel,
-                                     " upstream refused the request: status ",
-                                     code);
+  std::string message = absl::StrCat(
+      spec.channel, " upstream refused the request: status ", code);
   if (!spec.status_message_pointer.empty()) {
     if (auto text = reply.Message(spec.status_message_pointer)) {
       absl::StrAppend(&message, ": ", text->substr(0, 300));
@@ -66,8 +65,8 @@ absl::Status CheckStatus(const Spec& spec, const JsonReply& reply) {
   int http_like = 0;
   if (absl::SimpleAtoi(code, &http_like) && http_like >= 400 &&
       http_like <= 599) {
-    return absl::Status(UpstreamHttpToStatus(http_like, spec.channel, "").code(),
-                        message);
+    return absl::Status(
+        UpstreamHttpToStatus(http_like, spec.channel, "").code(), message);
   }
   return absl::UnknownError(message);
 }
@@ -83,7 +82,8 @@ absl::string_view Origin(absl::string_view base) {
 absl::StatusOr<std::string> ResolveUrl(absl::string_view base,
                                        const std::string& url) {
   const std::string lower = absl::AsciiStrToLower(url.substr(0, 8));
-  if (absl::StartsWith(lower, "http://") || absl::StartsWith(lower, "https://")) {
+  if (absl::StartsWith(lower, "http://") ||
+      absl::StartsWith(lower, "https://")) {
     return url;
   }
   if (absl::StartsWith(url, "//")) {
@@ -96,9 +96,8 @@ absl::StatusOr<std::string> ResolveUrl(absl::string_view base,
   if (absl::StartsWith(url, "/") && !Origin(base).empty()) {
     return absl::StrCat(Origin(base), url);
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("result URL '", url.substr(0, 100),
-                   "' is not an http(s) URL"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "result URL '", url.substr(0, 100), "' is not an http(s) URL"));
 }
 
 std::string FailureText(const Spec& spec, const JsonReply& reply,
@@ -137,7 +136,8 @@ absl::StatusOr<std::string> ReadSubmitReply(const Spec& spec,
   auto id = reply.Scalar(spec.id_pointer);
   if (!id.ok()) return Malformed(spec, id.status().message());
   if (!id->has_value() || (*id)->empty()) {
-    return Malformed(spec, absl::StrCat("no job id at '", spec.id_pointer, "'"));
+    return Malformed(spec,
+                     absl::StrCat("no job id at '", spec.id_pointer, "'"));
   }
   return **std::move(id);
 }
@@ -162,16 +162,16 @@ absl::StatusOr<PollResult> ReadPollReply(const Spec& spec,
   auto state = reply.Scalar(spec.state_pointer);
   if (!state.ok()) return Malformed(spec, state.status().message());
   if (!state->has_value()) {
-    return Malformed(spec,
-                     absl::StrCat("no job state at '", spec.state_pointer, "'"));
+    return Malformed(
+        spec, absl::StrCat("no job state at '", spec.state_pointer, "'"));
   }
   const std::string& upstream_state = **state;
   auto mapped = spec.state_map.find(upstream_state);
   if (mapped == spec.state_map.end()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "channel '", spec.channel, "': upstream state '",
-        upstream_state.substr(0, 100), "' at '", spec.state_pointer,
-        "' is not in http_async.state_map"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("channel '", spec.channel, "': upstream state '",
+                     upstream_state.substr(0, 100), "' at '",
+                     spec.state_pointer, "' is not in http_async.state_map"));
   }
   out.state = mapped->second;
 
@@ -184,8 +184,8 @@ absl::StatusOr<PollResult> ReadPollReply(const Spec& spec,
 
   if (out.state == UpstreamState::kFailed) {
     out.error = absl::InternalError(absl::StrCat(
-        "channel '", spec.channel, "': the job failed: ",
-        FailureText(spec, reply, upstream_state)));
+        "channel '", spec.channel,
+        "': the job failed: ", FailureText(spec, reply, upstream_state)));
     return out;
   }
   if (out.state != UpstreamState::kSucceeded) return out;
@@ -219,7 +219,9 @@ absl::StatusOr<PollResult> ReadPollReply(const Spec& spec,
 absl::Status ReadCancelReply(const Spec& spec, const HttpResponse& response) {
   if (response.status == 404) return absl::OkStatus();
   if (!Is2xx(response.status)) return HttpError(spec, response);
-  if (absl::StripAsciiWhitespace(response.body).empty()) return absl::OkStatus();
+  if (absl::StripAsciiWhitespace(response.body).empty()) {
+    return absl::OkStatus();
+  }
   MG_ASSIGN_OR_RETURN(JsonReply reply, ParseBody(spec, response));
   absl::Status status = CheckStatus(spec, reply);
   return absl::IsNotFound(status) ? absl::OkStatus() : status;

@@ -70,9 +70,8 @@ absl::StatusOr<UpstreamState> StateFromName(absl::string_view name) {
   if (name == "running") return UpstreamState::kRunning;
   if (name == "succeeded") return UpstreamState::kSucceeded;
   if (name == "failed") return UpstreamState::kFailed;
-  return absl::InvalidArgumentError(
-      absl::StrCat("'", name,
-                   "' is not one of queued, running, succeeded, failed"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "'", name, "' is not one of queued, running, succeeded, failed"));
 }
 
 }  // namespace
@@ -144,7 +143,9 @@ absl::StatusOr<Spec> CompileSpec(const config::Channel& channel,
   }
 
   MG_RETURN_IF_ERROR(check.Pointer("error_pointer", in.error_pointer(), false));
-  if (!in.error_pointer().empty()) spec.error_pointers.push_back(in.error_pointer());
+  if (!in.error_pointer().empty()) {
+    spec.error_pointers.push_back(in.error_pointer());
+  }
   for (int i = 0; i < in.error_fallback_pointers_size(); ++i) {
     MG_RETURN_IF_ERROR(
         check.Pointer(absl::StrCat("error_fallback_pointers[", i, "]"),
@@ -161,11 +162,11 @@ absl::StatusOr<Spec> CompileSpec(const config::Channel& channel,
   }
   spec.progress_scale = in.progress_scale() > 0 ? in.progress_scale() : 1;
 
-  MG_RETURN_IF_ERROR(check.Pointer("status_pointer", in.status_pointer(), false));
+  MG_RETURN_IF_ERROR(
+      check.Pointer("status_pointer", in.status_pointer(), false));
   spec.status_pointer = in.status_pointer();
   if (!in.status_pointer().empty() && in.status_ok().empty()) {
-    return check.Bad("http_async.status_ok",
-                     "is required with status_pointer");
+    return check.Bad("http_async.status_ok", "is required with status_pointer");
   }
   if (in.status_pointer().empty() &&
       (!in.status_ok().empty() || !in.status_not_found().empty() ||
@@ -220,8 +221,8 @@ SlotValues TaskSlots(const Spec& spec, const TaskRecord& record,
   }
   if (req.width() > 0 && req.height() > 0) {
     const int g = std::gcd(req.width(), req.height());
-    v.emplace("aspect_ratio", SlotValue::Text(absl::StrCat(
-                                  req.width() / g, ":", req.height() / g)));
+    v.emplace("aspect_ratio", SlotValue::Text(absl::StrCat(req.width() / g, ":",
+                                                           req.height() / g)));
   }
   return v;
 }

@@ -23,7 +23,8 @@ namespace {
 
 using http_async::Spec;
 
-constexpr const char* kRr3 = R"({"name":"rr3","base_urls":["http://127.0.0.1:1/rr3"],
+constexpr const char* kRr3 =
+    R"({"name":"rr3","base_urls":["http://127.0.0.1:1/rr3"],
   "api_key_env":"FUZZ_KEY","http_async":{
   "submit":{"path":"/api/v1/generate","headers":{"X-Api-Key":"{{api_key}}"},
             "body":{"prompt":"{{prompt}}","n":"{{n}}"}},
@@ -37,14 +38,16 @@ constexpr const char* kRr3 = R"({"name":"rr3","base_urls":["http://127.0.0.1:1/r
   "status_pointer":"/code","status_ok":["0"],"status_not_found":["GONE"],
   "status_message_pointer":"/msg"}})";
 
-constexpr const char* kFlux = R"({"name":"flux","base_urls":["http://127.0.0.1:1/flux"],
+constexpr const char* kFlux =
+    R"({"name":"flux","base_urls":["http://127.0.0.1:1/flux"],
   "http_async":{"submit":{"path":"/v1/flux-dev","body":{"prompt":"{{prompt}}"}},
   "id_pointer":"/id","poll":{"path":"/v1/get_result?id={{id}}"},
   "state_pointer":"/status",
   "state_map":{"Pending":"queued","Processing":"running","Ready":"succeeded",
                "Error":"failed","Content Moderated":"failed"},
   "result_url_pointers":["/result/sample","/result/extra"],
-  "error_pointer":"/details/error","error_fallback_pointers":["/details","/error"],
+  "error_pointer":"/details/error",
+  "error_fallback_pointers":["/details","/error"],
   "progress_pointer":"/progress"}})";
 
 Spec Compile(const char* json) {

@@ -20,7 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(rr3.status().code() == absl::StatusCode::kInvalidArgument);
     FUZZ_CHECK(!rr3.status().message().empty());
   } else {
-    FUZZ_CHECK(!rr3->prompt.empty() && rr3->prompt.size() <= kRr3MaxPromptChars);
+    FUZZ_CHECK(!rr3->prompt.empty() &&
+               rr3->prompt.size() <= kRr3MaxPromptChars);
     FUZZ_CHECK(rr3->width >= kRr3MinSide && rr3->width <= kRr3MaxSide);
     FUZZ_CHECK(rr3->height >= kRr3MinSide && rr3->height <= kRr3MaxSide);
     FUZZ_CHECK(rr3->steps >= 1 && rr3->steps <= kRr3MaxSteps);

@@ -22,11 +22,11 @@ using http_async::SlotValues;
 
 SlotValues AllValues() {
   SlotValues v;
-  for (const char* text : {"prompt", "negative_prompt", "model", "image_url",
-                           "callback_url", "api_key", "task_id", "id",
-                           "aspect_ratio"}) {
-    v.emplace(text, SlotValue::Text(absl::StrCat("a \"b\" / c?d \xe7\x8c\xab ",
-                                                 text)));
+  for (const char* text :
+       {"prompt", "negative_prompt", "model", "image_url", "callback_url",
+        "api_key", "task_id", "id", "aspect_ratio"}) {
+    v.emplace(text, SlotValue::Text(
+                        absl::StrCat("a \"b\" / c?d \xe7\x8c\xab ", text)));
   }
   for (const char* number : {"width", "height", "steps", "seed", "n"}) {
     v.emplace(number, SlotValue::Int(-9007199254740993));

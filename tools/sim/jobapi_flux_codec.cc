@@ -33,14 +33,14 @@ std::optional<FluxFieldError> OptInt(const rapidjson::Value& obj,
     return FieldError(name, "Input should be a valid integer", "int_type");
   }
   if (*n < lo) {
-    return FieldError(name,
-                      absl::StrCat("Input should be greater than or equal to ", lo),
-                      "greater_than_equal");
+    return FieldError(
+        name, absl::StrCat("Input should be greater than or equal to ", lo),
+        "greater_than_equal");
   }
   if (*n > hi) {
-    return FieldError(name,
-                      absl::StrCat("Input should be less than or equal to ", hi),
-                      "less_than_equal");
+    return FieldError(
+        name, absl::StrCat("Input should be less than or equal to ", hi),
+        "less_than_equal");
   }
   if (*n % multiple != 0) {
     return FieldError(name,
@@ -71,7 +71,8 @@ std::variant<FluxRequest, FluxFieldError> ParseFluxRequest(
     return FieldError("prompt", "Field required", "missing");
   }
   if (!prompt->IsString()) {
-    return FieldError("prompt", "Input should be a valid string", "string_type");
+    return FieldError("prompt", "Input should be a valid string",
+                      "string_type");
   }
   r.prompt.assign(prompt->GetString(), prompt->GetStringLength());
   if (r.prompt.empty()) {

@@ -53,11 +53,11 @@ struct FluxResultView {
   std::string id;
   // Pending | Processing | Ready | Error | Content Moderated
   std::string status;
-  std::optional<double> progress;  // 0..1 while Processing
-  std::string sample_url;          // Ready
-  std::string prompt;              // Ready
-  int64_t seed = 0;                // Ready
-  std::string error;               // Error: details.error
+  std::optional<double> progress;               // 0..1 while Processing
+  std::string sample_url;                       // Ready
+  std::string prompt;                           // Ready
+  int64_t seed = 0;                             // Ready
+  std::string error;                            // Error: details.error
   std::vector<std::string> moderation_reasons;  // Content Moderated
 };
 

@@ -81,7 +81,8 @@ std::optional<ServerResponse> FluxRoutes::Route(
 }
 
 ServerResponse FluxRoutes::Submit(const ServerRequest& request) {
-  std::optional<std::string> base = JobApiBackend::PublicBase(request, Prefix());
+  std::optional<std::string> base =
+      JobApiBackend::PublicBase(request, Prefix());
   if (!base.has_value()) {
     return Json(422, FluxValidationJson({{"header", "host"},
                                          "a plain Host header is required",
@@ -101,8 +102,8 @@ ServerResponse FluxRoutes::Submit(const ServerRequest& request) {
   params.moderated = absl::StrContains(r.prompt, kModerationMarker);
   const std::string id = NewUuid();
   backend_.Start(id, std::move(params));
-  return Json(200, FluxAcceptedJson(
-                       id, absl::StrCat(*base, "/v1/get_result?id=", id)));
+  return Json(
+      200, FluxAcceptedJson(id, absl::StrCat(*base, "/v1/get_result?id=", id)));
 }
 
 ServerResponse FluxRoutes::GetResult(const ServerRequest& request) {

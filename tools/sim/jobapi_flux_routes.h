@@ -3,7 +3,8 @@
 // served under "/flux":
 //   POST /flux/v1/{flux-dev|flux-pro|flux-pro-1.1}  {prompt, width, height,
 //        seed, steps, guidance} (jobapi_flux_codec.h)
-//        -> {"id":"<uuid>","polling_url":"http://<host>/flux/v1/get_result?id=<uuid>"}
+//        -> {"id":"<uuid>",
+//            "polling_url":"http://<host>/flux/v1/get_result?id=<uuid>"}
 //   GET  /flux/v1/get_result?id=<uuid>
 //        -> {"id","status":"Pending|Processing|Ready|Error|Content Moderated",
 //           "result":null|{"sample":url,"prompt","seed"},"progress":null|0..1,

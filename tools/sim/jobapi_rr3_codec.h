@@ -26,10 +26,10 @@ struct Rr3GenerateRequest {
   std::string negative_prompt;  // optional
   int width = 512;              // kRr3MinSide..kRr3MaxSide
   int height = 512;
-  int steps = 20;               // 1..kRr3MaxSteps
-  int64_t seed = -1;            // -1 or absent: the server picks
-  double cfg_scale = 7;         // 0..30
-  int batch_size = 1;           // 1..kRr3MaxBatch
+  int steps = 20;        // 1..kRr3MaxSteps
+  int64_t seed = -1;     // -1 or absent: the server picks
+  double cfg_scale = 7;  // 0..30
+  int batch_size = 1;    // 1..kRr3MaxBatch
 };
 
 // INVALID_ARGUMENT with the message RR3 sends back under code 400: the body
@@ -46,7 +46,7 @@ struct Rr3TaskView {
   uint64_t task_id = 0;
   std::string status;  // PENDING | RUNNING | SUCCESS | FAILED | CANCELLED
   int progress = 0;    // 0..100
-  std::vector<std::string> images;  // SUCCESS: absolute URLs
+  std::vector<std::string> images;   // SUCCESS: absolute URLs
   std::optional<std::string> error;  // FAILED / CANCELLED
 };
 

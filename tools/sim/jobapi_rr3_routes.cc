@@ -130,7 +130,9 @@ ServerResponse Rr3Routes::Task(const ServerRequest& request,
   if (view->phase == JobApiPhase::kSucceeded) {
     std::optional<std::string> base =
         JobApiBackend::PublicBase(request, Prefix());
-    if (!base.has_value()) return Refuse(400, "a plain Host header is required");
+    if (!base.has_value()) {
+      return Refuse(400, "a plain Host header is required");
+    }
     for (const std::string& name : view->file_names) {
       out.images.push_back(absl::StrCat(*base, "/files/", name));
     }

@@ -13,8 +13,8 @@
 namespace mediagw::contract {
 namespace {
 
-absl::StatusOr<std::shared_ptr<Provider>> MakeRr3(const std::string& sim_base_url,
-                                                  HttpClient* http) {
+absl::StatusOr<std::shared_ptr<Provider>> MakeRr3(
+    const std::string& sim_base_url, HttpClient* http) {
   auto channel = http_async::testing::LoadVendorChannel(
       "rr3.json", absl::StrCat(sim_base_url, "/rr3"));
   if (!channel.ok()) return channel.status();

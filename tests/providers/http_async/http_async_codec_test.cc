@@ -75,7 +75,7 @@ TEST(SplitTemplateTest, RejectsBadSlots) {
   EXPECT_TRUE(SplitTemplate("no slots } here {", false).ok());
 }
 
-// --- Compile -------------------------------------------------------------------
+// --- Compile -----------------------------------------------------------------
 
 TEST(CallTemplateTest, CompileRejectsBadParts) {
   CallTemplate::Source s;
@@ -101,14 +101,17 @@ TEST(CallTemplateTest, CompileRejectsBadParts) {
               HasSubstr("poll.headers[X-Key]: unknown slot {{secret}}"));
   s = {};
   s.body_json = R"({"a": {"b": ["{{prompt}}", "{{colour}}"]}})";
-  EXPECT_THAT(CallTemplate::Compile("submit", s, "POST", false).status().message(),
-              HasSubstr("submit.body: unknown slot {{colour}}"));
+  EXPECT_THAT(
+      CallTemplate::Compile("submit", s, "POST", false).status().message(),
+      HasSubstr("submit.body: unknown slot {{colour}}"));
   s.body_json = R"({"a": )";
-  EXPECT_THAT(CallTemplate::Compile("submit", s, "POST", false).status().message(),
-              HasSubstr("submit.body: malformed JSON"));
+  EXPECT_THAT(
+      CallTemplate::Compile("submit", s, "POST", false).status().message(),
+      HasSubstr("submit.body: malformed JSON"));
   s.body_json = R"({"task": "{{id}}"})";
-  EXPECT_THAT(CallTemplate::Compile("submit", s, "POST", false).status().message(),
-              HasSubstr("submit.body: slot {{id}} exists only"));
+  EXPECT_THAT(
+      CallTemplate::Compile("submit", s, "POST", false).status().message(),
+      HasSubstr("submit.body: slot {{id}} exists only"));
 }
 
 TEST(CallTemplateTest, DefaultMethodAndUses) {
@@ -134,20 +137,19 @@ TEST(CallTemplateTest, DefaultMethodAndUses) {
   EXPECT_FALSE(rendered->has_body);
 }
 
-// --- Render ----------------------------------------------------------------------
+// --- Render ------------------------------------------------------------------
 
 TEST(CallTemplateTest, ExactSlotsKeepTheirJsonType) {
-  CallTemplate t = MustCompile(Body(
-      R"({"prompt":"{{prompt}}","w":"{{width}}","seed":"{{seed}}",)"
-      R"("cfg":"{{cfg}}","list":["{{height}}", 1, null, true],"k":"x"})"));
+  CallTemplate t = MustCompile(
+      Body(R"({"prompt":"{{prompt}}","w":"{{width}}","seed":"{{seed}}",)"
+           R"("cfg":"{{cfg}}","list":["{{height}}", 1, null, true],"k":"x"})"));
   auto r = t.Render(FullValues());
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->has_body);
-  EXPECT_EQ(r->body,
-            R"({"prompt":"a \"quoted\" cat \\ )"
-            "\xe7\x8c\xab"
-            R"(\n","w":768,"seed":4294967297,"cfg":6.5,)"
-            R"("list":[1024,1,null,true],"k":"x"})");
+  EXPECT_EQ(r->body, R"({"prompt":"a \"quoted\" cat \\ )"
+                     "\xe7\x8c\xab"
+                     R"(\n","w":768,"seed":4294967297,"cfg":6.5,)"
+                     R"("list":[1024,1,null,true],"k":"x"})");
 }
 
 TEST(CallTemplateTest, SlotsInsideLongerStringsAreText) {
@@ -181,17 +183,19 @@ TEST(CallTemplateTest, PathValuesAreUrlEncodedHeadersAreNot) {
   auto r = t.Render(FullValues());
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->path, "/v1/get_result?id=a%20b%2Fc%3Fd%26e%3D%E7%8C%AB&w=768");
-  EXPECT_THAT(r->headers, ElementsAre(std::make_pair(std::string("Authorization"),
-                                                     std::string("Bearer k-123"))));
+  EXPECT_THAT(r->headers,
+              ElementsAre(std::make_pair(std::string("Authorization"),
+                                         std::string("Bearer k-123"))));
 }
 
 TEST(CallTemplateTest, MissingExactSlotsAreLeftOut) {
   SlotValues v = FullValues();
   v.erase("negative_prompt");
   v.erase("seed");
-  CallTemplate t = MustCompile(Body(
-      R"({"prompt":"{{prompt}}","negative_prompt":"{{negative_prompt}}",)"
-      R"("seeds":["{{seed}}","{{width}}","{{seed}}"],"nested":{"s":"{{seed}}"}})"));
+  CallTemplate t = MustCompile(
+      Body(R"({"prompt":"{{prompt}}","negative_prompt":"{{negative_prompt}}",)"
+           R"("seeds":["{{seed}}","{{width}}","{{seed}}"],)"
+           R"("nested":{"s":"{{seed}}"}})"));
   auto r = t.Render(v);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_THAT(r->body, HasSubstr(R"("seeds":[768],"nested":{}})"));
@@ -215,7 +219,10 @@ TEST(CallTemplateTest, MissingValuesElsewhereFailNamingTheSlot) {
   EXPECT_THAT(MustCompile(h).Render(v).status().message(),
               HasSubstr("submit.headers[X-Api-Key]: {{api_key}} has no value"));
 
-  EXPECT_THAT(MustCompile(Body(R"({"s":"seed {{seed}}"})")).Render(v).status().message(),
+  EXPECT_THAT(MustCompile(Body(R"({"s":"seed {{seed}}"})"))
+                  .Render(v)
+                  .status()
+                  .message(),
               HasSubstr("submit.body: {{seed}} has no value"));
   EXPECT_THAT(MustCompile(Body(R"("{{seed}}")")).Render(v).status().message(),
               HasSubstr("the whole body is a slot without a value"));
@@ -240,15 +247,16 @@ TEST(SlotValueTest, TextForms) {
   EXPECT_EQ(UrlEncode("AZaz09-._~ /%"), "AZaz09-._~%20%2F%25");
 }
 
-// --- JSON pointers -----------------------------------------------------------------
+// --- JSON pointers -----------------------------------------------------------
 
 TEST(ValidatePointerTest, AcceptsRfc6901AndFragments) {
   EXPECT_TRUE(ValidatePointer("").ok());
   EXPECT_TRUE(ValidatePointer("/data/task_id").ok());
   EXPECT_TRUE(ValidatePointer("/a~1b/~0c/0").ok());
   EXPECT_TRUE(ValidatePointer("#/data/images").ok());
-  EXPECT_THAT(ValidatePointer("data/id").message(),
-              HasSubstr("'data/id' is not a JSON pointer: must start with '/'"));
+  EXPECT_THAT(
+      ValidatePointer("data/id").message(),
+      HasSubstr("'data/id' is not a JSON pointer: must start with '/'"));
   EXPECT_THAT(ValidatePointer("/a~2").message(),
               HasSubstr("'~' must be followed by 0 or 1"));
 }
@@ -272,7 +280,8 @@ TEST(JsonReplyTest, ScalarKeepsTheTextualForm) {
   EXPECT_THAT(*r->Scalar("/data/sid"), Optional(std::string("abc")));
   EXPECT_THAT(*r->Scalar("/data/flag"), Optional(std::string("true")));
   EXPECT_THAT(*r->Scalar("/code"), Optional(std::string("0")));
-  EXPECT_THAT(*r->Scalar("/data/images/2"), Optional(std::string("http://h/2.png")));
+  EXPECT_THAT(*r->Scalar("/data/images/2"),
+              Optional(std::string("http://h/2.png")));
   EXPECT_EQ(*r->Scalar("/data/none"), std::nullopt);
   EXPECT_EQ(*r->Scalar("/data/absent"), std::nullopt);
   EXPECT_EQ(*r->Scalar("/data/images/9"), std::nullopt);
@@ -321,8 +330,9 @@ TEST(JsonReplyTest, MessagesOfAnyType) {
 TEST(JsonReplyTest, MalformedBodiesAreInvalidArgument) {
   for (absl::string_view body :
        {absl::string_view(""), absl::string_view("{\"a\":"),
-        absl::string_view("<html>502</html>"), absl::string_view("\xEF\xBB\xBF{}"),
-        absl::string_view("{}\0{}", 5), absl::string_view("[1e999]")}) {
+        absl::string_view("<html>502</html>"),
+        absl::string_view("\xEF\xBB\xBF{}"), absl::string_view("{}\0{}", 5),
+        absl::string_view("[1e999]")}) {
     auto r = JsonReply::Parse(body);
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << body;
   }
@@ -332,7 +342,7 @@ TEST(JsonReplyTest, MalformedBodiesAreInvalidArgument) {
   EXPECT_THAT(*scalar->Scalar(""), Optional(std::string("job-1")));
 }
 
-// --- provider_state ------------------------------------------------------------------
+// --- provider_state ----------------------------------------------------------
 
 TEST(ProviderStateTest, RoundTripsAndRejectsForeignState) {
   const std::string state = BuildProviderState("http://h:1/rr3");

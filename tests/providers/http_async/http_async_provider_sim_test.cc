@@ -137,8 +137,9 @@ class HttpAsyncSimTest : public ::testing::Test {
   }
 
   // Polls until a terminal state; `seen` collects every result on the way.
-  absl::StatusOr<PollResult> PollUntilDone(Provider& p, const TaskRecord& r,
-                                           std::vector<PollResult>* seen = nullptr) {
+  absl::StatusOr<PollResult> PollUntilDone(
+      Provider& p, const TaskRecord& r,
+      std::vector<PollResult>* seen = nullptr) {
     const absl::Time end = absl::Now() + kWait;
     while (absl::Now() < end) {
       auto result = Poll(p, r);
@@ -157,7 +158,9 @@ class HttpAsyncSimTest : public ::testing::Test {
     auto r = Await<absl::StatusOr<HttpResponse>>(
         [&](HttpCallback cb) { http_.Send(ref.request, std::move(cb)); });
     if (!r.ok()) return r.status();
-    if (r->status != 200) return absl::UnknownError(absl::StrCat("HTTP ", r->status));
+    if (r->status != 200) {
+      return absl::UnknownError(absl::StrCat("HTTP ", r->status));
+    }
     return r->body;
   }
 
@@ -183,9 +186,11 @@ TEST_F(HttpAsyncSimTest, Rr3FromItsConfigFileRunsATaskToSuccess) {
   EXPECT_EQ(p->PreassignUpstreamId(Record()), "");
   TaskRecord rec = SubmitOk(*p, Record(512, 768));
   EXPECT_FALSE(rec.upstream_id().empty());
-  EXPECT_EQ(rec.upstream_id().find_first_not_of("0123456789"), std::string::npos)
+  EXPECT_EQ(rec.upstream_id().find_first_not_of("0123456789"),
+            std::string::npos)
       << "rr3 ids are numbers: " << rec.upstream_id();
-  EXPECT_THAT(rec.provider_state(), HasSubstr(absl::StrCat(Base(*sim_), "/rr3")));
+  EXPECT_THAT(rec.provider_state(),
+              HasSubstr(absl::StrCat(Base(*sim_), "/rr3")));
   auto done = PollUntilDone(*p, rec);
   ASSERT_TRUE(done.ok()) << done.status();
   ASSERT_EQ(done->state, UpstreamState::kSucceeded) << done->error;
@@ -254,8 +259,8 @@ TEST_F(HttpAsyncSimTest, ProgressRisesWhileRunning) {
       partial = partial || (r.state == UpstreamState::kRunning &&
                             r.progress > 0 && r.progress < 1);
     }
-    EXPECT_TRUE(partial) << v.file << ": no partial progress in "
-                         << seen.size() << " polls";
+    EXPECT_TRUE(partial) << v.file << ": no partial progress in " << seen.size()
+                         << " polls";
   }
 }
 
@@ -271,7 +276,8 @@ TEST_F(HttpAsyncSimTest, FailedJobsCarryTheVendorsMessage) {
     ASSERT_TRUE(done.ok()) << v.file << ": " << done.status();
     EXPECT_EQ(done->state, UpstreamState::kFailed) << v.file;
     EXPECT_EQ(done->error.code(), absl::StatusCode::kInternal) << v.file;
-    EXPECT_THAT(done->error.message(), HasSubstr("simulated generation failure"))
+    EXPECT_THAT(done->error.message(),
+                HasSubstr("simulated generation failure"))
         << v.file;
   }
 }
@@ -322,20 +328,24 @@ TEST_F(HttpAsyncSimTest, MissingKeyRefusesWorkWithoutCallingTheVendor) {
             "Server configuration error: API key missing for channel 'rr3'");
   auto s = Submit(*p, Record());
   EXPECT_EQ(s.status(), ready);
-  EXPECT_EQ(sim_->faults().Stats().requests_by_path.count("/rr3/api/v1/generate"),
-            0u);
+  EXPECT_EQ(
+      sim_->faults().Stats().requests_by_path.count("/rr3/api/v1/generate"),
+      0u);
 }
 
 TEST_F(HttpAsyncSimTest, InvalidRequestsAreNotRetryable) {
   auto rr3 = Make(kRr3);
   ASSERT_NE(rr3, nullptr);
   auto s = Submit(*rr3, Record(4000, 512));
-  EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument) << s.status();
-  EXPECT_THAT(s.status().message(), HasSubstr("width must be between 64 and 2048"));
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument)
+      << s.status();
+  EXPECT_THAT(s.status().message(),
+              HasSubstr("width must be between 64 and 2048"));
   auto flux = Make(kFlux);
   ASSERT_NE(flux, nullptr);
   s = Submit(*flux, Record(1000, 512));
-  EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument) << s.status();
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument)
+      << s.status();
   EXPECT_THAT(s.status().message(), HasSubstr("multiple of 32"));
 }
 
@@ -344,17 +354,20 @@ TEST_F(HttpAsyncSimTest, InjectedHttpErrorsMapByStatus) {
     auto p = Make(v);
     ASSERT_NE(p, nullptr);
     Fault(sim::FaultMode::kHttp500, absl::StrCat(v.prefix, "/"));
-    EXPECT_EQ(Submit(*p, Record()).status().code(), absl::StatusCode::kUnavailable)
+    EXPECT_EQ(Submit(*p, Record()).status().code(),
+              absl::StatusCode::kUnavailable)
         << v.file;
     Fault(sim::FaultMode::kHttpStatus, absl::StrCat(v.prefix, "/"), 429);
-    EXPECT_EQ(Submit(*p, Record()).status().code(), absl::StatusCode::kUnavailable)
+    EXPECT_EQ(Submit(*p, Record()).status().code(),
+              absl::StatusCode::kUnavailable)
         << v.file;
     // A poll that gets a truncated reply fails; the next one works.
     TaskRecord rec = SubmitOk(*p, Record());
     Fault(sim::FaultMode::kMalformedJson, absl::StrCat(v.prefix, "/"));
     auto bad = Poll(*p, rec);
     EXPECT_EQ(bad.status().code(), absl::StatusCode::kUnavailable) << v.file;
-    EXPECT_THAT(bad.status().message(), HasSubstr("malformed upstream response"));
+    EXPECT_THAT(bad.status().message(),
+                HasSubstr("malformed upstream response"));
     auto done = PollUntilDone(*p, rec);
     ASSERT_TRUE(done.ok()) << v.file << ": " << done.status();
     EXPECT_EQ(done->state, UpstreamState::kSucceeded) << v.file;
@@ -372,8 +385,8 @@ TEST_F(HttpAsyncSimTest, Rr3CancelStopsTheJob) {
   EXPECT_EQ(polled->state, UpstreamState::kFailed);
   EXPECT_THAT(polled->error.message(), HasSubstr("cancelled"));
   EXPECT_TRUE(Cancel(*p, rec).ok()) << "cancelling twice is fine";
-  EXPECT_EQ(sim_->faults().Stats().requests_by_path.at(
-                absl::StrCat("/rr3/api/v1/task/", rec.upstream_id(), "/cancel")),
+  EXPECT_EQ(sim_->faults().Stats().requests_by_path.at(absl::StrCat(
+                "/rr3/api/v1/task/", rec.upstream_id(), "/cancel")),
             2);
   // A job the vendor no longer knows needs no cancelling.
   TaskRecord unknown = rec;
@@ -395,8 +408,9 @@ TEST_F(HttpAsyncSimTest, WithoutACancelCallCancelIsANoOp) {
   TaskRecord rec = SubmitOk(*p, Record());
   const int64_t before = sim_->faults().Stats().requests_by_path.size();
   EXPECT_TRUE(Cancel(*p, rec).ok());
-  EXPECT_EQ(static_cast<int64_t>(sim_->faults().Stats().requests_by_path.size()),
-            before);
+  EXPECT_EQ(
+      static_cast<int64_t>(sim_->faults().Stats().requests_by_path.size()),
+      before);
 }
 
 TEST_F(HttpAsyncSimTest, ResumeNeverResubmits) {

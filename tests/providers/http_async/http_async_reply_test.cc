@@ -40,11 +40,14 @@ std::string Rr3Task(absl::string_view status, absl::string_view extra = "") {
 }
 
 TEST(ReadSubmitReplyTest, NumericAndStringIds) {
-  EXPECT_EQ(*ReadSubmitReply(Load("rr3.json"),
-                             Reply(200, R"({"code":0,"msg":"ok","data":{"task_id":1234567890}})")),
-            "1234567890");
-  EXPECT_EQ(*ReadSubmitReply(Load("fluxjobs.json"),
-                             Reply(200, R"({"id":"3f2a-9","polling_url":"http://x"})")),
+  EXPECT_EQ(
+      *ReadSubmitReply(
+          Load("rr3.json"),
+          Reply(200, R"({"code":0,"msg":"ok","data":{"task_id":1234567890}})")),
+      "1234567890");
+  EXPECT_EQ(*ReadSubmitReply(
+                Load("fluxjobs.json"),
+                Reply(200, R"({"id":"3f2a-9","polling_url":"http://x"})")),
             "3f2a-9");
 }
 
@@ -71,14 +74,16 @@ TEST(ReadSubmitReplyTest, BodyLevelRefusalsMapLikeHttp) {
     EXPECT_EQ(id.status().code(), c.code) << c.body;
     EXPECT_THAT(id.status().message(), HasSubstr(c.message)) << c.body;
   }
-  EXPECT_FALSE(IsRetryable(ReadSubmitReply(rr3, Reply(200, cases[0].body)).status()));
+  EXPECT_FALSE(
+      IsRetryable(ReadSubmitReply(rr3, Reply(200, cases[0].body)).status()));
 }
 
 TEST(ReadSubmitReplyTest, HttpErrorsAndMalformedReplies) {
   const Spec rr3 = Load("rr3.json");
   auto id = ReadSubmitReply(rr3, Reply(500, R"({"code":500})"));
   EXPECT_EQ(id.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_THAT(id.status().message(), HasSubstr("rr3 upstream returned HTTP 500"));
+  EXPECT_THAT(id.status().message(),
+              HasSubstr("rr3 upstream returned HTTP 500"));
   EXPECT_EQ(ReadSubmitReply(rr3, Reply(422, "{}")).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ReadSubmitReply(rr3, Reply(403, "no")).status().code(),
@@ -108,11 +113,13 @@ TEST(ReadPollReplyTest, Rr3States) {
   EXPECT_DOUBLE_EQ(running->progress, 0.4);
 
   // Progress beyond the scale is clamped; a non-number is ignored.
-  EXPECT_DOUBLE_EQ(ReadPollReply(rr3, kBase, Reply(200, Rr3Task("RUNNING", R"(,"progress":250)")))
-                       ->progress,
-                   1.0);
-  auto odd = ReadPollReply(rr3, kBase,
-                           Reply(200, Rr3Task("RUNNING", R"(,"progress":"soon")")));
+  EXPECT_DOUBLE_EQ(
+      ReadPollReply(rr3, kBase,
+                    Reply(200, Rr3Task("RUNNING", R"(,"progress":250)")))
+          ->progress,
+      1.0);
+  auto odd = ReadPollReply(
+      rr3, kBase, Reply(200, Rr3Task("RUNNING", R"(,"progress":"soon")")));
   ASSERT_TRUE(odd.ok());
   EXPECT_EQ(odd->progress, 0);
 }
@@ -121,9 +128,10 @@ TEST(ReadPollReplyTest, Rr3SuccessGivesExternalOutputs) {
   const Spec rr3 = Load("rr3.json");
   auto done = ReadPollReply(
       rr3, kBase,
-      Reply(200, Rr3Task("SUCCESS",
-                         R"(,"progress":100,"images":["http://cdn/a.PNG?sig=1",)"
-                         R"("/rr3/files/b.jpg","//cdn/c.webp"])")));
+      Reply(200,
+            Rr3Task("SUCCESS",
+                    R"(,"progress":100,"images":["http://cdn/a.PNG?sig=1",)"
+                    R"("/rr3/files/b.jpg","//cdn/c.webp"])")));
   ASSERT_TRUE(done.ok()) << done.status();
   EXPECT_EQ(done->state, UpstreamState::kSucceeded);
   EXPECT_EQ(done->progress, 1);
@@ -136,7 +144,8 @@ TEST(ReadPollReplyTest, Rr3SuccessGivesExternalOutputs) {
   for (const OutputRef& ref : done->outputs) {
     EXPECT_TRUE(ref.external);
     EXPECT_EQ(ref.request.method, "GET");
-    EXPECT_TRUE(ref.request.headers.empty()) << "no credentials to result hosts";
+    EXPECT_TRUE(ref.request.headers.empty())
+        << "no credentials to result hosts";
     EXPECT_GE(ref.request.timeout, absl::Minutes(2));
   }
 }
@@ -151,12 +160,14 @@ TEST(ReadPollReplyTest, Rr3FailuresAndUnknownStates) {
   EXPECT_THAT(failed->error.message(),
               HasSubstr("channel 'rr3': the job failed: GPU fell over"));
 
-  auto bare = ReadPollReply(rr3, kBase, Reply(200, Rr3Task("FAILED", R"(,"error":null)")));
+  auto bare = ReadPollReply(rr3, kBase,
+                            Reply(200, Rr3Task("FAILED", R"(,"error":null)")));
   ASSERT_TRUE(bare.ok());
   EXPECT_THAT(bare->error.message(),
               HasSubstr("the upstream reported state 'FAILED'"));
 
-  auto no_urls = ReadPollReply(rr3, kBase, Reply(200, Rr3Task("SUCCESS", R"(,"images":[])")));
+  auto no_urls = ReadPollReply(
+      rr3, kBase, Reply(200, Rr3Task("SUCCESS", R"(,"images":[])")));
   ASSERT_TRUE(no_urls.ok());
   EXPECT_EQ(no_urls->state, UpstreamState::kFailed);
   EXPECT_THAT(no_urls->error.message(), HasSubstr("without any result URL"));
@@ -171,7 +182,8 @@ TEST(ReadPollReplyTest, Rr3FailuresAndUnknownStates) {
 TEST(ReadPollReplyTest, VanishedJobsAreNotFound) {
   const Spec rr3 = Load("rr3.json");
   auto gone = ReadPollReply(
-      rr3, kBase, Reply(200, R"({"code":404,"msg":"task not found","data":null})"));
+      rr3, kBase,
+      Reply(200, R"({"code":404,"msg":"task not found","data":null})"));
   ASSERT_TRUE(gone.ok()) << gone.status();
   EXPECT_EQ(gone->state, UpstreamState::kNotFound);
   auto http404 = ReadPollReply(Load("fluxjobs.json"), kBase,
@@ -182,7 +194,8 @@ TEST(ReadPollReplyTest, VanishedJobsAreNotFound) {
   // A vendor with a textual not-found status.
   Spec custom = rr3;
   custom.status_not_found = {"TASK_GONE"};
-  auto textual = ReadPollReply(custom, kBase, Reply(200, R"({"code":"TASK_GONE"})"));
+  auto textual =
+      ReadPollReply(custom, kBase, Reply(200, R"({"code":"TASK_GONE"})"));
   ASSERT_TRUE(textual.ok());
   EXPECT_EQ(textual->state, UpstreamState::kNotFound);
 }
@@ -202,33 +215,38 @@ TEST(ReadPollReplyTest, MalformedPollReplies) {
   }
   EXPECT_EQ(ReadPollReply(rr3, kBase, Reply(502, "<html>")).status().code(),
             absl::StatusCode::kUnavailable);
-  EXPECT_EQ(ReadPollReply(rr3, kBase, Reply(200, R"({"code":401})")).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      ReadPollReply(rr3, kBase, Reply(200, R"({"code":401})")).status().code(),
+      absl::StatusCode::kFailedPrecondition);
 }
 
 TEST(ReadPollReplyTest, FluxShapes) {
   const Spec flux = Load("fluxjobs.json");
   auto pending = ReadPollReply(
       flux, kBase,
-      Reply(200, R"({"id":"x","status":"Pending","result":null,"progress":null})"));
+      Reply(200,
+            R"({"id":"x","status":"Pending","result":null,"progress":null})"));
   ASSERT_TRUE(pending.ok()) << pending.status();
   EXPECT_EQ(pending->state, UpstreamState::kQueued);
 
   auto processing = ReadPollReply(
-      flux, kBase, Reply(200, R"({"id":"x","status":"Processing","progress":0.25})"));
+      flux, kBase,
+      Reply(200, R"({"id":"x","status":"Processing","progress":0.25})"));
   ASSERT_TRUE(processing.ok());
   EXPECT_EQ(processing->state, UpstreamState::kRunning);
   EXPECT_DOUBLE_EQ(processing->progress, 0.25);
 
   auto ready = ReadPollReply(
       flux, kBase,
-      Reply(200, R"({"id":"x","status":"Ready","result":{"sample":"http://s/x.png","seed":1}})"));
+      Reply(200, R"({"id":"x","status":"Ready",)"
+                 R"("result":{"sample":"http://s/x.png","seed":1}})"));
   ASSERT_TRUE(ready.ok());
   ASSERT_EQ(ready->outputs.size(), 1u);
   EXPECT_EQ(ready->outputs[0].request.url, "http://s/x.png");
 
   auto error = ReadPollReply(
-      flux, kBase, Reply(200, R"({"id":"x","status":"Error","details":{"error":"OOM"}})"));
+      flux, kBase,
+      Reply(200, R"({"id":"x","status":"Error","details":{"error":"OOM"}})"));
   ASSERT_TRUE(error.ok());
   EXPECT_EQ(error->state, UpstreamState::kFailed);
   EXPECT_THAT(error->error.message(), HasSubstr("the job failed: OOM"));
@@ -240,12 +258,15 @@ TEST(ReadPollReplyTest, FluxShapes) {
                  R"("details":{"Moderation Reasons":["Sexual"]}})"));
   ASSERT_TRUE(moderated.ok());
   EXPECT_EQ(moderated->state, UpstreamState::kFailed);
-  EXPECT_THAT(moderated->error.message(),
-              HasSubstr(R"(the job failed: {"Moderation Reasons":["Sexual"]})"));
+  EXPECT_THAT(
+      moderated->error.message(),
+      HasSubstr(R"(the job failed: {"Moderation Reasons":["Sexual"]})"));
   auto top_level = ReadPollReply(
-      flux, kBase, Reply(200, R"({"id":"x","status":"Error","error":"bad input"})"));
+      flux, kBase,
+      Reply(200, R"({"id":"x","status":"Error","error":"bad input"})"));
   ASSERT_TRUE(top_level.ok());
-  EXPECT_THAT(top_level->error.message(), HasSubstr("the job failed: bad input"));
+  EXPECT_THAT(top_level->error.message(),
+              HasSubstr("the job failed: bad input"));
 }
 
 TEST(ReadCancelReplyTest, Outcomes) {
@@ -253,9 +274,11 @@ TEST(ReadCancelReplyTest, Outcomes) {
   EXPECT_TRUE(ReadCancelReply(rr3, Reply(200, Rr3Task("CANCELLED"))).ok());
   EXPECT_TRUE(ReadCancelReply(rr3, Reply(204, "")).ok());
   EXPECT_TRUE(ReadCancelReply(rr3, Reply(404, "")).ok());
-  EXPECT_TRUE(ReadCancelReply(rr3, Reply(200, R"({"code":404,"msg":"task not found"})")).ok());
-  auto finished =
-      ReadCancelReply(rr3, Reply(200, R"({"code":409,"msg":"task already finished"})"));
+  EXPECT_TRUE(
+      ReadCancelReply(rr3, Reply(200, R"({"code":404,"msg":"task not found"})"))
+          .ok());
+  auto finished = ReadCancelReply(
+      rr3, Reply(200, R"({"code":409,"msg":"task already finished"})"));
   EXPECT_FALSE(finished.ok());
   EXPECT_THAT(finished.message(), HasSubstr("task already finished"));
   EXPECT_EQ(ReadCancelReply(rr3, Reply(500, "")).code(),
@@ -268,7 +291,8 @@ TEST(MimeTypeForUrlTest, FromTheExtension) {
   EXPECT_EQ(MimeTypeForUrl("http://h/a.png"), "image/png");
   EXPECT_EQ(MimeTypeForUrl("http://h/a.JPEG#x"), "image/jpeg");
   EXPECT_EQ(MimeTypeForUrl("http://h/v.mp4?x=1.png"), "video/mp4");
-  EXPECT_EQ(MimeTypeForUrl("http://h.example/file"), "application/octet-stream");
+  EXPECT_EQ(MimeTypeForUrl("http://h.example/file"),
+            "application/octet-stream");
   EXPECT_EQ(MimeTypeForUrl("http://h/a.tar.gz"), "application/octet-stream");
 }
 

@@ -40,7 +40,8 @@ TEST(CompileSpecTest, ShippedVendorsCompile) {
   EXPECT_EQ(rr3->state_map.at("CANCELLED"), UpstreamState::kFailed);
   EXPECT_EQ(rr3->progress_scale, 100);
   EXPECT_TRUE(rr3->cancel.has_value());
-  EXPECT_EQ(rr3->base_urls, std::vector<std::string>{"https://api.rr3.example"});
+  EXPECT_EQ(rr3->base_urls,
+            std::vector<std::string>{"https://api.rr3.example"});
 }
 
 TEST(CompileSpecTest, DefaultsApply) {
@@ -88,10 +89,13 @@ const BadCase kBadCases[] = {
      [](config::Channel& c) { Http(c).set_id_pointer("data/task_id"); },
      "config: channel 'rr3'.http_async.id_pointer: 'data/task_id' is not a "
      "JSON pointer"},
-    {"NoStatePointer", [](config::Channel& c) { Http(c).clear_state_pointer(); },
+    {"NoStatePointer",
+     [](config::Channel& c) { Http(c).clear_state_pointer(); },
      "'rr3'.http_async.state_pointer: is required"},
     {"BadStateValue",
-     [](config::Channel& c) { (*Http(c).mutable_state_map())["DONE"] = "done"; },
+     [](config::Channel& c) {
+       (*Http(c).mutable_state_map())["DONE"] = "done";
+     },
      "'rr3'.http_async.state_map[DONE]: 'done' is not one of queued, running, "
      "succeeded, failed"},
     {"NoSuccessState",
@@ -124,14 +128,20 @@ const BadCase kBadCases[] = {
      "http_async.status_pointer: is required with status_ok"},
     {"UnknownBodySlot",
      [](config::Channel& c) {
-       (*Http(c).mutable_submit()->mutable_body()->mutable_struct_value()
+       (*Http(c)
+             .mutable_submit()
+             ->mutable_body()
+             ->mutable_struct_value()
              ->mutable_fields())["style"]
            .set_string_value("{{style}}");
      },
      "config: channel 'rr3'.http_async.submit.body: unknown slot {{style}}"},
     {"IdInSubmit",
-     [](config::Channel& c) { Http(c).mutable_submit()->set_path("/gen/{{id}}"); },
-     "'rr3'.http_async.submit.path: slot {{id}} exists only in poll and cancel"},
+     [](config::Channel& c) {
+       Http(c).mutable_submit()->set_path("/gen/{{id}}");
+     },
+     "'rr3'.http_async.submit.path: slot {{id}} exists only in poll and "
+     "cancel"},
     {"UnknownHeaderSlot",
      [](config::Channel& c) {
        (*Http(c).mutable_poll()->mutable_headers())["X-Api-Key"] = "{{key}}";
@@ -149,11 +159,11 @@ const BadCase kBadCases[] = {
      "config: channel 'rr3'.http_async: is required"},
 };
 
-INSTANTIATE_TEST_SUITE_P(
-    Mistakes, CompileSpecErrorTest, ::testing::ValuesIn(kBadCases),
-    [](const ::testing::TestParamInfo<BadCase>& info) {
-      return std::string(info.param.name);
-    });
+INSTANTIATE_TEST_SUITE_P(Mistakes, CompileSpecErrorTest,
+                         ::testing::ValuesIn(kBadCases),
+                         [](const ::testing::TestParamInfo<BadCase>& info) {
+                           return std::string(info.param.name);
+                         });
 
 TEST(TaskSlotsTest, OffersWhatTheTaskHas) {
   auto spec = CompileSpec(Rr3(), absl::Seconds(60), "secret");
@@ -181,8 +191,7 @@ TEST(TaskSlotsTest, OffersWhatTheTaskHas) {
   EXPECT_EQ(v.at("task_id").text(), "t-1");
   EXPECT_EQ(v.at("callback_url").text(), "http://gw/v1/callbacks/t-1");
   // Unset, empty or unresolved: no value.
-  for (const char* slot :
-       {"negative_prompt", "model", "image_url", "id"}) {
+  for (const char* slot : {"negative_prompt", "model", "image_url", "id"}) {
     EXPECT_EQ(v.count(slot), 0u) << slot;
   }
   req->set_seed(-1);

@@ -28,8 +28,8 @@ inline absl::StatusOr<config::Channel> LoadVendorChannel(
   config::Config parsed;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
-  auto st = google::protobuf::util::JsonStringToMessage(text.str(), &parsed,
-                                                        options);
+  auto st =
+      google::protobuf::util::JsonStringToMessage(text.str(), &parsed, options);
   if (!st.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": ", std::string(st.message())));

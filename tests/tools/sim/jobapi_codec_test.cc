@@ -62,10 +62,13 @@ TEST(Rr3CodecTest, RejectsMalformedRequests) {
       {R"({"prompt":"x","height":63})", "height must be between 64 and 2048"},
       {R"({"prompt":"x","steps":0})", "steps must be between 1 and 100"},
       {R"({"prompt":"x","steps":2.5})", "field 'steps' must be an integer"},
-      {R"({"prompt":"x","batch_size":5})", "batch_size must be between 1 and 4"},
+      {R"({"prompt":"x","batch_size":5})",
+       "batch_size must be between 1 and 4"},
       {R"({"prompt":"x","seed":-2})", "seed must be between -1 and"},
-      {R"({"prompt":"x","cfg_scale":31})", "cfg_scale must be between 0 and 30"},
-      {R"({"prompt":"x","cfg_scale":"7"})", "field 'cfg_scale' must be a number"},
+      {R"({"prompt":"x","cfg_scale":31})",
+       "cfg_scale must be between 0 and 30"},
+      {R"({"prompt":"x","cfg_scale":"7"})",
+       "field 'cfg_scale' must be a number"},
       {R"({"prompt":"x","negative_prompt":[]})",
        "field 'negative_prompt' must be a string"},
   };
@@ -74,9 +77,9 @@ TEST(Rr3CodecTest, RejectsMalformedRequests) {
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << c.body;
     EXPECT_THAT(r.status().message(), HasSubstr(c.message)) << c.body;
   }
-  EXPECT_THAT(ParseRr3Generate(absl::StrCat(R"({"prompt":")",
-                                            std::string(kRr3MaxPromptChars + 1, 'a'),
-                                            "\"}"))
+  EXPECT_THAT(ParseRr3Generate(
+                  absl::StrCat(R"({"prompt":")",
+                               std::string(kRr3MaxPromptChars + 1, 'a'), "\"}"))
                   .status()
                   .message(),
               HasSubstr("prompt is longer than"));
@@ -149,25 +152,31 @@ TEST(FluxCodecTest, RejectsMalformedRequestsLikeFastApi) {
   EXPECT_EQ(e.type, "multiple_of");
   EXPECT_EQ(e.msg, "Input should be a multiple of 32");
   EXPECT_THAT(e.loc, ElementsAre("body", "width"));
-  EXPECT_EQ(FluxError(R"({"prompt":"x","height":224})").type, "greater_than_equal");
-  EXPECT_EQ(FluxError(R"({"prompt":"x","height":1472})").type, "less_than_equal");
+  EXPECT_EQ(FluxError(R"({"prompt":"x","height":224})").type,
+            "greater_than_equal");
+  EXPECT_EQ(FluxError(R"({"prompt":"x","height":1472})").type,
+            "less_than_equal");
   EXPECT_EQ(FluxError(R"({"prompt":"x","steps":"ten"})").type, "int_type");
   EXPECT_EQ(FluxError(R"({"prompt":"x","steps":51})").type, "less_than_equal");
-  EXPECT_EQ(FluxError(R"({"prompt":"x","seed":-1})").type, "greater_than_equal");
+  EXPECT_EQ(FluxError(R"({"prompt":"x","seed":-1})").type,
+            "greater_than_equal");
   EXPECT_EQ(FluxError(R"({"prompt":"x","guidance":"3"})").type, "float_type");
-  EXPECT_EQ(FluxError(R"({"prompt":"x","guidance":101})").type, "less_than_equal");
+  EXPECT_EQ(FluxError(R"({"prompt":"x","guidance":101})").type,
+            "less_than_equal");
 }
 
 TEST(FluxCodecTest, ReplyShapes) {
-  const std::string validation =
-      FluxValidationJson({{"body", "width"}, "Input should be a multiple of 32",
-                          "multiple_of"});
+  const std::string validation = FluxValidationJson(
+      {{"body", "width"}, "Input should be a multiple of 32", "multiple_of"});
   EXPECT_EQ(JsonString(validation, "/detail/0/loc/1"), "width");
   EXPECT_EQ(JsonString(validation, "/detail/0/type"), "multiple_of");
-  EXPECT_EQ(FluxDetailJson("Not authenticated"), R"({"detail":"Not authenticated"})");
-  const std::string accepted = FluxAcceptedJson("abc", "http://h/flux/v1/get_result?id=abc");
+  EXPECT_EQ(FluxDetailJson("Not authenticated"),
+            R"({"detail":"Not authenticated"})");
+  const std::string accepted =
+      FluxAcceptedJson("abc", "http://h/flux/v1/get_result?id=abc");
   EXPECT_EQ(JsonString(accepted, "/id"), "abc");
-  EXPECT_EQ(JsonString(accepted, "/polling_url"), "http://h/flux/v1/get_result?id=abc");
+  EXPECT_EQ(JsonString(accepted, "/polling_url"),
+            "http://h/flux/v1/get_result?id=abc");
 
   FluxResultView v;
   v.id = "abc";
@@ -182,7 +191,8 @@ TEST(FluxCodecTest, ReplyShapes) {
   v.prompt = "a fox";
   v.seed = 7;
   json = FluxResultJson(v);
-  EXPECT_EQ(JsonString(json, "/result/sample"), "http://h/flux/files/abc_0.png");
+  EXPECT_EQ(JsonString(json, "/result/sample"),
+            "http://h/flux/files/abc_0.png");
   EXPECT_EQ(JsonInt(json, "/result/seed"), 7);
 
   v = {};

@@ -29,7 +29,9 @@ class JobApiRoutesTest : public SimFixture {
     req.method = std::string(method);
     req.url = absl::StrCat(base_, path);
     req.headers = std::move(headers);
-    if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
+    if (!body.empty()) {
+      req.headers.emplace_back("Content-Type", "application/json");
+    }
     req.body = std::move(body);
     req.timeout = absl::Seconds(10);
     auto done = std::make_shared<absl::Notification>();
@@ -113,7 +115,8 @@ TEST_F(JobApiRoutesTest, Rr3RefusalsComeAsBodyCodes) {
   EXPECT_TRUE(JsonIsNull(r.body, "/data"));
   r = Call("GET", "/rr3/api/v1/task/1234567890");
   EXPECT_EQ(JsonInt(r.body, "/code"), 401) << "no key at all";
-  for (const char* bad : {"{", R"({"prompt":""})", R"({"prompt":"x","width":9})"}) {
+  for (const char* bad :
+       {"{", R"({"prompt":""})", R"({"prompt":"x","width":9})"}) {
     r = Rr3("POST", "/api/v1/generate", bad);
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(JsonInt(r.body, "/code"), 400) << bad << ": " << r.body;
@@ -135,9 +138,10 @@ TEST_F(JobApiRoutesTest, Rr3RefusalsComeAsBodyCodes) {
 
 TEST_F(JobApiRoutesTest, Rr3JobFaultsAndCancel) {
   JobFault(FaultMode::kErrorStatus);
-  HttpResponse r =
-      Rr3("POST", "/api/v1/generate", R"({"prompt":"x","width":64,"height":64,"steps":2})");
-  std::string task = absl::StrCat("/api/v1/task/", *JsonInt(r.body, "/data/task_id"));
+  HttpResponse r = Rr3("POST", "/api/v1/generate",
+                       R"({"prompt":"x","width":64,"height":64,"steps":2})");
+  std::string task =
+      absl::StrCat("/api/v1/task/", *JsonInt(r.body, "/data/task_id"));
   std::string body = WaitDone([&] { return Rr3("GET", task); }, "/data/status");
   EXPECT_EQ(JsonString(body, "/data/status"), "FAILED");
   EXPECT_EQ(JsonString(body, "/data/error"), "simulated generation failure");
@@ -171,8 +175,9 @@ TEST_F(JobApiRoutesTest, Rr3InjectedHttpErrorsKeepItsShape) {
 }
 
 TEST_F(JobApiRoutesTest, FluxLifecycle) {
-  HttpResponse r = Flux("POST", "/v1/flux-dev",
-                        R"({"prompt":"a fox","width":256,"height":320,"steps":3,"seed":9})");
+  HttpResponse r =
+      Flux("POST", "/v1/flux-dev",
+           R"({"prompt":"a fox","width":256,"height":320,"steps":3,"seed":9})");
   ASSERT_EQ(r.status, 200) << r.body;
   std::optional<std::string> id = JsonString(r.body, "/id");
   ASSERT_TRUE(id.has_value());
@@ -180,7 +185,8 @@ TEST_F(JobApiRoutesTest, FluxLifecycle) {
   EXPECT_EQ(JsonString(r.body, "/polling_url"),
             absl::StrCat(base_, "/flux/v1/get_result?id=", *id));
   const std::string poll = absl::StrCat("/v1/get_result?id=", *id);
-  const std::string body = WaitDone([&] { return Flux("GET", poll); }, "/status");
+  const std::string body =
+      WaitDone([&] { return Flux("GET", poll); }, "/status");
   EXPECT_EQ(JsonString(body, "/status"), "Ready") << body;
   EXPECT_EQ(JsonInt(body, "/result/seed"), 9);
   EXPECT_EQ(JsonString(body, "/result/prompt"), "a fox");
@@ -209,19 +215,23 @@ TEST_F(JobApiRoutesTest, FluxErrorsComeAsHttpStatuses) {
   r = Flux("GET", "/v1/get_result?id=00000000-0000-4000-8000-000000000000");
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(JsonString(r.body, "/detail"), "Task not found");
-  EXPECT_EQ(Flux("POST", "/v1/flux-schnell-9", R"({"prompt":"x"})").status, 404);
+  EXPECT_EQ(Flux("POST", "/v1/flux-schnell-9", R"({"prompt":"x"})").status,
+            404);
   EXPECT_EQ(Flux("GET", "/v1/flux-dev").status, 405);
 }
 
 TEST_F(JobApiRoutesTest, FluxFailuresAndModeration) {
   JobFault(FaultMode::kErrorStatus);
-  HttpResponse r = Flux("POST", "/v1/flux-pro-1.1", R"({"prompt":"x","steps":2})");
-  std::string poll = absl::StrCat("/v1/get_result?id=", *JsonString(r.body, "/id"));
+  HttpResponse r =
+      Flux("POST", "/v1/flux-pro-1.1", R"({"prompt":"x","steps":2})");
+  std::string poll =
+      absl::StrCat("/v1/get_result?id=", *JsonString(r.body, "/id"));
   std::string body = WaitDone([&] { return Flux("GET", poll); }, "/status");
   EXPECT_EQ(JsonString(body, "/status"), "Error");
   EXPECT_EQ(JsonString(body, "/details/error"), "simulated generation failure");
 
-  r = Flux("POST", "/v1/flux-dev", R"({"prompt":"beach [moderate]","steps":2})");
+  r = Flux("POST", "/v1/flux-dev",
+           R"({"prompt":"beach [moderate]","steps":2})");
   poll = absl::StrCat("/v1/get_result?id=", *JsonString(r.body, "/id"));
   body = WaitDone([&] { return Flux("GET", poll); }, "/status");
   EXPECT_EQ(JsonString(body, "/status"), "Content Moderated");
