@@ -42,6 +42,54 @@ void JpegSize(absl::string_view b, MediaInfo* info) {
   }
 }
 
+// ISO BMFF boxes in [begin, end): calls `fn(type, content_begin,
+// content_end)` for each; stops at the first malformed size. 64-bit sizes
+// and "to the end" (0) are handled; nothing is read out of bounds.
+template <typename Fn>
+void ForEachBox(absl::string_view b, size_t begin, size_t end, Fn&& fn) {
+  size_t at = begin;
+  while (at + 8 <= end) {
+    uint64_t size = Be32(b, at);
+    size_t header = 8;
+    if (size == 1) {
+      if (at + 16 > end) return;
+      size = (uint64_t{Be32(b, at + 8)} << 32) | Be32(b, at + 12);
+      header = 16;
+    } else if (size == 0) {
+      size = end - at;
+    }
+    if (size < header || size > end - at) return;
+    if (!fn(b.substr(at + 4, 4), at + header, at + static_cast<size_t>(size))) {
+      return;
+    }
+    at += static_cast<size_t>(size);
+  }
+}
+
+// Display size of the first video track: moov/trak/tkhd, whose last 8
+// bytes are width and height in 16.16 fixed point.
+void Mp4Size(absl::string_view b, MediaInfo* info) {
+  ForEachBox(b, 0, b.size(), [&](absl::string_view type, size_t s, size_t e) {
+    if (type != "moov") return true;
+    ForEachBox(b, s, e, [&](absl::string_view t, size_t ts, size_t te) {
+      if (t != "trak") return true;
+      ForEachBox(b, ts, te, [&](absl::string_view k, size_t ks, size_t ke) {
+        if (k != "tkhd" || ke - ks < 84) return true;
+        const size_t wat = static_cast<uint8_t>(b[ks]) == 1 ? ks + 88 : ks + 76;
+        if (wat + 8 > ke) return false;
+        const uint32_t w = Be32(b, wat) >> 16, h = Be32(b, wat + 4) >> 16;
+        if (w > 0 && h > 0 && w <= 1u << 16 && h <= 1u << 16) {
+          info->width = static_cast<int>(w);
+          info->height = static_cast<int>(h);
+        }
+        return false;
+      });
+      return info->width == 0;  // audio tracks have no size: try the next
+    });
+    return false;
+  });
+}
+
 }  // namespace
 
 MediaInfo SniffMedia(absl::string_view b) {
@@ -73,6 +121,7 @@ MediaInfo SniffMedia(absl::string_view b) {
   } else if (b.size() >= 12 && b.substr(4, 4) == "ftyp") {
     info.mime_type = "video/mp4";
     info.extension = "mp4";
+    Mp4Size(b, &info);
   } else if (b.size() >= 4 && b.substr(0, 4) == absl::string_view("\x1a\x45\xdf\xa3", 4)) {
     info.mime_type = "video/webm";
     info.extension = "webm";

@@ -1,5 +1,6 @@
 // Sniffs the media type and pixel size of fetched output bytes (PNG, JPEG,
-// WebP, GIF; MP4/WebM by signature only). Pure; safe on any input.
+// GIF, MP4 from its first video track; WebP and WebM by signature only).
+// Pure; safe on any input.
 #ifndef MEDIAGW_CORE_IMAGE_INFO_H_
 #define MEDIAGW_CORE_IMAGE_INFO_H_
 

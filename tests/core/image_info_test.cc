@@ -85,6 +85,60 @@ TEST(SniffMediaTest, WebpMp4Webm) {
             "video/webm");
 }
 
+// A box: 32-bit size, type, content.
+std::string Box(const std::string& type, const std::string& content) {
+  uint32_t n = static_cast<uint32_t>(8 + content.size());
+  std::string out = {static_cast<char>(n >> 24), static_cast<char>(n >> 16),
+                     static_cast<char>(n >> 8), static_cast<char>(n)};
+  return out + type + content;
+}
+
+// tkhd version 0 (or 1) whose width/height are `w` x `h` in 16.16.
+std::string Tkhd(int version, uint16_t w, uint16_t h) {
+  std::string c(version == 1 ? 88 : 76, '\0');
+  c[0] = static_cast<char>(version);
+  for (uint16_t v : {w, h}) {
+    c += Bytes({static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v), 0, 0});
+  }
+  return Box("tkhd", c);
+}
+
+TEST(SniffMediaTest, Mp4SizeComesFromTheFirstVideoTrack) {
+  const std::string ftyp = Box("ftyp", "isom\0\0\0\0");
+  std::string audio = Box("trak", Tkhd(0, 0, 0));
+  std::string video = Box("trak", Box("edts", "") + Tkhd(0, 640, 360));
+  MediaInfo info = SniffMedia(ftyp + Box("mdat", "xxxx") +
+                              Box("moov", Box("mvhd", std::string(100, '\0')) +
+                                              audio + video));
+  EXPECT_EQ(info.mime_type, "video/mp4");
+  EXPECT_EQ(info.width, 640);
+  EXPECT_EQ(info.height, 360);
+  MediaInfo v1 = SniffMedia(ftyp + Box("moov", Box("trak", Tkhd(1, 1280, 720))));
+  EXPECT_EQ(v1.width, 1280);
+  EXPECT_EQ(v1.height, 720);
+}
+
+TEST(SniffMediaTest, MalformedMp4BoxesGiveNoSize) {
+  const std::string ftyp = Box("ftyp", "isom\0\0\0\0");
+  std::string moov = Box("moov", Box("trak", Tkhd(0, 640, 360)));
+  // Size larger than what is left, smaller than a header, a 64-bit size
+  // running past the end, and a short tkhd.
+  std::string too_big = moov;
+  too_big[3] = static_cast<char>(0xFF);
+  std::string too_small = moov;
+  too_small[0] = too_small[1] = too_small[2] = 0;
+  too_small[3] = 4;
+  std::string huge = Bytes({0, 0, 0, 1}) + "moov" +
+                     Bytes({0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0});
+  std::string short_tkhd = Box("moov", Box("trak", Box("tkhd", std::string(1, 1) + "abc")));
+  for (const std::string& tail : {too_big, too_small, huge, short_tkhd}) {
+    MediaInfo info = SniffMedia(ftyp + tail);
+    EXPECT_EQ(info.mime_type, "video/mp4");
+    EXPECT_EQ(info.width, 0);
+    EXPECT_EQ(info.height, 0);
+  }
+}
+
 TEST(SniffMediaTest, UnknownIsBin) {
   for (absl::string_view s : {absl::string_view(""), absl::string_view("hello"),
                               absl::string_view("<html>not an image</html>")}) {

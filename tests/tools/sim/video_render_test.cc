@@ -27,11 +27,13 @@ TEST(VideoRenderTest, ReadsBackWithRequestedSizeAndFrameCount) {
 }
 
 TEST(VideoRenderTest, SniffsAsMp4) {
-  absl::StatusOr<std::string> mp4 = RenderMp4(64, 64, 4, 1, "x");
+  absl::StatusOr<std::string> mp4 = RenderMp4(96, 64, 4, 1, "x");
   ASSERT_TRUE(mp4.ok()) << mp4.status();
   MediaInfo info = SniffMedia(*mp4);
   EXPECT_EQ(info.mime_type, "video/mp4");
   EXPECT_EQ(info.extension, "mp4");
+  EXPECT_EQ(info.width, 96);
+  EXPECT_EQ(info.height, 64);
   EXPECT_LT(mp4->size(), 64u * 1024) << "a 4-frame clip should stay small";
 }
 
