@@ -12,6 +12,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,8 @@ struct ContractCase {
 };
 
 void RegisterContractCase(ContractCase c);
+// gtest prints the case by name.
+inline void PrintTo(const ContractCase& c, std::ostream* os) { *os << c.name; }
 const std::vector<ContractCase>& ContractCases();
 
 }  // namespace mediagw::contract

@@ -170,6 +170,12 @@ TEST_P(ContractTest, HappyPathGivesARealImageOrVideo) {
   ASSERT_EQ(o.files.size(), 1u);
   MediaInfo info = SniffMedia(o.files[0]);
   EXPECT_FALSE(info.mime_type.empty()) << "not an image or video";
+  const TaskRecord rec = GetParam().record(1);
+  if (rec.task().kind() == v1::TASK_KIND_VIDEO) {
+    EXPECT_EQ(info.mime_type, "video/mp4");
+  } else {
+    EXPECT_EQ(info.mime_type.rfind("image/", 0), 0u) << info.mime_type;
+  }
   EXPECT_GT(info.width, 0);
   EXPECT_GT(info.height, 0);
 }
