@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS=(
   build-essential cmake ninja-build pkg-config clang lld libclang-rt-14-dev libfuzzer-14-dev
-  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev rapidjson-dev libcurl4-openssl-dev libboost-dev libssl-dev
   libsqlite3-dev libpng-dev libjpeg-dev libgtest-dev libgmock-dev
   curl python3 file
