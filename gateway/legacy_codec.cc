@@ -72,19 +72,26 @@ std::string Envelope(Fn&& data) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-}  // namespace
-
-absl::StatusOr<v1::SubmitImageRequest> DecodeImageGeneration(
-    absl::string_view body) {
+// The request body as a JSON object, or the envelope's error message.
+absl::StatusOr<rapidjson::Document> ParseBody(absl::string_view body) {
   auto parsed = json::Parse(body);
   if (!parsed.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("Invalid JSON body: ", parsed.status().message()));
   }
-  const rapidjson::Document& doc = *parsed;
-  if (!doc.IsObject()) {
+  if (!parsed->IsObject()) {
     return absl::InvalidArgumentError("Invalid JSON body: expected an object");
   }
+  return parsed;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::SubmitImageRequest> DecodeImageGeneration(
+    absl::string_view body) {
+  auto parsed = ParseBody(body);
+  if (!parsed.ok()) return parsed.status();
+  const rapidjson::Document& doc = *parsed;
   v1::SubmitImageRequest req;
   const rapidjson::Value* prompt = json::Find(doc, "prompt");
   if (prompt == nullptr || prompt->IsNull()) {
@@ -138,15 +145,9 @@ absl::StatusOr<v1::SubmitImageRequest> DecodeImageGeneration(
 
 absl::StatusOr<v1::SubmitVideoRequest> DecodeVideoGeneration(
     absl::string_view body) {
-  auto parsed = json::Parse(body);
-  if (!parsed.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("Invalid JSON body: ", parsed.status().message()));
-  }
+  auto parsed = ParseBody(body);
+  if (!parsed.ok()) return parsed.status();
   const rapidjson::Document& doc = *parsed;
-  if (!doc.IsObject()) {
-    return absl::InvalidArgumentError("Invalid JSON body: expected an object");
-  }
   v1::SubmitVideoRequest req;
   auto prompt = OptString(doc, "prompt");
   if (!prompt.ok()) return prompt.status();

@@ -1,39 +1,32 @@
 // Registers the comfyui provider with the contract suite: the simulator's
 // ComfyUI routes sit at the root, so the faults aim at POST /prompt; n
 // images come from one run through the template's batch slot.
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 
-#include "absl/strings/str_cat.h"
 #include "providers/comfyui/comfyui_provider.h"
 #include "tests/providers/contract/contract.h"
 
 namespace mediagw::contract {
 namespace {
 
-std::string ReadTemplate(const std::string& name) {
-  std::ifstream in(
-      absl::StrCat(MEDIAGW_SOURCE_DIR, "/config/workflows/", name, ".json"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+absl::StatusOr<std::shared_ptr<Provider>> Make(const std::string& sim_base_url,
+                                               HttpClient* http) {
+  comfyui::ComfyUiOptions o;
+  o.channel_name = "comfy";
+  o.base_urls = {sim_base_url};
+  o.templates = {{"default", ReadTemplate("default")},
+                 {"video", ReadTemplate("video")}};
+  o.request_timeout = absl::Seconds(10);
+  o.use_websocket = false;  // /history decides; progress is not tested here
+  o.client_id = "contract";
+  return comfyui::NewComfyUiProvider(std::move(o), http);
 }
 
 ContractCase ComfyUiCase() {
   ContractCase c;
   c.name = "comfyui";
-  c.make = [](const std::string& sim_base_url, HttpClient* http) {
-    comfyui::ComfyUiOptions o;
-    o.channel_name = "comfy";
-    o.base_urls = {sim_base_url};
-    o.templates = {{"default", ReadTemplate("default")}};
-    o.request_timeout = absl::Seconds(10);
-    o.use_websocket = false;  // /history decides; progress is not tested here
-    o.client_id = "contract";
-    return comfyui::NewComfyUiProvider(std::move(o), http);
-  };
+  c.make = Make;
   c.record = [](int n) {
     TaskRecord r;
     r.set_owner("contract");
@@ -57,7 +50,20 @@ ContractCase ComfyUiCase() {
   return c;
 }
 
-const bool kRegistered = (RegisterContractCase(ComfyUiCase()), true);
+// Image-to-video with the Wan template: the input goes up with
+// /upload/image and a real MP4 comes back.
+ContractCase ComfyUiVideoCase() {
+  ContractCase c;
+  c.name = "comfyui_video";
+  c.make = Make;
+  c.record = [](int) { return VideoRecord("video"); };
+  c.context = VideoInput;
+  c.fault_prefix = "/prompt";
+  return c;
+}
+
+const bool kRegistered = (RegisterContractCase(ComfyUiCase()),
+                          RegisterContractCase(ComfyUiVideoCase()), true);
 
 }  // namespace
 }  // namespace mediagw::contract

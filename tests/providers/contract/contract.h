@@ -39,6 +39,13 @@ struct ContractCase {
 };
 
 void RegisterContractCase(ContractCase c);
+
+// Shared by the cases: a config/workflows template's text, and an
+// image-to-video record with its input (a 64x48 PNG, as the dispatcher
+// prepares it).
+std::string ReadTemplate(const std::string& name);
+TaskRecord VideoRecord(const std::string& workflow);
+SubmitContext VideoInput();
 // gtest prints the case by name.
 inline void PrintTo(const ContractCase& c, std::ostream* os) { *os << c.name; }
 const std::vector<ContractCase>& ContractCases();

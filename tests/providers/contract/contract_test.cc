@@ -2,8 +2,10 @@
 // through the real CurlMultiClient. See contract.h.
 #include "tests/providers/contract/contract.h"
 
+#include <fstream>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,7 @@
 #include "core/image_info.h"
 #include "gtest/gtest.h"
 #include "net/curl_multi_client.h"
+#include "tests/core/test_png.h"
 #include "tools/sim/sim_server.h"
 
 namespace mediagw::contract {
@@ -29,6 +32,46 @@ void RegisterContractCase(ContractCase c) {
 }
 
 const std::vector<ContractCase>& ContractCases() { return MutableCases(); }
+
+std::string ReadTemplate(const std::string& name) {
+  std::ifstream in(
+      absl::StrCat(MEDIAGW_SOURCE_DIR, "/config/workflows/", name, ".json"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TaskRecord VideoRecord(const std::string& workflow) {
+  TaskRecord r;
+  r.set_owner("contract");
+  r.set_attempts(1);
+  r.mutable_task()->set_workflow(workflow);
+  r.mutable_task()->set_kind(v1::TASK_KIND_VIDEO);
+  auto* req = r.mutable_request();
+  req->set_prompt("waves on a beach");
+  req->set_negative_prompt("blurry");
+  req->set_workflow(workflow);
+  req->set_width(64);
+  req->set_height(48);
+  req->set_steps(3);
+  req->set_cfg(6);
+  req->set_seed(3);
+  req->set_n(1);
+  r.mutable_video()->set_prompt("waves on a beach");
+  r.mutable_video()->set_workflow(workflow);
+  r.set_input_blob("contract_input.png");
+  r.set_input_mime_type("image/png");
+  return r;
+}
+
+SubmitContext VideoInput() {
+  SubmitContext ctx;
+  ctx.input_image = testing::MakePng(64, 48);
+  ctx.input_mime_type = "image/png";
+  ctx.input_name = "contract_input.png";
+  ctx.input_url = "http://gateway.test/uploads/contract_input.png";
+  return ctx;
+}
 
 namespace {
 

@@ -1,7 +1,5 @@
-// The kie provider in the contract suite: image jobs on the simulator's
-// /kie API. kie makes one image per task (max_n 1). Video jobs are covered
-// by tests/providers/kie (the suite's happy path wants pixel sizes, which
-// SniffMedia does not read from MP4 files).
+// The kie provider in the contract suite: image and image-to-video jobs on
+// the simulator's /kie API. kie makes one output per task (max_n 1).
 #include <memory>
 #include <string>
 
@@ -11,17 +9,20 @@
 namespace mediagw::contract {
 namespace {
 
+absl::StatusOr<std::shared_ptr<Provider>> Make(const std::string& sim_base_url,
+                                               HttpClient* http) {
+  kie::KieOptions o;
+  o.channel_name = "kie-contract";
+  o.base_url = sim_base_url + "/kie";
+  o.api_key = "sim-key";
+  o.request_timeout = absl::Seconds(5);
+  return kie::NewKieProvider(std::move(o), http);
+}
+
 ContractCase KieCase() {
   ContractCase c;
   c.name = "kie";
-  c.make = [](const std::string& sim_base_url, HttpClient* http) {
-    kie::KieOptions o;
-    o.channel_name = "kie-contract";
-    o.base_url = sim_base_url + "/kie";
-    o.api_key = "sim-key";
-    o.request_timeout = absl::Seconds(5);
-    return kie::NewKieProvider(std::move(o), http);
-  };
+  c.make = Make;
   c.record = [](int n) {
     TaskRecord r;
     r.mutable_task()->set_kind(v1::TASK_KIND_IMAGE);
@@ -40,7 +41,23 @@ ContractCase KieCase() {
   return c;
 }
 
-const bool kRegistered = (RegisterContractCase(KieCase()), true);
+// The image-to-video model: the input image goes by our own URL.
+ContractCase KieVideoCase() {
+  ContractCase c;
+  c.name = "kie_video";
+  c.make = Make;
+  c.record = [](int) {
+    TaskRecord r = VideoRecord("kie-video");
+    r.mutable_request()->set_model("grok-imagine/image-to-video");
+    return r;
+  };
+  c.context = VideoInput;
+  c.fault_prefix = "/kie/";
+  return c;
+}
+
+const bool kRegistered = (RegisterContractCase(KieCase()),
+                          RegisterContractCase(KieVideoCase()), true);
 
 }  // namespace
 }  // namespace mediagw::contract
