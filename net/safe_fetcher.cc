@@ -1,6 +1,7 @@
 #include "net/safe_fetcher.h"
 
 #include <arpa/inet.h>
+#include <curl/curl.h>
 #include <netinet/in.h>
 
 #include <algorithm>
@@ -9,8 +10,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <curl/curl.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -54,14 +53,14 @@ struct V6Prefix {
 };
 
 constexpr V6Prefix kForbiddenV6[] = {
-    {{0xfc}, 7},                            // fc00::/7 unique local
-    {{0xfe, 0x80}, 10},                     // fe80::/10 link-local
-    {{0xfe, 0xc0}, 10},                     // fec0::/10 site-local
-    {{0xff}, 8},                            // ff00::/8 multicast
-    {{0x01, 0x00, 0, 0, 0, 0, 0, 0}, 64},   // 100::/64 discard
-    {{0x20, 0x01, 0x00, 0x00}, 32},         // 2001::/32 Teredo
-    {{0x20, 0x01, 0x0d, 0xb8}, 32},         // 2001:db8::/32 documentation
-    {{0x00, 0x64, 0xff, 0x9b, 0, 1}, 48},   // 64:ff9b:1::/48 local NAT64
+    {{0xfc}, 7},                           // fc00::/7 unique local
+    {{0xfe, 0x80}, 10},                    // fe80::/10 link-local
+    {{0xfe, 0xc0}, 10},                    // fec0::/10 site-local
+    {{0xff}, 8},                           // ff00::/8 multicast
+    {{0x01, 0x00, 0, 0, 0, 0, 0, 0}, 64},  // 100::/64 discard
+    {{0x20, 0x01, 0x00, 0x00}, 32},        // 2001::/32 Teredo
+    {{0x20, 0x01, 0x0d, 0xb8}, 32},        // 2001:db8::/32 documentation
+    {{0x00, 0x64, 0xff, 0x9b, 0, 1}, 48},  // 64:ff9b:1::/48 local NAT64
 };
 
 // Prefixes whose last 32 bits are an IPv4 address reached through them.
@@ -234,8 +233,8 @@ struct UrlParts {
 absl::StatusOr<UrlParts> ParseWithCurl(const std::string& url) {
   std::unique_ptr<CURLU, void (*)(CURLU*)> h(curl_url(), &curl_url_cleanup);
   if (h == nullptr) return absl::InternalError("curl_url");
-  CURLUcode uc =
-      curl_url_set(h.get(), CURLUPART_URL, url.c_str(), CURLU_NON_SUPPORT_SCHEME);
+  CURLUcode uc = curl_url_set(h.get(), CURLUPART_URL, url.c_str(),
+                              CURLU_NON_SUPPORT_SCHEME);
   if (uc != CURLUE_OK) {
     return absl::InvalidArgumentError(
         absl::StrCat("malformed URL: ", curl_url_strerror(uc)));
@@ -311,8 +310,7 @@ class SafeFetcher::Policy {
     if (!IsForbiddenPeer(peer)) return true;
     for (const Peer& a : allow_) {
       const size_t n = a.family == AF_INET ? 4 : 16;
-      if (a.family == peer.family &&
-          std::memcmp(a.bytes, peer.bytes, n) == 0 &&
+      if (a.family == peer.family && std::memcmp(a.bytes, peer.bytes, n) == 0 &&
           (a.port == 0 || a.port == peer.port)) {
         return true;
       }
@@ -367,20 +365,26 @@ absl::StatusOr<std::unique_ptr<SafeFetcher>> SafeFetcher::Create(
     }
     types.push_back(absl::AsciiStrToLower(prefix));
   }
-  auto policy = std::make_shared<const Policy>(std::move(allow),
-                                               std::move(types));
+  auto policy =
+      std::make_shared<const Policy>(std::move(allow), std::move(types));
   return std::unique_ptr<SafeFetcher>(
       new SafeFetcher(client, std::move(options), std::move(policy)));
 }
 
 SafeFetcher::SafeFetcher(HttpClient* client, Options options,
                          std::shared_ptr<const Policy> policy)
-    : client_(client), options_(std::move(options)),
+    : client_(client),
+      options_(std::move(options)),
       policy_(std::move(policy)) {}
 
 SafeFetcher::~SafeFetcher() = default;
 
 absl::Status SafeFetcher::CheckUrl(absl::string_view url) const {
+  return CheckUrlAgainst(*policy_, url);
+}
+
+absl::Status SafeFetcher::CheckUrlAgainst(const Policy& policy,
+                                          absl::string_view url) {
   if (url.empty()) return absl::InvalidArgumentError("empty URL");
   if (url.size() > kMaxFetchUrlBytes) {
     return absl::InvalidArgumentError(
@@ -420,7 +424,7 @@ absl::Status SafeFetcher::CheckUrl(absl::string_view url) const {
   const std::vector<Peer> peers = KnownPeers(parts->host, parts->port);
   if (!peers.empty() &&
       std::none_of(peers.begin(), peers.end(),
-                   [&](const Peer& p) { return policy_->Allows(p); })) {
+                   [&](const Peer& p) { return policy.Allows(p); })) {
     return absl::PermissionDeniedError(absl::StrCat(
         "URL host ", parts->host, " is a private or reserved address"));
   }
@@ -434,13 +438,57 @@ std::function<bool(const sockaddr*, size_t)> SafeFetcher::ConnectFilter()
   };
 }
 
+// One fetch across its redirect hops. curl is never asked to follow a
+// redirect: it ignores CURLOPT_FRESH_CONNECT on hops it follows, so such a
+// hop could ride a pooled keep-alive connection of the shared client that
+// the connect filter never judged. Each hop here is a request of its own,
+// with a fresh, filtered connection and the URL check applied again.
+struct SafeFetcher::Hop {
+  HttpClient* client;
+  std::shared_ptr<const Policy> policy;
+  int max_redirects;
+  int redirects = 0;
+  absl::Time deadline;
+  HttpRequest request;
+  HttpCallback done;
+};
+
+namespace {
+
+bool IsRedirect(int status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 ||
+         status == 308;
+}
+
+// `location` resolved against the URL it answered, as a browser would.
+absl::StatusOr<std::string> ResolveLocation(const std::string& base,
+                                            absl::string_view location) {
+  std::unique_ptr<CURLU, void (*)(CURLU*)> h(curl_url(), &curl_url_cleanup);
+  if (h == nullptr) return absl::InternalError("curl_url");
+  const std::string loc(location);
+  char* out = nullptr;
+  if (curl_url_set(h.get(), CURLUPART_URL, base.c_str(),
+                   CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+      curl_url_set(h.get(), CURLUPART_URL, loc.c_str(),
+                   CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
+      curl_url_get(h.get(), CURLUPART_URL, &out, 0) != CURLUE_OK) {
+    return absl::UnavailableError(absl::StrCat(
+        "bad redirect target \"", absl::CEscape(loc.substr(0, 200)), "\""));
+  }
+  std::string resolved = out;
+  curl_free(out);
+  return resolved;
+}
+
+}  // namespace
+
 void SafeFetcher::Send(HttpRequest request, HttpCallback done) {
   absl::Status checked = CheckUrl(request.url);
   if (!checked.ok()) {
     done(std::move(checked));
     return;
   }
-  request.max_redirects = options_.max_redirects;
+  request.max_redirects = 0;
   request.http_only = true;
   request.connect_filter = ConnectFilter();
   if (request.max_response_bytes < 0 ||
@@ -452,17 +500,94 @@ void SafeFetcher::Send(HttpRequest request, HttpCallback done) {
       request.timeout > options_.timeout) {
     request.timeout = options_.timeout;
   }
-  client_->Send(std::move(request), [policy = policy_, done = std::move(done)](
-                                        absl::StatusOr<HttpResponse> result) {
-    if (result.ok() && result->status >= 200 && result->status < 300) {
-      absl::Status type_ok = policy->CheckContentType(*result);
-      if (!type_ok.ok()) {
-        done(std::move(type_ok));
-        return;
-      }
-    }
-    done(std::move(result));
-  });
+  auto hop = std::make_shared<Hop>();
+  hop->client = client_;
+  hop->policy = policy_;
+  hop->max_redirects = options_.max_redirects;
+  hop->deadline = absl::Now() + request.timeout;
+  hop->request = std::move(request);
+  hop->done = std::move(done);
+  SendHop(std::move(hop));
+}
+
+void SafeFetcher::SendHop(std::shared_ptr<Hop> hop) {
+  HttpClient* client = hop->client;
+  HttpRequest request = hop->request;
+  client->Send(std::move(request),
+               [hop = std::move(hop)](absl::StatusOr<HttpResponse> result) {
+                 if (!result.ok()) {
+                   hop->done(std::move(result));
+                   return;
+                 }
+                 const absl::string_view location = result->Header("location");
+                 if (hop->max_redirects > 0 && IsRedirect(result->status) &&
+                     !location.empty()) {
+                   FollowRedirect(std::move(hop), result->status, location);
+                   return;
+                 }
+                 if (result->status >= 200 && result->status < 300) {
+                   absl::Status type_ok =
+                       hop->policy->CheckContentType(*result);
+                   if (!type_ok.ok()) {
+                     hop->done(std::move(type_ok));
+                     return;
+                   }
+                 }
+                 hop->done(std::move(result));
+               });
+}
+
+void SafeFetcher::FollowRedirect(std::shared_ptr<Hop> hop, int status,
+                                 absl::string_view location) {
+  if (hop->redirects >= hop->max_redirects) {
+    hop->done(absl::FailedPreconditionError(
+        absl::StrCat("more than ", hop->max_redirects, " redirects")));
+    return;
+  }
+  absl::StatusOr<std::string> next =
+      ResolveLocation(hop->request.url, location);
+  if (!next.ok()) {
+    hop->done(next.status());
+    return;
+  }
+  absl::Status allowed = CheckUrlAgainst(*hop->policy, *next);
+  absl::StatusOr<UrlParts> to = ParseWithCurl(*next);
+  if (!allowed.ok() || !to.ok()) {
+    const std::string where = to.ok() ? absl::StrCat(to->host, ":", to->port)
+                                      : absl::CEscape(next->substr(0, 200));
+    hop->done(absl::PermissionDeniedError(absl::StrCat(
+        "redirect to ", where, " refused: ",
+        allowed.ok() ? to.status().message() : allowed.message())));
+    return;
+  }
+  const absl::Duration left = hop->deadline - absl::Now();
+  if (left <= absl::ZeroDuration()) {
+    hop->done(absl::DeadlineExceededError("fetch timed out while redirected"));
+    return;
+  }
+  HttpRequest& r = hop->request;
+  absl::StatusOr<UrlParts> from = ParseWithCurl(r.url);
+  // As curl does: credentials stay with the host they were meant for, and
+  // 303 (or 301/302 after a POST) turns the request into a GET.
+  if (!from.ok() || from->host != to->host || from->port != to->port) {
+    r.headers.erase(std::remove_if(r.headers.begin(), r.headers.end(),
+                                   [](const auto& h) {
+                                     return absl::EqualsIgnoreCase(
+                                                h.first, "authorization") ||
+                                            absl::EqualsIgnoreCase(h.first,
+                                                                   "cookie");
+                                   }),
+                    r.headers.end());
+  }
+  if (status == 303 ||
+      ((status == 301 || status == 302) && r.method == "POST")) {
+    r.method = "GET";
+    r.body.clear();
+  }
+  r.url = *std::move(next);
+  r.timeout = left;
+  ++hop->redirects;
+  SendHop(std::move(hop));
 }
 
 }  // namespace mediagw::net

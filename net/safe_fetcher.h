@@ -5,11 +5,14 @@
 //     without user info, with a host, at most kMaxFetchUrlBytes long; a host
 //     written as an IP literal (in any spelling curl accepts, e.g. 2130706433
 //     or 0x7f.1) must pass the address policy below.
-//  2. Every address the wrapped client is about to connect to, after DNS and
-//     on every redirect hop, must pass the address policy (installed as
-//     HttpRequest::connect_filter). This is the layer that matters: it sees
-//     what names resolve to, so DNS tricks and redirects cannot reach a
+//  2. Every address the wrapped client is about to connect to, after DNS,
+//     must pass the address policy (installed as HttpRequest::connect_filter
+//     on a fresh connection that is never reused). This is the layer that
+//     matters: it sees what names resolve to, so DNS tricks cannot reach a
 //     banned address.
+// Redirects are followed here, not by curl (which would let a hop reuse a
+// pooled connection of the shared client): each hop's URL goes through
+// layer 1 again and is fetched as a new request through layer 2.
 // The address policy refuses IsForbiddenAddress() addresses unless they are
 // on the allowlist (Options::allow_addresses).
 //
@@ -28,15 +31,18 @@
 //    info or no host.
 //  - PERMISSION_DENIED: the URL's IP literal, or an address the host resolved
 //    to on any hop, is private or reserved and not allowlisted; or a redirect
-//    led to a scheme other than http(s).
+//    led to a URL that fails the URL check (e.g. a scheme other than
+//    http(s)).
+//  - UNAVAILABLE also when a redirect's Location is not a URL.
 //  - FAILED_PRECONDITION: more than max_redirects redirects, or a 2xx reply
 //    whose Content-Type is not allowed (the message names the type).
 //  - RESOURCE_EXHAUSTED: the body is over max_bytes.
 //  - OK: any other reply, including 3xx (when a Location is missing), 4xx and
 //    5xx; the caller judges the status.
 //
-// Request headers go to every redirect hop; curl drops only Authorization
-// and Cookie when the host changes.
+// Request headers go to every redirect hop, except Authorization and Cookie
+// when the host or port changes. 303, and 301/302 after a POST, continue as
+// a GET without a body.
 #ifndef MEDIAGW_NET_SAFE_FETCHER_H_
 #define MEDIAGW_NET_SAFE_FETCHER_H_
 
@@ -85,8 +91,7 @@ class SafeFetcher : public HttpClient {
     // (ASCII case-insensitive). A missing or empty Content-Type is allowed:
     // the caller sniffs the bytes anyway.
     std::vector<std::string> allowed_content_types = {
-        "image/", "video/", "application/octet-stream",
-        "binary/octet-stream"};
+        "image/", "video/", "application/octet-stream", "binary/octet-stream"};
     // Addresses exempt from the ban: "ip" (any port) or "ip:port", IPv4 or
     // IPv6 ("127.0.0.1:43211", "::1", "[::1]:8188"). An IPv4-mapped IPv6
     // peer (::ffff:a.b.c.d) matches an IPv4 entry.
@@ -95,15 +100,16 @@ class SafeFetcher : public HttpClient {
 
   // INVALID_ARGUMENT for an allowlist entry that is not an address, or an
   // option out of range. `client` is not owned (see above); not null.
-  static absl::StatusOr<std::unique_ptr<SafeFetcher>> Create(
-      HttpClient* client, Options options);
+  static absl::StatusOr<std::unique_ptr<SafeFetcher>> Create(HttpClient* client,
+                                                             Options options);
 
   ~SafeFetcher() override;
   SafeFetcher(const SafeFetcher&) = delete;
   SafeFetcher& operator=(const SafeFetcher&) = delete;
 
   // Checks request.url, then sends through the wrapped client with
-  // max_redirects, http_only and connect_filter set from the options, and
+  // http_only and connect_filter set, redirects followed here (up to the
+  // options' max_redirects; the timeout covers every hop), and
   // max_response_bytes and timeout lowered to the options' caps (a request
   // may ask for less; the HttpRequest default timeout of 60 s is below the
   // default cap). Other fields pass through unchanged.
@@ -119,6 +125,13 @@ class SafeFetcher : public HttpClient {
 
  private:
   class Policy;
+  struct Hop;
+  static absl::Status CheckUrlAgainst(const Policy& policy,
+                                      absl::string_view url);
+  // Sends hop->request; on the loop thread, follows a redirect or finishes.
+  static void SendHop(std::shared_ptr<Hop> hop);
+  static void FollowRedirect(std::shared_ptr<Hop> hop, int status,
+                             absl::string_view location);
   SafeFetcher(HttpClient* client, Options options,
               std::shared_ptr<const Policy> policy);
 

@@ -30,9 +30,9 @@ namespace {
 using fakes::FakeUpstream;
 using fakes::ScriptedReply;
 using testing::CanaryListener;
+using ::testing::HasSubstr;
 using testing::SendSync;
 using testing::ShortGet;
-using ::testing::HasSubstr;
 
 constexpr char kPng[] = "\x89PNG\r\n\x1a\n-not-really-a-png";
 
@@ -235,8 +235,8 @@ TEST(SafeFetcherTest, SameUpstreamWithoutAllowlistIsRefused) {
   auto r = SendSync(*fetcher, ShortGet(upstream.Url("/out.png")));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied)
       << r.status();
-  r = SendSync(*fetcher, ShortGet(absl::StrCat("http://localhost:",
-                                               upstream.port(), "/")));
+  r = SendSync(*fetcher, ShortGet(absl::StrCat(
+                             "http://localhost:", upstream.port(), "/")));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied)
       << r.status();
   EXPECT_EQ(upstream.AcceptedConnections(), 0);
@@ -263,8 +263,8 @@ TEST(SafeFetcherTest, AllowlistEntryWithoutPortCoversEveryPort) {
   EXPECT_TRUE(SendSync(*fetcher, ShortGet(a.Url("/"))).ok());
   EXPECT_TRUE(SendSync(*fetcher, ShortGet(b.Url("/"))).ok());
   // Only that address: 127.0.0.2 is still loopback and still banned.
-  auto r = SendSync(*fetcher, ShortGet(absl::StrCat("http://127.0.0.2:",
-                                                    a.port(), "/")));
+  auto r = SendSync(*fetcher,
+                    ShortGet(absl::StrCat("http://127.0.0.2:", a.port(), "/")));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied);
 }
 
@@ -314,6 +314,51 @@ TEST(SafeFetcherTest, RedirectsToBannedAddressesAreRefused) {
   EXPECT_THAT(r.status().message(), HasSubstr("169.254.169.254:80"));
   EXPECT_EQ(canary.Connections(), 0);
   EXPECT_EQ(upstream.RequestCount(), 5);
+}
+
+// curl ignores CURLOPT_FRESH_CONNECT on a redirect it follows itself, so a
+// hop could ride a keep-alive connection that another request of the shared
+// client opened to a configured upstream, and the connect filter would never
+// see it. The fetcher follows redirects itself, every hop on a fresh,
+// filtered connection.
+TEST(SafeFetcherTest, RedirectNeverRidesAPooledConnection) {
+  FakeUpstream internal;  // a configured upstream, reached by the plain client
+  internal.Enqueue(Png());
+  internal.Enqueue(Png());
+  FakeUpstream upstream;
+  CurlMultiClient client;
+  auto warm = SendSync(client, ShortGet(internal.Url("/warm")));
+  ASSERT_TRUE(warm.ok()) << warm.status();
+  auto fetcher = MakeFetcher(&client, AllowOnly(upstream));
+  upstream.Enqueue(RedirectTo(internal.Url("/secret")));
+  auto r = SendSync(*fetcher, ShortGet(upstream.Url("/result")));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied)
+      << r.status();
+  EXPECT_EQ(internal.RequestCount(), 1);
+}
+
+TEST(SafeFetcherTest, RelativeRedirectStaysOnTheSameUpstream) {
+  FakeUpstream upstream;
+  upstream.Enqueue(RedirectTo("../files/out.png?sig=1"));
+  upstream.Enqueue(Png());
+  CurlMultiClient client;
+  auto fetcher = MakeFetcher(&client, AllowOnly(upstream));
+  auto r = SendSync(*fetcher, ShortGet(upstream.Url("/tmp/result")));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->body, kPng);
+  ASSERT_EQ(upstream.RequestCount(), 2);
+  EXPECT_EQ(upstream.Requests()[1].target, "/files/out.png?sig=1");
+}
+
+TEST(SafeFetcherTest, UnparsableLocationIsUnavailable) {
+  FakeUpstream upstream;
+  upstream.Enqueue(RedirectTo("http://exa mple.com:99999/"));
+  CurlMultiClient client;
+  auto fetcher = MakeFetcher(&client, AllowOnly(upstream));
+  auto r = SendSync(*fetcher, ShortGet(upstream.Url("/")));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
+  EXPECT_THAT(r.status().message(), HasSubstr("bad redirect target"));
+  EXPECT_EQ(upstream.RequestCount(), 1);
 }
 
 TEST(SafeFetcherTest, RedirectToNonHttpSchemeIsRefused) {
@@ -450,13 +495,13 @@ TEST(SafeFetcherTest, ContentTypeMustBeMedia) {
       EXPECT_THAT(r.status().message(), HasSubstr("content type"));
     }
   }
-  upstream.Enqueue(ScriptedReply::Respond(200, "<html>",
-                                          {{"Content-Type", "text/html"}}));
+  upstream.Enqueue(
+      ScriptedReply::Respond(200, "<html>", {{"Content-Type", "text/html"}}));
   auto r = SendSync(*fetcher, ShortGet(upstream.Url("/")));
   EXPECT_THAT(r.status().message(), HasSubstr("\"text/html\""));
   // Error replies are the caller's to judge, whatever their type.
-  upstream.Enqueue(ScriptedReply::Respond(404, "<html>",
-                                          {{"Content-Type", "text/html"}}));
+  upstream.Enqueue(
+      ScriptedReply::Respond(404, "<html>", {{"Content-Type", "text/html"}}));
   r = SendSync(*fetcher, ShortGet(upstream.Url("/")));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->status, 404);
@@ -503,12 +548,11 @@ TEST(SafeFetcherTest, UrlRefusalRunsInlineWithoutTouchingTheClient) {
   CurlMultiClient client;
   auto fetcher = MakeFetcher(&client);
   bool ran = false;
-  fetcher->Send(ShortGet("ftp://example.com/"),
-                [&ran](absl::StatusOr<HttpResponse> r) {
-                  ran = true;
-                  EXPECT_EQ(r.status().code(),
-                            absl::StatusCode::kInvalidArgument);
-                });
+  fetcher->Send(
+      ShortGet("ftp://example.com/"), [&ran](absl::StatusOr<HttpResponse> r) {
+        ran = true;
+        EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+      });
   EXPECT_TRUE(ran);
   EXPECT_EQ(client.GetStats().requests_started, 0);
 }
