@@ -38,10 +38,10 @@ struct DispatcherOptions {
   absl::Duration poll_interval = absl::Seconds(1);
   absl::Duration max_poll_backoff = absl::Seconds(15);
   absl::Duration fetch_timeout = absl::Seconds(120);
-  int max_attempts = 3;      // submit attempts before a task fails
-  int max_active = 256;      // tasks driven upstream at once
-  int not_found_limit = 3;   // consecutive "vanished" polls before failing
-  int fetch_attempts = 3;    // per output download
+  int max_attempts = 3;         // submit attempts before a task fails
+  int max_active = 256;         // tasks driven upstream at once
+  int not_found_limit = 3;      // consecutive "vanished" polls before failing
+  int fetch_attempts = 3;       // per output download
   std::string public_base_url;  // prefix of output URIs, e.g. http://h:p
 };
 
@@ -49,7 +49,7 @@ struct DispatcherDeps {
   TaskStore* store;
   BlobStore* blobs;
   const Router* router;
-  HttpClient* http;     // configured upstreams
+  HttpClient* http;  // configured upstreams
   // URLs we did not configure (upstream results marked external, caller
   // input images): the SSRF-checked fetcher.
   HttpClient* fetcher;
@@ -112,9 +112,11 @@ class Dispatcher : public ProviderListener {
                   bool resume);
   void Send(std::shared_ptr<Active> a, SubmitContext ctx, bool resume);
   // Counts the task against the channel's concurrency limit; false when
-  // the channel is full. Moves the task's slot from any earlier channel.
+  // the channel is full or the task is retired. Moves the task's slot from
+  // any earlier channel.
   bool TakeChannelSlot(std::shared_ptr<Active> a, const Channel& channel);
   void ReleaseChannelSlot(std::shared_ptr<Active> a);
+  bool IsRetired(const std::shared_ptr<Active>& a);
   void OnSubmitted(std::shared_ptr<Active> a,
                    absl::StatusOr<SubmitResult> result);
   void SchedulePoll(std::shared_ptr<Active> a, absl::Duration delay);

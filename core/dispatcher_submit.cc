@@ -23,6 +23,9 @@ constexpr int64_t kMaxInputImageBytes = 32 << 20;
 bool Dispatcher::TakeChannelSlot(std::shared_ptr<Active> a,
                                  const Channel& channel) {
   absl::MutexLock l(&mu_);
+  // A retired task (finished, cancelled, timed out while it waited for a
+  // slot) must not take one: nothing would give it back.
+  if (a->retired) return false;
   if (a->slot_channel == channel.name) return true;
   int& load = channel_load_[channel.name];
   if (channel.max_concurrency > 0 && load >= channel.max_concurrency) {
@@ -32,6 +35,11 @@ bool Dispatcher::TakeChannelSlot(std::shared_ptr<Active> a,
   if (!a->slot_channel.empty()) --channel_load_[a->slot_channel];
   a->slot_channel = channel.name;
   return true;
+}
+
+bool Dispatcher::IsRetired(const std::shared_ptr<Active>& a) {
+  absl::MutexLock l(&mu_);
+  return a->retired;
 }
 
 void Dispatcher::ReleaseChannelSlot(std::shared_ptr<Active> a) {
@@ -68,10 +76,12 @@ void Dispatcher::Start(std::shared_ptr<Active> a) {
   }
   if (chosen == nullptr) {
     // Every channel is busy: try again shortly; the deadline bounds it.
-    deps_.scheduler->RunAt(deps_.scheduler->Now() + options_.poll_interval,
-                           [this, a] {
-                             if (!stopping_) Start(a);
-                           });
+    if (!IsRetired(a)) {
+      deps_.scheduler->RunAt(deps_.scheduler->Now() + options_.poll_interval,
+                             [this, a] {
+                               if (!stopping_ && !IsRetired(a)) Start(a);
+                             });
+    }
     return;
   }
   Channel channel = *chosen;
@@ -90,15 +100,16 @@ void Dispatcher::Start(std::shared_ptr<Active> a) {
   std::string previous_kind;
   if (!rec.channel().empty()) {
     Channel prev = deps_.router->FindChannel(rec.channel());
-    if (prev.provider != nullptr) previous_kind = std::string(prev.provider->Name());
+    if (prev.provider != nullptr)
+      previous_kind = std::string(prev.provider->Name());
   }
   Mutate(
       a,
       [channel, upstream_id, previous_kind](TaskRecord& r) {
         if (r.task().state() != v1::TASK_STATE_PENDING) return Unchanged();
         r.mutable_task()->set_state(v1::TASK_STATE_SUBMITTING);
-        const bool labelled =
-            !r.task().provider().empty() && r.task().provider() != previous_kind;
+        const bool labelled = !r.task().provider().empty() &&
+                              r.task().provider() != previous_kind;
         if (!labelled) {
           r.mutable_task()->set_provider(std::string(channel.provider->Name()));
         }
@@ -125,8 +136,8 @@ void Dispatcher::PrepareAndSubmit(std::shared_ptr<Active> a, bool resume) {
     rec = a->record;
   }
   SubmitContext ctx;
-  ctx.callback_url = absl::StrCat(options_.public_base_url, "/v1/callbacks/",
-                                  rec.task().id());
+  ctx.callback_url =
+      absl::StrCat(options_.public_base_url, "/v1/callbacks/", rec.task().id());
   if (rec.task().kind() != v1::TASK_KIND_VIDEO) {
     Send(a, std::move(ctx), resume);
     return;
@@ -170,8 +181,8 @@ void Dispatcher::FetchInput(std::shared_ptr<Active> a, const std::string& url,
     }
     if (!err.ok()) {
       Fail(a, v1::TASK_STATE_FAILED,
-           absl::InvalidArgumentError(
-               absl::StrCat("image URL could not be fetched: ", err.message())));
+           absl::InvalidArgumentError(absl::StrCat(
+               "image URL could not be fetched: ", err.message())));
       return;
     }
     auto body = std::make_shared<std::string>(std::move(resp->body));
@@ -299,10 +310,9 @@ void Dispatcher::OnSubmitted(std::shared_ptr<Active> a,
           if (!r.ok()) return;
           ReleaseChannelSlot(a);
           absl::Duration backoff = options_.poll_interval * attempts;
-          deps_.scheduler->RunAt(deps_.scheduler->Now() + backoff,
-                                 [this, a] {
-                                   if (!stopping_) Start(a);
-                                 });
+          deps_.scheduler->RunAt(deps_.scheduler->Now() + backoff, [this, a] {
+            if (!stopping_ && !IsRetired(a)) Start(a);
+          });
         });
     return;
   }

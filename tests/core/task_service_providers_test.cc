@@ -69,7 +69,8 @@ TEST_F(ProvidersTest, InlineVideoInputIsStoredAndHandedToTheProvider) {
   TaskRecord rec = Stored(task->id());
   EXPECT_EQ(rec.input_blob(), task->id() + "_input.png");
   EXPECT_EQ(rec.input_mime_type(), "image/png");
-  EXPECT_TRUE(rec.video().image().empty()) << "the bytes must not stay in the row";
+  EXPECT_TRUE(rec.video().image().empty())
+      << "the bytes must not stay in the row";
   EXPECT_EQ(*blobs_.Get(rec.input_blob()), png);
   ASSERT_EQ(p1_->Contexts().size(), 1u);
   SubmitContext ctx = p1_->Contexts()[0];
@@ -82,8 +83,8 @@ TEST_F(ProvidersTest, InlineVideoInputIsStoredAndHandedToTheProvider) {
 
 TEST_F(ProvidersTest, DataUrlInputIsAccepted) {
   Init();
-  auto task = SubmitVideo(Video(
-      "data:image/png;base64," + absl::Base64Escape(MakePng(8, 8))));
+  auto task = SubmitVideo(
+      Video("data:image/png;base64," + absl::Base64Escape(MakePng(8, 8))));
   ASSERT_TRUE(task.ok()) << task.status();
   EXPECT_FALSE(Stored(task->id()).input_blob().empty());
 }
@@ -175,7 +176,8 @@ TEST_F(ProvidersTest, SyncResultsAreStoredWithoutPolling) {
   EXPECT_EQ(rec.task().outputs(1).width(), 16);
   EXPECT_THAT(fetcher_.Urls(),
               ::testing::ElementsAre("https://cdn.example.com/a.jpg"));
-  EXPECT_TRUE(http_.Urls().empty()) << "external URLs never use the plain client";
+  EXPECT_TRUE(http_.Urls().empty())
+      << "external URLs never use the plain client";
   EXPECT_TRUE(p1_->Polls().empty());
   ExpectCleanHistory(id);
 }
@@ -188,7 +190,8 @@ TEST_F(ProvidersTest, IdStylesAndProviderLabels) {
   EXPECT_EQ(grok.provider(), "grok");
   EXPECT_EQ(Stored(grok.id()).request().width(), 1024);
   EXPECT_EQ(Stored(grok.id()).request().model(), "grok-imagine-image");
-  EXPECT_EQ(Stored(grok.id()).task().provider(), "grok") << "kept when dispatched";
+  EXPECT_EQ(Stored(grok.id()).task().provider(), "grok")
+      << "kept when dispatched";
   v1::Task rr3 = Submit("rr3");
   EXPECT_EQ(rr3.id().size(), 19u);
   EXPECT_TRUE(std::all_of(rr3.id().begin(), rr3.id().end(), ::isdigit));
@@ -262,6 +265,32 @@ TEST_F(ProvidersTest, FullChannelsMakeTheTaskWait) {
   AdvanceAndPump(absl::Seconds(1));
   EXPECT_EQ(StateOf(b), v1::TASK_STATE_QUEUED);
   EXPECT_EQ(p1_->Submits().size(), 2u);
+}
+
+// A task cancelled while it waits for a slot must not take one later: its
+// retry timer still fires, and a slot taken then was never given back, so
+// the channel stayed full for good.
+TEST_F(ProvidersTest, TaskCancelledWhileWaitingForASlotNeverTakesOne) {
+  router_ = StaticRouter();
+  router_.AddChannel({"c1", p1_, 1, 1});
+  WorkflowInfo one;
+  one.name = "one";
+  one.deadline = absl::Minutes(10);
+  router_.AddWorkflow(one, {"c1"});
+  Init();
+  std::string a = Submit("one").id();
+  std::string b = Submit("one").id();
+  ASSERT_EQ(StateOf(b), v1::TASK_STATE_PENDING);
+  ASSERT_TRUE(Cancel(b).ok());
+  EXPECT_EQ(StateOf(b), v1::TASK_STATE_CANCELED);
+  p1_->ScriptPoll(a, Succeeded("http://up/a.png"));
+  AdvanceAndPump(absl::Seconds(1));
+  AdvanceAndPump(absl::Seconds(1));
+  ASSERT_EQ(StateOf(a), v1::TASK_STATE_SUCCEEDED);
+  std::string c = Submit("one").id();
+  AdvanceAndPump(absl::Seconds(1));
+  EXPECT_EQ(StateOf(c), v1::TASK_STATE_QUEUED) << "c1's slot leaked";
+  EXPECT_EQ(p1_->Submits().size(), 2u) << "b must never be submitted";
 }
 
 TEST_F(ProvidersTest, GenuineCallbackPollsAtOnce) {
