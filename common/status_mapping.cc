@@ -2,14 +2,15 @@
 
 #include <string>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 
 namespace mediagw {
 
 absl::Status UpstreamHttpToStatus(int http_status, absl::string_view provider,
                                   absl::string_view body_hint) {
-  std::string msg = absl::StrCat(provider, " upstream returned HTTP ",
-                                 http_status);
+  std::string msg =
+      absl::StrCat(provider, " upstream returned HTTP ", http_status);
   if (!body_hint.empty()) {
     absl::StrAppend(&msg, ": ", body_hint.substr(0, 300));
   }
@@ -48,6 +49,29 @@ bool IsRetryable(const absl::Status& status) {
     default:
       return false;
   }
+}
+
+namespace {
+constexpr absl::string_view kOutcomeUnknownUrl =
+    "type.mediagw.dev/outcome-unknown";
+}  // namespace
+
+absl::Status MarkOutcomeUnknown(absl::Status status) {
+  if (!status.ok()) status.SetPayload(kOutcomeUnknownUrl, absl::Cord("1"));
+  return status;
+}
+
+bool IsOutcomeUnknown(const absl::Status& status) {
+  return status.GetPayload(kOutcomeUnknownUrl).has_value();
+}
+
+absl::Status Annotate(const absl::Status& status, absl::string_view prefix) {
+  if (status.ok()) return status;
+  absl::Status out(status.code(), absl::StrCat(prefix, status.message()));
+  status.ForEachPayload([&out](absl::string_view url, const absl::Cord& p) {
+    out.SetPayload(url, p);
+  });
+  return out;
 }
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {

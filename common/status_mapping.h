@@ -5,9 +5,8 @@
 
 #include <string>
 
-#include "absl/strings/string_view.h"
-
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "grpcpp/support/status.h"
 
 namespace mediagw {
@@ -15,13 +14,25 @@ namespace mediagw {
 // Maps an upstream's HTTP status to our code. An upstream 401/403 is our own
 // credential problem (FAILED_PRECONDITION), never the caller's
 // UNAUTHENTICATED; 402 (our account is out of credit) is FAILED_PRECONDITION
-// too; 408/429/455/5xx are UNAVAILABLE (retryable). `body_hint` is appended to the message.
+// too; 408/429/455/5xx are UNAVAILABLE (retryable). `body_hint` is appended to
+// the message.
 absl::Status UpstreamHttpToStatus(int http_status, absl::string_view provider,
                                   absl::string_view body_hint);
 
 // True for errors that may be retried on another channel before an upstream
 // accepted the job.
 bool IsRetryable(const absl::Status& status);
+
+// A transport failure after the request went out (reset, truncated or
+// missing reply, timeout while waiting): the upstream may have acted on it.
+// The mark is a payload, so it survives code-preserving copies of the
+// status; a submit that fails this way is never sent to another channel.
+absl::Status MarkOutcomeUnknown(absl::Status status);
+bool IsOutcomeUnknown(const absl::Status& status);
+
+// `status` with `prefix` put before its message; code and payloads (such as
+// the mark above) are kept.
+absl::Status Annotate(const absl::Status& status, absl::string_view prefix);
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
 

@@ -119,6 +119,14 @@ class Dispatcher : public ProviderListener {
   bool IsRetired(const std::shared_ptr<Active>& a);
   void OnSubmitted(std::shared_ptr<Active> a,
                    absl::StatusOr<SubmitResult> result);
+  // Whether a failed submit moves to the next channel: retryable codes, and
+  // our own credential or credit problems while untried channels remain.
+  bool CanFailOver(const std::shared_ptr<Active>& a, const absl::Status& status,
+                   int attempts);
+  // A submit whose request went out but got no answer: resumed on the same
+  // channel when the upstream takes our job id, else the task fails.
+  void OnOutcomeUnknown(std::shared_ptr<Active> a, const absl::Status& status,
+                        const std::string& upstream_id);
   void SchedulePoll(std::shared_ptr<Active> a, absl::Duration delay);
   void DoPoll(std::shared_ptr<Active> a);
   void OnPolled(std::shared_ptr<Active> a, absl::StatusOr<PollResult> result);

@@ -28,6 +28,7 @@ struct Dispatcher::Active {
   bool retired = false;
   int not_found = 0;
   int poll_errors = 0;
+  int unknown_outcomes = 0;  // submits that went out without an answer
   std::string slot_channel;  // channel whose concurrency slot it holds
   // Poll backoff: consecutive polls that showed no change.
   UpstreamState last_polled_state = UpstreamState::kQueued;
@@ -67,7 +68,8 @@ inline std::function<absl::Status(TaskRecord&)> MarkRunning(absl::Time now,
       *task->mutable_start_time() = ToProtoTime(now);
       changed = true;
     }
-    if (task->state() == v1::TASK_STATE_RUNNING && p > task->progress() + 1e-6) {
+    if (task->state() == v1::TASK_STATE_RUNNING &&
+        p > task->progress() + 1e-6) {
       task->set_progress(p);
       changed = true;
     }

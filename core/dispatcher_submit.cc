@@ -292,11 +292,17 @@ void Dispatcher::OnSubmitted(std::shared_ptr<Active> a,
     return;
   }
   int attempts;
+  std::string upstream_id;
   {
     absl::MutexLock l(&mu_);
     attempts = a->record.attempts();
+    upstream_id = a->record.upstream_id();
   }
-  if (IsRetryable(result.status()) && attempts < options_.max_attempts) {
+  if (IsOutcomeUnknown(result.status())) {
+    OnOutcomeUnknown(a, result.status(), upstream_id);
+    return;
+  }
+  if (CanFailOver(a, result.status(), attempts)) {
     MG_LOG(Info, "submit attempt ", attempts, " failed (",
            result.status().ToString(), "); retrying on the next channel");
     Mutate(
@@ -317,6 +323,57 @@ void Dispatcher::OnSubmitted(std::shared_ptr<Active> a,
     return;
   }
   Fail(a, v1::TASK_STATE_FAILED, result.status());
+}
+
+bool Dispatcher::CanFailOver(const std::shared_ptr<Active>& a,
+                             const absl::Status& status, int attempts) {
+  if (attempts >= options_.max_attempts) return false;
+  if (IsRetryable(status)) return true;
+  if (status.code() != absl::StatusCode::kFailedPrecondition) return false;
+  // Our own credentials or credit on this channel (an upstream 401/402/403):
+  // another channel may still serve the task, so each gets one try.
+  TaskRecord rec;
+  {
+    absl::MutexLock l(&mu_);
+    rec = a->record;
+  }
+  const size_t channels =
+      deps_.router->ChannelsFor(rec.task().workflow(), rec.request().model())
+          .size();
+  return static_cast<size_t>(attempts) < channels;
+}
+
+void Dispatcher::OnOutcomeUnknown(std::shared_ptr<Active> a,
+                                  const absl::Status& status,
+                                  const std::string& upstream_id) {
+  int tries;
+  {
+    absl::MutexLock l(&mu_);
+    tries = ++a->unknown_outcomes;
+  }
+  if (upstream_id.empty()) {
+    // The upstream assigns job ids and we never saw one: sending the job
+    // again (here or to another channel) could run and charge it twice.
+    Fail(a, v1::TASK_STATE_FAILED,
+         Annotate(status,
+                  "the upstream may have accepted the job before the "
+                  "connection failed; it is not sent again, so that it "
+                  "cannot run twice: "));
+    return;
+  }
+  if (tries >= options_.max_attempts) {
+    Fail(a, v1::TASK_STATE_FAILED, status);
+    return;
+  }
+  // The upstream takes our id: Resume looks the job up by it and submits
+  // again under the same id only if the upstream does not know it. The
+  // task stays on this channel.
+  MG_LOG(Info, "submit of ", upstream_id, " ended without an answer (",
+         status.ToString(), "); resuming it on the same channel");
+  deps_.scheduler->RunAt(
+      deps_.scheduler->Now() + options_.poll_interval * tries, [this, a] {
+        if (!stopping_ && !IsRetired(a)) PrepareAndSubmit(a, /*resume=*/true);
+      });
 }
 
 }  // namespace mediagw

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/status_macros.h"
+#include "common/status_mapping.h"
 
 namespace mediagw::net::internal {
 namespace {
@@ -86,8 +87,7 @@ size_t OnBody(char* data, size_t size, size_t nmemb, void* user) {
   auto* t = static_cast<CurlTransfer*>(user);
   size_t n = size * nmemb;
   int64_t limit = t->request.max_response_bytes;
-  if (limit >= 0 &&
-      static_cast<int64_t>(t->response.body.size() + n) > limit) {
+  if (limit >= 0 && static_cast<int64_t>(t->response.body.size() + n) > limit) {
     t->body_too_large = true;
     return 0;  // makes curl abort with CURLE_WRITE_ERROR
   }
@@ -145,9 +145,8 @@ absl::Status CurlCodeToStatus(CURL* easy, CURLcode code,
   std::string msg = curl_easy_strerror(code);
   if (t.error[0] != '\0') absl::StrAppend(&msg, ": ", t.error);
   if (t.body_too_large || code == CURLE_FILESIZE_EXCEEDED) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("response body exceeds ", t.request.max_response_bytes,
-                     " bytes"));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "response body exceeds ", t.request.max_response_bytes, " bytes"));
   }
   // A refusal shows up as a failed connect once no other address is left.
   // If the filter let another address of the hop through, that address
@@ -171,9 +170,21 @@ absl::Status CurlCodeToStatus(CURL* easy, CURLcode code,
     // The first URL passed ValidateUrl, so this is the upstream's Location.
     return absl::UnavailableError(absl::StrCat("bad redirect target: ", msg));
   }
+  // Whether the request went out decides if a failover may resend it.
+  curl_off_t pretransfer = 0;
+  long request_bytes = 0;  // NOLINT(runtime/int): curl's type
+  const bool sent = curl_easy_getinfo(easy, CURLINFO_PRETRANSFER_TIME_T,
+                                      &pretransfer) == CURLE_OK &&
+                    pretransfer > 0 &&
+                    curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE,
+                                      &request_bytes) == CURLE_OK &&
+                    request_bytes > 0;
+  auto after_send = [sent](absl::Status s) {
+    return sent ? MarkOutcomeUnknown(std::move(s)) : s;
+  };
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
-      return absl::DeadlineExceededError(msg);
+      return after_send(absl::DeadlineExceededError(msg));
     case CURLE_URL_MALFORMAT:
       return absl::InvalidArgumentError(msg);
     case CURLE_OUT_OF_MEMORY:
@@ -189,8 +200,9 @@ absl::Status CurlCodeToStatus(CURL* easy, CURLcode code,
       // Connect/resolve failures, resets, empty or truncated replies, bad
       // status lines (curl reports HTTP/0.9 and bad codes as
       // UNSUPPORTED_PROTOCOL), TLS and HTTP/2 errors: the upstream is not
-      // usable now.
-      return absl::UnavailableError(msg);
+      // usable now. Whether it acted on a request that went out is
+      // unknown.
+      return after_send(absl::UnavailableError(msg));
   }
 }
 
@@ -246,7 +258,8 @@ absl::Status Configure(CURL* easy, CurlTransfer* t) {
     if (next == nullptr) return absl::InternalError("curl_slist_append");
     t->header_list = next;
   }
-  if (t->header_list == nullptr) return absl::InternalError("curl_slist_append");
+  if (t->header_list == nullptr)
+    return absl::InternalError("curl_slist_append");
 
   CURLcode rc = CURLE_OK;
   auto set = [&](CURLoption opt, auto value) {

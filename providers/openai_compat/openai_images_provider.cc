@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/config.h"
+#include "common/status_mapping.h"
 #include "core/image_info.h"
 #include "providers/openai_compat/openai_images_codec.h"
 
@@ -118,17 +119,16 @@ class ImagesProvider : public Provider {
     // The reply comes in one piece once the images exist; silence until then
     // is normal, so only the whole-request timeout applies.
     request.low_speed_time = options_.request_timeout;
-    http_->Send(std::move(request), [provider = options_.provider,
-                                     task_id = record.task().id(),
-                                     done = std::move(done)](
-                                        absl::StatusOr<HttpResponse> r) {
-      if (!r.ok()) {
-        return done(absl::Status(
-            r.status().code(),
-            absl::StrCat(provider, " request failed: ", r.status().message())));
-      }
-      done(ToSubmitResult(provider, task_id, *r));
-    });
+    http_->Send(
+        std::move(request),
+        [provider = options_.provider, task_id = record.task().id(),
+         done = std::move(done)](absl::StatusOr<HttpResponse> r) {
+          if (!r.ok()) {
+            return done(Annotate(r.status(),
+                                 absl::StrCat(provider, " request failed: ")));
+          }
+          done(ToSubmitResult(provider, task_id, *r));
+        });
   }
 
   void Resume(const TaskRecord& record, const SubmitContext& context,

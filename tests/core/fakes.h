@@ -81,7 +81,8 @@ class ManualScheduler : public Scheduler {
         auto best = timers_.end();
         for (auto it = timers_.begin(); it != timers_.end(); ++it) {
           if (it->second.first <= clock_->Now() &&
-              (best == timers_.end() || it->second.first < best->second.first)) {
+              (best == timers_.end() ||
+               it->second.first < best->second.first)) {
             best = it;
           }
         }
@@ -312,7 +313,17 @@ class FakeProvider : public Provider {
       : name_(std::move(name)), q_(q) {}
 
   absl::string_view Name() const override { return name_; }
-  std::string PreassignUpstreamId(const TaskRecord&) override { return ""; }
+  // Empty unless SetPreassignPrefix: then "<prefix><task id>", as an
+  // upstream that takes our job ids.
+  std::string PreassignUpstreamId(const TaskRecord& record) override {
+    absl::MutexLock l(&mu_);
+    if (preassign_prefix_.empty()) return "";
+    return absl::StrCat(preassign_prefix_, record.task().id());
+  }
+  void SetPreassignPrefix(std::string prefix) {
+    absl::MutexLock l(&mu_);
+    preassign_prefix_ = std::move(prefix);
+  }
 
   void Submit(const TaskRecord& record, const SubmitContext& context,
               std::function<void(absl::StatusOr<SubmitResult>)> done) override {
@@ -460,6 +471,7 @@ class FakeProvider : public Provider {
   std::vector<TaskRecord> polls_ ABSL_GUARDED_BY(mu_);
   std::vector<TaskRecord> cancels_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, bool> watched_ ABSL_GUARDED_BY(mu_);
+  std::string preassign_prefix_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace mediagw::testing

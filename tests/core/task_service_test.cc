@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/status_mapping.h"
 #include "tests/core/task_service_fixture.h"
 
 namespace mediagw {
@@ -205,6 +206,72 @@ TEST_F(TaskServiceTest, RetryableSubmitFailureMovesToNextChannel) {
                           v1::TASK_STATE_PENDING, v1::TASK_STATE_SUBMITTING,
                           v1::TASK_STATE_QUEUED));
   ExpectCleanHistory(id);
+}
+
+// A submit that went out and got no answer may have been accepted: an
+// upstream that assigns job ids is never sent the job again, on any channel.
+TEST_F(TaskServiceTest, SubmitWithUnknownOutcomeIsNeverSentAgain) {
+  Init();
+  p1_->ScriptSubmit(
+      MarkOutcomeUnknown(absl::UnavailableError("connection reset by peer")));
+  std::string id = Submit("multi").id();
+  AdvanceAndPump(absl::Seconds(5));
+  TaskRecord rec = Stored(id);
+  EXPECT_EQ(rec.task().state(), v1::TASK_STATE_FAILED);
+  EXPECT_THAT(rec.task().error().message(), HasSubstr("not sent again"));
+  EXPECT_THAT(rec.task().error().message(),
+              HasSubstr("connection reset by peer"));
+  EXPECT_EQ(p1_->Submits().size(), 1u);
+  EXPECT_TRUE(p1_->Resumes().empty());
+  EXPECT_TRUE(p2_->Submits().empty());
+}
+
+// Where the upstream takes our job id, the same channel looks the job up
+// (Resume) instead of another channel running it a second time.
+TEST_F(TaskServiceTest, SubmitWithUnknownOutcomeResumesUnderTheSameId) {
+  p1_->SetPreassignPrefix("p-");
+  Init();
+  p1_->ScriptSubmit(
+      MarkOutcomeUnknown(absl::DeadlineExceededError("timed out")));
+  std::string id = Submit("multi").id();
+  EXPECT_EQ(StateOf(id), v1::TASK_STATE_SUBMITTING);
+  AdvanceAndPump(absl::Seconds(1));
+  TaskRecord rec = Stored(id);
+  EXPECT_EQ(rec.task().state(), v1::TASK_STATE_QUEUED);
+  EXPECT_EQ(rec.channel(), "c1");
+  EXPECT_EQ(rec.attempts(), 1);
+  ASSERT_EQ(p1_->Resumes().size(), 1u);
+  EXPECT_EQ(p1_->Resumes()[0].upstream_id(), "p-" + id);
+  EXPECT_EQ(p1_->Submits().size(), 1u);
+  EXPECT_TRUE(p2_->Submits().empty());
+}
+
+// An upstream 401/402/403 is our credential or credit problem on that
+// channel; the next channel may still serve the task.
+TEST_F(TaskServiceTest, OurCredentialProblemOnOneChannelMovesToTheNext) {
+  Init();
+  p1_->ScriptSubmit(absl::FailedPreconditionError("prov1: HTTP 402"));
+  std::string id = Submit("multi").id();
+  AdvanceAndPump(absl::Seconds(1));
+  TaskRecord rec = Stored(id);
+  EXPECT_EQ(rec.task().state(), v1::TASK_STATE_QUEUED);
+  EXPECT_EQ(rec.channel(), "c2");
+  EXPECT_EQ(p2_->Submits().size(), 1u);
+}
+
+TEST_F(TaskServiceTest, OurCredentialProblemOnEveryChannelFailsOnce) {
+  Init();
+  p1_->ScriptSubmit(absl::FailedPreconditionError("prov1: HTTP 401"));
+  p2_->ScriptSubmit(absl::FailedPreconditionError("prov2: HTTP 402"));
+  std::string id = Submit("multi").id();
+  AdvanceAndPump(absl::Seconds(1));
+  AdvanceAndPump(absl::Seconds(2));
+  TaskRecord rec = Stored(id);
+  EXPECT_EQ(rec.task().state(), v1::TASK_STATE_FAILED);
+  EXPECT_EQ(rec.task().error().code(), "FAILED_PRECONDITION");
+  EXPECT_EQ(rec.task().error().message(), "prov2: HTTP 402");
+  EXPECT_EQ(p1_->Submits().size(), 1u);
+  EXPECT_EQ(p2_->Submits().size(), 1u);
 }
 
 TEST_F(TaskServiceTest, NonRetryableSubmitFailureFails) {
@@ -573,8 +640,8 @@ TEST_F(TaskServiceTest, StoppedWatchGetsNoMoreEvents) {
   Init();
   std::string id = Submit().id();
   int events = 0;
-  auto watch = service_->Watch(alice_, id, [&](const v1::Task&) { ++events; },
-                               [](absl::Status) {});
+  auto watch = service_->Watch(
+      alice_, id, [&](const v1::Task&) { ++events; }, [](absl::Status) {});
   Pump();
   EXPECT_EQ(events, 1);
   watch->Stop();

@@ -18,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/status_mapping.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/fake_upstream.h"
@@ -54,8 +55,7 @@ absl::StatusOr<HttpResponse> Await(const std::shared_ptr<Outcome>& outcome) {
   return outcome->result;
 }
 
-absl::StatusOr<HttpResponse> SendSync(HttpClient& client,
-                                      HttpRequest request) {
+absl::StatusOr<HttpResponse> SendSync(HttpClient& client, HttpRequest request) {
   return Await(SendAsync(client, std::move(request)));
 }
 
@@ -100,7 +100,8 @@ std::string Chunked(const std::vector<std::string>& chunks) {
 TEST(CurlMultiClientTest, Returns200WithBodyAndLowerCasedHeaders) {
   FakeUpstream upstream;
   upstream.Enqueue(ScriptedReply::Respond(
-      200, "hello", {{"X-Custom-Thing", " v1 "}, {"Content-Type", "text/plain"}}));
+      200, "hello",
+      {{"X-Custom-Thing", " v1 "}, {"Content-Type", "text/plain"}}));
   CurlMultiClient client;
   auto r = SendSync(client, Get(upstream.Url("/a?b=c")));
   ASSERT_TRUE(r.ok()) << r.status();
@@ -213,7 +214,8 @@ TEST(CurlMultiClientTest, ServerClosingAfterReplyForcesNewConnection) {
 
 TEST(CurlMultiClientTest, RedirectsAreNotFollowed) {
   FakeUpstream upstream;
-  upstream.Enqueue(ScriptedReply::Respond(302, "", {{"Location", "/elsewhere"}}));
+  upstream.Enqueue(
+      ScriptedReply::Respond(302, "", {{"Location", "/elsewhere"}}));
   CurlMultiClient client;
   auto r = SendSync(client, Get(upstream.Url("/")));
   ASSERT_TRUE(r.ok()) << r.status();
@@ -225,10 +227,12 @@ TEST(CurlMultiClientTest, RedirectsAreNotFollowed) {
 TEST(CurlMultiClientTest, ConnectionRefusedIsUnavailable) {
   ClosedPort closed;
   CurlMultiClient client;
-  auto r = SendSync(
-      client, Get(absl::StrCat("http://127.0.0.1:", closed.port(), "/")));
+  auto r = SendSync(client,
+                    Get(absl::StrCat("http://127.0.0.1:", closed.port(), "/")));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable) << r.status();
   EXPECT_THAT(r.status().message(), HasSubstr("connect"));
+  // Nothing went out: another channel may be sent the same job.
+  EXPECT_FALSE(IsOutcomeUnknown(r.status()));
 }
 
 TEST(CurlMultiClientTest, TotalTimeoutIsDeadlineExceeded) {
@@ -244,6 +248,8 @@ TEST(CurlMultiClientTest, TotalTimeoutIsDeadlineExceeded) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded)
       << r.status();
   EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+  // The request went out; the upstream may be acting on it.
+  EXPECT_TRUE(IsOutcomeUnknown(r.status()));
 }
 
 TEST(CurlMultiClientTest, LowSpeedAbortIsDeadlineExceeded) {
@@ -289,6 +295,7 @@ TEST(CurlMultiClientTest, DroppedConnectionsAreUnavailable) {
     auto r = SendSync(client, Get(upstream.Url("/")));
     EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable)
         << what << ": " << r.status();
+    EXPECT_TRUE(IsOutcomeUnknown(r.status())) << what;
   }
   // The client is still usable afterwards.
   auto ok = SendSync(client, Get(upstream.Url("/")));
@@ -351,10 +358,10 @@ TEST(CurlMultiClientTest, EndlessHeadersAreRejected) {
 
 TEST(CurlMultiClientTest, InterimResponseHeadersAreDropped) {
   FakeUpstream upstream;
-  upstream.Enqueue(ScriptedReply::Raw(
-      "HTTP/1.1 100 Continue\r\nX-Interim: 1\r\n\r\n"
-      "HTTP/1.1 201 Created\r\nX-Final: 2\r\nX-Final: 3\r\n"
-      "Content-Length: 2\r\n\r\nok"));
+  upstream.Enqueue(
+      ScriptedReply::Raw("HTTP/1.1 100 Continue\r\nX-Interim: 1\r\n\r\n"
+                         "HTTP/1.1 201 Created\r\nX-Final: 2\r\nX-Final: 3\r\n"
+                         "Content-Length: 2\r\n\r\nok"));
   CurlMultiClient client;
   auto r = SendSync(client, Get(upstream.Url("/")));
   ASSERT_TRUE(r.ok()) << r.status();
@@ -464,7 +471,8 @@ TEST(CurlMultiClientTest, AllCallbacksRunOnOneLoopThread) {
     note();
     timer.Notify();
   });
-  for (auto& o : outcomes) ASSERT_TRUE(o->done.WaitForNotificationWithTimeout(kWait));
+  for (auto& o : outcomes)
+    ASSERT_TRUE(o->done.WaitForNotificationWithTimeout(kWait));
   ASSERT_TRUE(timer.WaitForNotificationWithTimeout(kWait));
   absl::MutexLock l(&mu);
   ASSERT_EQ(ids.size(), 21u);

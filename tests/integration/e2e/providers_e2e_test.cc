@@ -336,6 +336,23 @@ TEST_F(ProvidersE2eTest, RetryableFailureBeforeAcceptanceMovesToTheNextChannel) 
   EXPECT_EQ(Requests(*sim_, "/oai3/v1/images/generations"), 1);
 }
 
+// The request reached the first channel and the connection died before any
+// answer: that upstream may be generating (and billing) it, so no other
+// channel is sent the job.
+TEST_F(ProvidersE2eTest, SubmitThatMayHaveBeenAcceptedIsNotSentElsewhere) {
+  StartServer();
+  sim_->Fault(R"({"mode":"drop_connection","count":1,"path_prefix":"/oai4/"})");
+  v1::SubmitImageRequest req;
+  req.set_prompt("a cat");
+  req.set_workflow("grok-imagine");  // channels: gateway-004, then gateway-003
+  v1::Task t = RunGrpc(&req, nullptr);
+  EXPECT_EQ(t.state(), v1::TASK_STATE_FAILED);
+  EXPECT_TRUE(absl::StrContains(t.error().message(), "not sent again"))
+      << t.error().message();
+  EXPECT_EQ(Requests(*sim_, "/oai4/v1/images/generations"), 1);
+  EXPECT_EQ(Requests(*sim_, "/oai3/v1/images/generations"), 0);
+}
+
 TEST_F(ProvidersE2eTest, AcceptedJobsAreNeverSubmittedAgain) {
   StartServer();
   // Polls fail for a while after kie accepted the job.
