@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/status_macros.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace mediagw {
@@ -22,7 +23,8 @@ namespace {
 using mediagw::config::Config;
 
 absl::Status Bad(absl::string_view field, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat("config: ", field, ": ", what));
+  return absl::InvalidArgumentError(
+      absl::StrCat("config: ", field, ": ", what));
 }
 
 // "1.2.3.4", "1.2.3.4:80", "::1", "[::1]:80".
@@ -70,7 +72,8 @@ absl::Status CheckHostPort(absl::string_view field, const std::string& v) {
 
 // http(s)://host[:port][/path], host non-empty, port 1..65535 when given.
 bool IsHttpUrl(absl::string_view u) {
-  if (!absl::ConsumePrefix(&u, "http://") && !absl::ConsumePrefix(&u, "https://")) {
+  if (!absl::ConsumePrefix(&u, "http://") &&
+      !absl::ConsumePrefix(&u, "https://")) {
     return false;
   }
   absl::string_view authority = u.substr(0, u.find_first_of("/?#"));
@@ -144,7 +147,8 @@ absl::Status Validate(const Config& c) {
       !st.ok()) {
     return st;
   }
-  if (c.api_keys().empty()) return Bad("api_keys", "at least one key is required");
+  if (c.api_keys().empty())
+    return Bad("api_keys", "at least one key is required");
   for (int i = 0; i < c.api_keys_size(); ++i) {
     const auto& k = c.api_keys(i);
     std::string f = absl::StrCat("api_keys[", i, "]");
@@ -166,10 +170,12 @@ absl::Status Validate(const Config& c) {
     std::string f = absl::StrCat("channels[", i, "]");
     if (ch.name().empty()) return Bad(f + ".name", "must not be empty");
     if (!channels.insert(ch.name()).second) {
-      return Bad(f + ".name", absl::StrCat("duplicate channel '", ch.name(), "'"));
+      return Bad(f + ".name",
+                 absl::StrCat("duplicate channel '", ch.name(), "'"));
     }
     if (ch.provider().empty()) return Bad(f + ".provider", "must not be empty");
-    if (ch.base_urls().empty()) return Bad(f + ".base_urls", "at least one URL is required");
+    if (ch.base_urls().empty())
+      return Bad(f + ".base_urls", "at least one URL is required");
     for (int j = 0; j < ch.base_urls_size(); ++j) {
       const auto& u = ch.base_urls(j);
       if (!IsHttpUrl(u)) {
@@ -184,9 +190,11 @@ absl::Status Validate(const Config& c) {
     std::string f = absl::StrCat("workflows[", i, "]");
     if (w.name().empty()) return Bad(f + ".name", "must not be empty");
     if (!workflows.insert(w.name()).second) {
-      return Bad(f + ".name", absl::StrCat("duplicate workflow '", w.name(), "'"));
+      return Bad(f + ".name",
+                 absl::StrCat("duplicate workflow '", w.name(), "'"));
     }
-    if (w.channels().empty()) return Bad(f + ".channels", "at least one channel is required");
+    if (w.channels().empty())
+      return Bad(f + ".channels", "at least one channel is required");
     for (int j = 0; j < w.channels_size(); ++j) {
       if (!channels.contains(w.channels(j))) {
         return Bad(absl::StrCat(f, ".channels[", j, "]"),
@@ -217,19 +225,20 @@ absl::Status Validate(const Config& c) {
     for (char ch : w.task_id_prefix()) {
       if (!absl::ascii_isalnum(static_cast<unsigned char>(ch)) && ch != '_' &&
           ch != '-') {
-        return Bad(f + ".task_id_prefix", "may hold only letters, digits, _ and -");
+        return Bad(f + ".task_id_prefix",
+                   "may hold only letters, digits, _ and -");
       }
     }
     for (int j = 0; j < w.model_routes_size(); ++j) {
       const auto& r = w.model_routes(j);
       std::string rf = absl::StrCat(f, ".model_routes[", j, "]");
       if (r.model().empty()) return Bad(rf + ".model", "must not be empty");
-      if (!w.models().empty() &&
-          std::find(w.models().begin(), w.models().end(), r.model()) ==
-              w.models().end()) {
+      if (!w.models().empty() && std::find(w.models().begin(), w.models().end(),
+                                           r.model()) == w.models().end()) {
         return Bad(rf + ".model", "must be one of models");
       }
-      if (r.channels().empty()) return Bad(rf + ".channels", "at least one channel is required");
+      if (r.channels().empty())
+        return Bad(rf + ".channels", "at least one channel is required");
       for (int k = 0; k < r.channels_size(); ++k) {
         if (!channels.contains(r.channels(k))) {
           return Bad(absl::StrCat(rf, ".channels[", k, "]"),
@@ -243,11 +252,65 @@ absl::Status Validate(const Config& c) {
       return Bad(f + ".default_model", "must be one of models");
     }
   }
-  if (c.dispatch().workers() > 64) return Bad("dispatch.workers", "must be at most 64");
+  if (c.dispatch().workers() > 64)
+    return Bad("dispatch.workers", "must be at most 64");
   for (int i = 0; i < c.fetch().allow_addresses_size(); ++i) {
     if (!IsAddressPattern(c.fetch().allow_addresses(i))) {
       return Bad(absl::StrCat("fetch.allow_addresses[", i, "]"),
                  "must be an IP address, optionally with :port ([v6]:port)");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("config: cannot open ", path));
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+absl::Status ParseJson(const std::string& text, absl::string_view what,
+                       config::Config* out) {
+  google::protobuf::util::JsonParseOptions opts;
+  opts.ignore_unknown_fields = false;
+  auto st = google::protobuf::util::JsonStringToMessage(text, out, opts);
+  if (!st.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, std::string(st.message())));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AppendChannelFiles(const std::string& base_dir,
+                                config::Config* c) {
+  for (int i = 0; i < c->channel_files_size(); ++i) {
+    const std::string& name = c->channel_files(i);
+    const std::string where = absl::StrCat("config: channel_files[", i, "]");
+    if (name.empty()) return absl::InvalidArgumentError(where + ": empty");
+    const std::string path =
+        name[0] == '/' ? name : absl::StrCat(base_dir, "/", name);
+    auto text = ReadFile(path);
+    if (!text.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": cannot open ", path));
+    }
+    config::Config part;
+    MG_RETURN_IF_ERROR(ParseJson(*text, absl::StrCat(where, ": "), &part));
+    const int channels = part.channels_size();
+    part.clear_channels();
+    if (channels == 0 || part.ByteSizeLong() != 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": ", name,
+                       " must hold a non-empty \"channels\" list and "
+                       "nothing else"));
+    }
+    MG_RETURN_IF_ERROR(ParseJson(*text, "", &part));
+    for (auto& ch : *part.mutable_channels()) {
+      *c->add_channels() = std::move(ch);
     }
   }
   return absl::OkStatus();
@@ -259,14 +322,8 @@ absl::StatusOr<LoadedConfig> ParseConfig(const std::string& json_text,
                                          const std::string& base_dir) {
   LoadedConfig out;
   out.base_dir = base_dir;
-  google::protobuf::util::JsonParseOptions opts;
-  opts.ignore_unknown_fields = false;
-  auto st = google::protobuf::util::JsonStringToMessage(json_text, &out.config,
-                                                        opts);
-  if (!st.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("config: ", std::string(st.message())));
-  }
+  MG_RETURN_IF_ERROR(ParseJson(json_text, "config: ", &out.config));
+  MG_RETURN_IF_ERROR(AppendChannelFiles(base_dir, &out.config));
   ApplyDefaults(out.config, base_dir);
   auto v = Validate(out.config);
   if (!v.ok()) return v;
@@ -274,17 +331,13 @@ absl::StatusOr<LoadedConfig> ParseConfig(const std::string& json_text,
 }
 
 absl::StatusOr<LoadedConfig> LoadConfigFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat("config: cannot open ", path));
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
+  auto text = ReadFile(path);
+  if (!text.ok()) return text.status();
   std::string base = ".";
   auto slash = path.rfind('/');
   if (slash != std::string::npos) base = path.substr(0, slash);
   if (slash == 0) base = "/";
-  return ParseConfig(ss.str(), base);
+  return ParseConfig(*text, base);
 }
 
 absl::StatusOr<std::string> SecretFromEnv(const std::string& var) {

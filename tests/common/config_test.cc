@@ -3,7 +3,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
@@ -22,7 +26,8 @@ std::string Valid() {
   return std::string(R"({
     "server": {"grpc_listen": "0.0.0.0:50051", "public_base_url": "http://h:1"},
     "api_keys": [
-      {"name": "alice", "sha256": ")") + kSha + R"("},
+      {"name": "alice", "sha256": ")") +
+         kSha + R"("},
       {"name": "bob", "key_env": "BOB_KEY"}
     ],
     "channels": [
@@ -118,8 +123,8 @@ TEST(ParseConfigTest, MalformedJsonIsInvalidArgument) {
 }
 
 TEST(ParseConfigTest, BadHostPort) {
-  for (const char* bad : {"nohost", ":80", "host:", "host:x", "host:70000",
-                          "host:-1"}) {
+  for (const char* bad :
+       {"nohost", ":80", "host:", "host:x", "host:70000", "host:-1"}) {
     SCOPED_TRACE(bad);
     ExpectError(With("0.0.0.0:50051", bad), "server.grpc_listen");
   }
@@ -144,10 +149,10 @@ TEST(ParseConfigTest, DuplicateWorkflow) {
 }
 
 TEST(ParseConfigTest, ApiKeyNeedsExactlyOneOfShaAndEnv) {
-  ExpectError(With(R"("key_env": "BOB_KEY")",
-                   std::string(R"("key_env": "BOB_KEY", "sha256": ")") + kSha +
-                       "\""),
-              "api_keys[1]: exactly one of sha256 and key_env");
+  ExpectError(
+      With(R"("key_env": "BOB_KEY")",
+           std::string(R"("key_env": "BOB_KEY", "sha256": ")") + kSha + "\""),
+      "api_keys[1]: exactly one of sha256 and key_env");
   ExpectError(With(R"(, "key_env": "BOB_KEY")", ""),
               "api_keys[1]: exactly one of sha256 and key_env");
 }
@@ -156,8 +161,8 @@ TEST(ParseConfigTest, BadSha256Hex) {
   std::string upper = kSha;
   upper[0] = 'F';
   for (const std::string& bad :
-       {std::string(kSha).substr(1), upper, std::string(kSha).replace(5, 1, "g"),
-        std::string(kSha) + "0"}) {
+       {std::string(kSha).substr(1), upper,
+        std::string(kSha).replace(5, 1, "g"), std::string(kSha) + "0"}) {
     ExpectError(With(kSha, bad), "api_keys[0].sha256");
   }
 }
@@ -168,16 +173,15 @@ TEST(ParseConfigTest, NoApiKeys) {
 }
 
 TEST(ParseConfigTest, NonHttpBaseUrl) {
-  for (const char* bad : {"ftp://x", "127.0.0.1:8188", "file:///etc/passwd",
-                          "HTTP//x", "http://", "http://127.0.0.1:",
-                          "http://127.0.0.1:0", "http://127.0.0.1:99999",
-                          "http://h:8x", "http://user@h:80"}) {
-    ExpectError(With("http://127.0.0.1:8188", bad),
-                "channels[0].base_urls[0]");
+  for (const char* bad :
+       {"ftp://x", "127.0.0.1:8188", "file:///etc/passwd", "HTTP//x", "http://",
+        "http://127.0.0.1:", "http://127.0.0.1:0", "http://127.0.0.1:99999",
+        "http://h:8x", "http://user@h:80"}) {
+    ExpectError(With("http://127.0.0.1:8188", bad), "channels[0].base_urls[0]");
   }
-  ExpectError(With(R"("base_urls": ["https://api.x.ai"])",
-                   R"("base_urls": [])"),
-              "channels[1].base_urls");
+  ExpectError(
+      With(R"("base_urls": ["https://api.x.ai"])", R"("base_urls": [])"),
+      "channels[1].base_urls");
 }
 
 TEST(ParseConfigTest, EmptyNamesAndProvider) {
@@ -194,9 +198,9 @@ TEST(ParseConfigTest, WorkflowLimits) {
               "workflows[0].default_cfg");
   ExpectError(With(R"("channels": ["c2"])", R"("channels": [])"),
               "workflows[1].channels");
-  ExpectError(With(R"("server": {)",
-                   R"("dispatch": {"workers": 65}, "server": {)"),
-              "dispatch.workers");
+  ExpectError(
+      With(R"("server": {)", R"("dispatch": {"workers": 65}, "server": {)"),
+      "dispatch.workers");
 }
 
 TEST(ParseConfigTest, NewWorkflowFieldsAreChecked) {
@@ -205,28 +209,35 @@ TEST(ParseConfigTest, NewWorkflowFieldsAreChecked) {
     return With(grok, grok + ", " + extra);
   };
   ExpectError(grok_with(R"("kind": "audio")"), "workflows[1].kind");
-  ExpectError(grok_with(R"("default_width": 4096)"), "workflows[1].default_width");
-  ExpectError(grok_with(R"("default_height": 8)"), "workflows[1].default_height");
+  ExpectError(grok_with(R"("default_width": 4096)"),
+              "workflows[1].default_width");
+  ExpectError(grok_with(R"("default_height": 8)"),
+              "workflows[1].default_height");
   ExpectError(grok_with(R"("task_id_style": "short")"),
               "workflows[1].task_id_style");
   ExpectError(grok_with(R"("task_id_style": "prefixed")"),
               "workflows[1].task_id_prefix");
   ExpectError(grok_with(R"("task_id_prefix": "grok_")"),
               "workflows[1].task_id_prefix");
-  ExpectError(grok_with(R"("task_id_style": "prefixed", "task_id_prefix": "a/b")"),
-              "workflows[1].task_id_prefix");
+  ExpectError(
+      grok_with(R"("task_id_style": "prefixed", "task_id_prefix": "a/b")"),
+      "workflows[1].task_id_prefix");
   ExpectError(grok_with(R"("models": ["a"], "default_model": "b")"),
               "workflows[1].default_model");
-  ExpectError(grok_with(R"("model_routes": [{"model": "m", "channels": ["zz"]}])"),
-              "workflows[1].model_routes[0].channels[0]: unknown channel 'zz'");
-  ExpectError(grok_with(R"("models": ["a"], "model_routes": [{"model": "m", "channels": ["c1"]}])"),
-              "workflows[1].model_routes[0].model");
+  ExpectError(
+      grok_with(R"("model_routes": [{"model": "m", "channels": ["zz"]}])"),
+      "workflows[1].model_routes[0].channels[0]: unknown channel 'zz'");
+  ExpectError(
+      grok_with(
+          R"("models": ["a"], "model_routes": [{"model": "m", "channels": ["c1"]}])"),
+      "workflows[1].model_routes[0].model");
   ExpectError(grok_with(R"("model_routes": [{"model": "m", "channels": []}])"),
               "workflows[1].model_routes[0].channels");
   auto ok = ParseConfig(
-      grok_with(R"("kind": "video", "default_width": 1024, "task_id_style": "prefixed",)"
-                R"( "task_id_prefix": "grok_", "provider_label": "grok",)"
-                R"( "model_routes": [{"model": "m", "channels": ["c1"]}])"),
+      grok_with(
+          R"("kind": "video", "default_width": 1024, "task_id_style": "prefixed",)"
+          R"( "task_id_prefix": "grok_", "provider_label": "grok",)"
+          R"( "model_routes": [{"model": "m", "channels": ["c1"]}])"),
       "/base");
   ASSERT_TRUE(ok.ok()) << ok.status();
   EXPECT_EQ(ok->config.workflows(1).default_height(), 512);
@@ -236,10 +247,11 @@ TEST(ParseConfigTest, NewWorkflowFieldsAreChecked) {
 
 TEST(ParseConfigTest, FetchAllowlistEntriesMustBeAddresses) {
   for (const char* good : {"127.0.0.1", "127.0.0.1:8188", "::1", "[::1]:80"}) {
-    auto c = ParseConfig(With(R"("server": {)",
-                              std::string(R"("fetch": {"allow_addresses": [")") +
-                                  good + R"("]}, "server": {)"),
-                         "/b");
+    auto c =
+        ParseConfig(With(R"("server": {)",
+                         std::string(R"("fetch": {"allow_addresses": [")") +
+                             good + R"("]}, "server": {)"),
+                    "/b");
     EXPECT_TRUE(c.ok()) << good << ": " << c.status();
   }
   for (const char* bad : {"localhost", "127.0.0.1:", "127.0.0.1:99999", "[::1",
@@ -275,6 +287,97 @@ TEST(LoadConfigFileTest, BaseDirIsTheFilesFolder) {
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->base_dir, dir);
   EXPECT_EQ(c->config.storage().data_dir(), dir + "/data");
+}
+
+// A temp folder with files for channel_files tests; removed at the end.
+class ChannelFilesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir();
+    if (!dir_.empty() && dir_.back() == '/') dir_.pop_back();
+    dir_ += "/config_test_channel_files";
+    std::string cmd = "mkdir -p " + dir_;
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+  }
+  void TearDown() override {
+    std::string cmd = "rm -rf " + dir_;
+    (void)std::system(cmd.c_str());
+  }
+  void Write(const std::string& name, const std::string& text) {
+    std::ofstream out(dir_ + "/" + name);
+    out << text;
+  }
+  std::string dir_;
+};
+
+TEST_F(ChannelFilesTest, ChannelsAreAppendedInOrder) {
+  Write("v.json", R"({"channels": [
+      {"name": "v1", "provider": "comfyui", "base_urls": ["http://a:1"]},
+      {"name": "v2", "provider": "comfyui", "base_urls": ["http://b:1"]}]})");
+  std::string json = With(R"("workflows": [)", R"("channel_files": ["v.json"],
+    "workflows": [{"name": "vw", "channels": ["v2", "c1"]},)");
+  auto c = ParseConfig(json, dir_);
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->config.channels_size(), 4);
+  EXPECT_EQ(c->config.channels(2).name(), "v1");
+  EXPECT_EQ(c->config.channels(3).name(), "v2");
+}
+
+TEST_F(ChannelFilesTest, BadChannelFilesAreNamed) {
+  Write("other.json", R"({"channels": [{"name": "x", "provider": "comfyui",
+      "base_urls": ["http://a:1"]}], "workflows": []})");
+  Write("more.json", R"({"channels": [], "dispatch": {"max_attempts": 2}})");
+  Write("empty.json", R"({})");
+  Write("broken.json", R"({"channels": [)");
+  Write("dup.json", R"({"channels": [{"name": "c1", "provider": "comfyui",
+      "base_urls": ["http://a:1"]}]})");
+  for (const auto& [file, what] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"missing.json", "cannot open"},
+           {"more.json", "nothing else"},
+           {"empty.json", "nothing else"},
+           {"broken.json", "channel_files[0]"},
+           {"dup.json", "c1"},
+           {"", "empty"}}) {
+    SCOPED_TRACE(file);
+    std::string json =
+        With(R"("workflows": [)",
+             R"("channel_files": [")" + file + R"("], "workflows": [)");
+    auto c = ParseConfig(json, dir_);
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(c.status().message(), HasSubstr(what));
+  }
+}
+
+// The shipped example is complete: every workflow of the legacy surface,
+// with the settings the seeds show (rr3: numeric ids, its label, cfg 6;
+// grok: 1024x1024, grok_ ids, its label and models).
+TEST(ExampleConfigTest, ShippedExampleLoadsWithEveryWorkflow) {
+  auto c = LoadConfigFile(std::string(MEDIAGW_SOURCE_DIR) +
+                          "/config/mediagw.example.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  std::map<std::string, config::Workflow> by_name;
+  for (const auto& w : c->config.workflows()) by_name[w.name()] = w;
+  for (const char* name : {"default", "anime", "z-image", "video", "rr3",
+                           "grok", "kie-video", "flux"}) {
+    EXPECT_EQ(by_name.count(name), 1u) << name;
+  }
+  const config::Workflow& rr3 = by_name["rr3"];
+  EXPECT_EQ(rr3.default_cfg(), 6);
+  EXPECT_EQ(rr3.task_id_style(), "numeric");
+  EXPECT_EQ(rr3.provider_label(), "rr3");
+  const config::Workflow& grok = by_name["grok"];
+  EXPECT_EQ(grok.default_width(), 1024u);
+  EXPECT_EQ(grok.default_height(), 1024u);
+  EXPECT_EQ(grok.task_id_prefix(), "grok_");
+  EXPECT_EQ(grok.provider_label(), "grok");
+  EXPECT_THAT(grok.models(), ::testing::ElementsAre("grok-imagine-image",
+                                                    "grok-imagine-image-pro"));
+  std::set<std::string> channels;
+  for (const auto& ch : c->config.channels()) channels.insert(ch.name());
+  EXPECT_EQ(channels.count("rr3"), 1u) << "from vendors/rr3.json";
+  EXPECT_EQ(channels.count("fluxjobs"), 1u) << "from vendors/fluxjobs.json";
 }
 
 TEST(SecretFromEnvTest, SetUnsetAndEmpty) {
