@@ -84,7 +84,8 @@ void Gateway::HandleLegacy(net::ServerRequest& request,
   const bool is_video = *endpoint == "video_generation";
   const bool is_status = *endpoint == "task_status";
   if (!is_image && !is_video && !is_status) {
-    SendJson(writer, 404, EncodeError(absl::StrCat("Unknown endpoint: ", *endpoint)));
+    SendJson(writer, 404,
+             EncodeError(absl::StrCat("Unknown endpoint: ", *endpoint)));
     return;
   }
   if (((is_image || is_video) && request.method != "POST") ||
@@ -116,15 +117,14 @@ void Gateway::ImageGeneration(const Caller& caller, net::ServerRequest& request,
   }
   std::string key(request.Header("idempotency-key"));
   if (!key.empty()) decoded->set_idempotency_key(key);
-  deps_.tasks->SubmitImage(
-      caller, *std::move(decoded),
-      [writer](absl::StatusOr<v1::Task> task) {
-        if (!task.ok()) {
-          SendError(writer, task.status());
-          return;
-        }
-        SendJson(writer, 200, EncodeImageQueued(*task));
-      });
+  deps_.tasks->SubmitImage(caller, *std::move(decoded),
+                           [writer](absl::StatusOr<v1::Task> task) {
+                             if (!task.ok()) {
+                               SendError(writer, task.status());
+                               return;
+                             }
+                             SendJson(writer, 200, EncodeImageQueued(*task));
+                           });
 }
 
 void Gateway::VideoGeneration(const Caller& caller, net::ServerRequest& request,
@@ -136,15 +136,14 @@ void Gateway::VideoGeneration(const Caller& caller, net::ServerRequest& request,
   }
   std::string key(request.Header("idempotency-key"));
   if (!key.empty()) decoded->set_idempotency_key(key);
-  deps_.tasks->SubmitVideo(
-      caller, *std::move(decoded),
-      [writer](absl::StatusOr<v1::Task> task) {
-        if (!task.ok()) {
-          SendError(writer, task.status());
-          return;
-        }
-        SendJson(writer, 200, EncodeVideoQueued(*task));
-      });
+  deps_.tasks->SubmitVideo(caller, *std::move(decoded),
+                           [writer](absl::StatusOr<v1::Task> task) {
+                             if (!task.ok()) {
+                               SendError(writer, task.status());
+                               return;
+                             }
+                             SendJson(writer, 200, EncodeVideoQueued(*task));
+                           });
 }
 
 void Gateway::Callback(const std::string& task_id, net::ServerRequest& request,
@@ -185,15 +184,28 @@ void Gateway::TaskStatus(const Caller& caller, net::ServerRequest& request,
 void Gateway::ServeUpload(const std::string& name,
                           std::shared_ptr<net::ResponseWriter> writer) {
   deps_.executor->Schedule([this, name, writer] {
-    auto data = deps_.blobs->Get(name);
+    std::string served = name;
+    auto data = deps_.blobs->Get(served);
+    // The seed documents uploads/{task_id}.png for every image task, but a
+    // JPEG or WebP upstream result is stored under its real extension.
+    if (!data.ok() && absl::EndsWith(name, ".png")) {
+      const absl::string_view stem =
+          absl::string_view(name).substr(0, name.size() - 4);
+      for (absl::string_view ext : {".jpg", ".webp", ".gif"}) {
+        served = absl::StrCat(stem, ext);
+        data = deps_.blobs->Get(served);
+        if (data.ok()) break;
+      }
+    }
     if (!data.ok()) {
       // Bad names and missing files look the same from outside.
       SendJson(writer, 404, EncodeError("Not found"));
       return;
     }
     net::ServerResponse resp;
-    resp.content_type = ContentTypeFor(name);
-    resp.headers.emplace_back("cache-control", "public, max-age=31536000, immutable");
+    resp.content_type = ContentTypeFor(served);
+    resp.headers.emplace_back("cache-control",
+                              "public, max-age=31536000, immutable");
     resp.body = *std::move(data);
     writer->Send(std::move(resp));
   });

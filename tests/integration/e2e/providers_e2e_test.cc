@@ -186,10 +186,14 @@ TEST_F(ProvidersE2eTest, LabelledWorkflowsAnswerInTheSeedShape) {
             "?endpoint=task_status&task_id=" + g.Str("id"));
   Doc done(WaitDone(g.Str("id")));
   EXPECT_EQ(done.Str("status"), "completed");
-  // Also reachable by the id-based path the seed mentions.
+  // Also reachable by the id-based path the seed mentions, uploads/{id}.png,
+  // although xAI's result is a JPEG (served as what it is).
   HttpResult file = Http("GET", server_->rest() + "/uploads/" + g.Str("id") + ".jpg");
   HttpResult png = Http("GET", server_->rest() + "/uploads/" + g.Str("id") + ".png");
-  EXPECT_TRUE(file.status == 200 || png.status == 200);
+  EXPECT_EQ(file.status, 200);
+  EXPECT_EQ(png.status, 200);
+  EXPECT_EQ(png.content_type, "image/jpeg");
+  EXPECT_EQ(png.body, file.body);
 }
 
 TEST_F(ProvidersE2eTest, EveryImageWorkflowOverGrpc) {
