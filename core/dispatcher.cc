@@ -17,8 +17,6 @@ namespace mediagw {
 using google::protobuf::util::TimeUtil;
 using v1::TaskState;
 
-
-
 Dispatcher::Dispatcher(DispatcherDeps deps, DispatcherOptions options)
     : deps_(deps), options_(std::move(options)) {}
 
@@ -60,7 +58,8 @@ void Dispatcher::Enqueue(const TaskRecord& record) {
   bool direct = false;
   {
     absl::MutexLock l(&mu_);
-    if (backlog_ || active_.size() >= static_cast<size_t>(options_.max_active)) {
+    if (backlog_ ||
+        active_.size() >= static_cast<size_t>(options_.max_active)) {
       // It waits in the store; FIFO order comes from there.
       backlog_ = true;
       ++backlog_gen_;
@@ -217,9 +216,17 @@ void Dispatcher::OnPolled(std::shared_ptr<Active> a,
       errors = ++a->poll_errors;
     }
     MG_LOG(Warning, "poll failed: ", result.status().ToString());
-    absl::Duration backoff = std::min(
-        options_.poll_interval * (1 << std::min(errors, 5)),
-        options_.max_poll_backoff);
+    // A refusal that will not go away (our key revoked, a reply we cannot
+    // read) fails the task with its reason instead of ending it TIMED_OUT
+    // at the deadline; a few in a row, so one odd reply is forgiven.
+    if (!IsRetryable(result.status()) && errors >= options_.poll_error_limit) {
+      Fail(a, v1::TASK_STATE_FAILED,
+           Annotate(result.status(), "polling the upstream failed: "));
+      return;
+    }
+    absl::Duration backoff =
+        std::min(options_.poll_interval * (1 << std::min(errors, 5)),
+                 options_.max_poll_backoff);
     SchedulePoll(a, backoff);  // the deadline timer bounds the retries
     return;
   }
@@ -242,8 +249,9 @@ void Dispatcher::OnPolled(std::shared_ptr<Active> a,
         a->last_polled_state = r.state;
         a->last_polled_progress = r.progress;
         a->idle_polls = moved ? 0 : a->idle_polls + 1;
-        next = std::min(options_.poll_interval * (1 + a->idle_polls / 4),
-                        std::max(options_.poll_interval, options_.max_poll_backoff));
+        next = std::min(
+            options_.poll_interval * (1 + a->idle_polls / 4),
+            std::max(options_.poll_interval, options_.max_poll_backoff));
       }
       if (r.state == UpstreamState::kRunning) {
         Mutate(a, MarkRunning(deps_.clock->Now(), r.progress), nullptr);
@@ -252,7 +260,8 @@ void Dispatcher::OnPolled(std::shared_ptr<Active> a,
       return;
     }
     case UpstreamState::kSucceeded: {
-      auto refs = std::make_shared<std::vector<OutputRef>>(std::move(r.outputs));
+      auto refs =
+          std::make_shared<std::vector<OutputRef>>(std::move(r.outputs));
       {
         absl::MutexLock l(&mu_);
         if (a->fetching) return;
@@ -374,7 +383,8 @@ void Dispatcher::Drain(std::shared_ptr<Active> a) {
       continue;
     }
     next.set_version(next.version() + 1);
-    *next.mutable_task()->mutable_update_time() = ToProtoTime(deps_.clock->Now());
+    *next.mutable_task()->mutable_update_time() =
+        ToProtoTime(deps_.clock->Now());
     auto after = std::make_shared<RecordCallback>(std::move(m.after));
     MutateFn fn = std::move(m.fn);
     deps_.store->Update(next, [this, a, next, after, fn](absl::Status st) {
@@ -387,9 +397,10 @@ void Dispatcher::Drain(std::shared_ptr<Active> a) {
         if (*after) (*after)(next);
         if (IsTerminal(next.task().state())) {
           GlobalMetrics()
-              .Counter("mediagw_tasks_finished_total", "Tasks by final state",
-                       absl::StrCat("state=\"",
-                                    v1::TaskState_Name(next.task().state()), "\""))
+              .Counter(
+                  "mediagw_tasks_finished_total", "Tasks by final state",
+                  absl::StrCat("state=\"",
+                               v1::TaskState_Name(next.task().state()), "\""))
               ->fetch_add(1, std::memory_order_relaxed);
           Retire(a);
         }
@@ -407,8 +418,8 @@ void Dispatcher::Drain(std::shared_ptr<Active> a) {
         });
         return;
       } else {
-        MG_LOG(Error, "store update of ", next.task().id(), " failed: ",
-               st.ToString());
+        MG_LOG(Error, "store update of ", next.task().id(),
+               " failed: ", st.ToString());
         if (*after) (*after)(st);
       }
       Drain(a);

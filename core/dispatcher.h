@@ -38,9 +38,12 @@ struct DispatcherOptions {
   absl::Duration poll_interval = absl::Seconds(1);
   absl::Duration max_poll_backoff = absl::Seconds(15);
   absl::Duration fetch_timeout = absl::Seconds(120);
-  int max_attempts = 3;         // submit attempts before a task fails
-  int max_active = 256;         // tasks driven upstream at once
-  int not_found_limit = 3;      // consecutive "vanished" polls before failing
+  int max_attempts = 3;     // submit attempts before a task fails
+  int max_active = 256;     // tasks driven upstream at once
+  int not_found_limit = 3;  // consecutive "vanished" polls before failing
+  // Consecutive non-retryable poll errors before failing (retryable ones
+  // go on until the deadline).
+  int poll_error_limit = 3;
   int fetch_attempts = 3;       // per output download
   std::string public_base_url;  // prefix of output URIs, e.g. http://h:p
 };

@@ -333,6 +333,36 @@ TEST_F(TaskServiceTest, VanishedJobFailsAfterNotFoundLimit) {
   EXPECT_THAT(rec.task().error().message(), HasSubstr("lost the job"));
 }
 
+// A poll refusal that will not go away fails the task with its reason
+// instead of ending it TIMED_OUT at the deadline.
+TEST_F(TaskServiceTest, PersistentPollRefusalFailsWithItsReason) {
+  Init();
+  std::string id = Submit().id();
+  for (int i = 0; i < 3; ++i) {
+    p1_->ScriptPoll(id, absl::FailedPreconditionError("prov1: HTTP 401"));
+  }
+  AdvanceAndPump(absl::Seconds(1));
+  AdvanceAndPump(absl::Seconds(2));
+  EXPECT_EQ(StateOf(id), v1::TASK_STATE_QUEUED);  // two are forgiven
+  AdvanceAndPump(absl::Seconds(4));
+  TaskRecord rec = Stored(id);
+  EXPECT_EQ(rec.task().state(), v1::TASK_STATE_FAILED);
+  EXPECT_EQ(rec.task().error().code(), "FAILED_PRECONDITION");
+  EXPECT_EQ(rec.task().error().message(),
+            "polling the upstream failed: prov1: HTTP 401");
+}
+
+TEST_F(TaskServiceTest, RetryablePollErrorsGoOnUntilTheJobAnswers) {
+  Init();
+  std::string id = Submit().id();
+  for (int i = 0; i < 5; ++i) {
+    p1_->ScriptPoll(id, absl::UnavailableError("HTTP 503"));
+  }
+  p1_->ScriptPoll(id, Succeeded("http://up/a.png"));
+  for (int i = 0; i < 8; ++i) AdvanceAndPump(absl::Seconds(16));
+  EXPECT_EQ(StateOf(id), v1::TASK_STATE_SUCCEEDED);
+}
+
 TEST_F(TaskServiceTest, NotFoundCountResetsWhenTheJobReappears) {
   DispatcherOptions o;
   o.not_found_limit = 2;
