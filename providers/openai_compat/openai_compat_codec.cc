@@ -25,12 +25,17 @@ void PutString(Writer& w, const char* key, absl::string_view value) {
   w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
 }
 
-// `key`: [value, value, ...], n entries.
+// `key`: n entries in the seed example's shape, [null, value, ...] (just
+// [value] when n is 1), see the header.
 void PutPerImage(Writer& w, const char* key, absl::string_view value, int n) {
   w.Key(key);
   w.StartArray();
   for (int i = 0; i < n; ++i) {
-    w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+    if (i == 0 && n >= 2) {
+      w.Null();
+    } else {
+      w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+    }
   }
   w.EndArray();
 }

@@ -11,11 +11,11 @@
 // seed003: {"model", "prompt" (at most 1000 characters), "size" (of 960x960,
 //   720x1280, 1280x720, 1168x784, 784x1168 the one nearest to width:height,
 //   by log aspect ratio), "n", "aspect_ratio", "quality", "resolution",
-//   "response_format"}. Reading of the seed: aspect_ratio, quality and
-//   resolution are arrays "in step with n" (参数数量和n同步), one entry per
-//   image, where null leaves that image at the gateway's default; the
-//   example's [null, "1:1"] with n = 2 is this form. We want every image of a
-//   task alike, so we send n entries that all hold our value: aspect_ratio is
+//   "response_format"}. aspect_ratio, quality and resolution are arrays
+//   whose length follows n (参数数量和n同步) in the shape of the seed's
+//   example ([null, "1:1"] for n = 2): n entries, the first null when n >= 2
+//   and every other one our value, so n = 1 -> ["1:1"], n = 2 ->
+//   [null, "1:1"], n = 3 -> [null, "1:1", "1:1"]. The values: aspect_ratio is
 //   the ratio of the chosen size (so the two never disagree), quality is
 //   "high", resolution as in seed004. The example's trailing space in
 //   "b64_json " is a typo we do not copy.

@@ -59,14 +59,43 @@ TEST(Seed004BodyTest, ModelFromRequestTwoKAndNoUserWithoutOwner) {
             R"("resolution":"2k"})");
 }
 
-TEST(Seed003BodyTest, GoldenArraysHaveOneEntryPerImage) {
+TEST(Seed003BodyTest, GoldenArraysHaveOneEntryPerImageFirstNull) {
   auto body =
       BuildGenerationBody(Dialect::kSeed003, Record(1024, 1024, 2), "b64_json");
   ASSERT_TRUE(body.ok()) << body.status();
   EXPECT_EQ(*body, R"({"model":"grok-3-image","prompt":"a cat in a tree",)"
-                   R"("size":"960x960","n":2,"aspect_ratio":["1:1","1:1"],)"
-                   R"("quality":["high","high"],"resolution":["1k","1k"],)"
+                   R"("size":"960x960","n":2,"aspect_ratio":[null,"1:1"],)"
+                   R"("quality":[null,"high"],"resolution":[null,"1k"],)"
                    R"("response_format":"b64_json"})");
+}
+
+TEST(Seed003BodyTest, SeedExampleShape) {
+  // The seed's example: grok-3-image, "a cat", 960x960, n = 2. Its quality
+  // "low" is not ours to choose (we always ask for "high"), and its
+  // "b64_json " typo is not copied; the rest matches it byte for byte.
+  internal::TaskRecord r;
+  r.mutable_request()->set_prompt("a cat");
+  r.mutable_request()->set_model("grok-3-image");
+  r.mutable_request()->set_width(960);
+  r.mutable_request()->set_height(960);
+  r.mutable_request()->set_n(2);
+  auto body = BuildGenerationBody(Dialect::kSeed003, r, "b64_json");
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_EQ(*body, R"({"model":"grok-3-image","prompt":"a cat",)"
+                   R"("size":"960x960","n":2,"aspect_ratio":[null,"1:1"],)"
+                   R"("quality":[null,"high"],"resolution":[null,"1k"],)"
+                   R"("response_format":"b64_json"})");
+}
+
+TEST(Seed003BodyTest, ThreeImagesNullThenValues) {
+  auto body =
+      BuildGenerationBody(Dialect::kSeed003, Record(1280, 720, 3), "url");
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_EQ(*body,
+            R"({"model":"grok-3-image","prompt":"a cat in a tree",)"
+            R"("size":"1280x720","n":3,"aspect_ratio":[null,"16:9","16:9"],)"
+            R"("quality":[null,"high","high"],)"
+            R"("resolution":[null,"1k","1k"],"response_format":"url"})");
 }
 
 TEST(Seed003BodyTest, AspectRatioFollowsTheChosenSize) {
