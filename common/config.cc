@@ -130,6 +130,7 @@ void ApplyDefaults(Config& c, const std::string& base) {
   for (auto& w : *c.mutable_workflows()) {
     if (w.kind().empty()) w.set_kind("image");
     if (w.task_id_style().empty()) w.set_task_id_style("uuid");
+    if (w.balance().empty()) w.set_balance("ordered");
     if (w.default_width() == 0) w.set_default_width(512);
     if (w.default_height() == 0) w.set_default_height(512);
     if (!w.template_file().empty()) {
@@ -212,6 +213,9 @@ absl::Status Validate(const Config& c) {
     }
     if (w.default_height() < 16 || w.default_height() > 2048) {
       return Bad(f + ".default_height", "must be within 16..2048");
+    }
+    if (w.balance() != "ordered" && w.balance() != "weighted") {
+      return Bad(f + ".balance", "must be \"ordered\" or \"weighted\"");
     }
     const std::string& style = w.task_id_style();
     if (style != "uuid" && style != "numeric" && style != "prefixed") {

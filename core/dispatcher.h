@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -119,6 +120,11 @@ class Dispatcher : public ProviderListener {
   // any earlier channel.
   bool TakeChannelSlot(std::shared_ptr<Active> a, const Channel& channel);
   void ReleaseChannelSlot(std::shared_ptr<Active> a);
+  // The index of the channel a new task of a weighted route starts on:
+  // smooth weighted round robin over those that are ready (`ready[i]`) and
+  // below their concurrency limit; 0 when none is.
+  size_t PickWeighted(const std::vector<Channel>& channels,
+                      const std::vector<bool>& ready);
   bool IsRetired(const std::shared_ptr<Active>& a);
   void OnSubmitted(std::shared_ptr<Active> a,
                    absl::StatusOr<SubmitResult> result);
@@ -161,6 +167,10 @@ class Dispatcher : public ProviderListener {
   bool refilling_ ABSL_GUARDED_BY(mu_) = false;
   // Tasks in flight per channel name (for max_concurrency).
   absl::flat_hash_map<std::string, int> channel_load_ ABSL_GUARDED_BY(mu_);
+  // Smooth weighted round robin state per weighted route (key: its channel
+  // names), one entry per channel.
+  absl::flat_hash_map<std::string, std::vector<int>> route_weights_
+      ABSL_GUARDED_BY(mu_);
   std::atomic<int64_t> waiting_{0};  // approximate, for metrics
 };
 

@@ -2,7 +2,9 @@
 // concurrency limits), preparing inputs (fetching and storing a video's
 // input image), submitting or resuming upstream, and taking the answer.
 #include <memory>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -37,6 +39,29 @@ bool Dispatcher::TakeChannelSlot(std::shared_ptr<Active> a,
   return true;
 }
 
+size_t Dispatcher::PickWeighted(const std::vector<Channel>& channels,
+                                const std::vector<bool>& ready) {
+  std::string key;
+  for (const Channel& c : channels) absl::StrAppend(&key, c.name, "\n");
+  absl::MutexLock l(&mu_);
+  std::vector<int>& current = route_weights_[key];
+  current.resize(channels.size(), 0);
+  int total = 0;
+  int best = -1;
+  for (size_t i = 0; i < channels.size(); ++i) {
+    const Channel& c = channels[i];
+    const bool full =
+        c.max_concurrency > 0 && channel_load_[c.name] >= c.max_concurrency;
+    if (!ready[i] || full || c.weight <= 0) continue;
+    current[i] += c.weight;
+    total += c.weight;
+    if (best < 0 || current[i] > current[best]) best = static_cast<int>(i);
+  }
+  if (best < 0) return 0;
+  current[best] -= total;
+  return static_cast<size_t>(best);
+}
+
 bool Dispatcher::IsRetired(const std::shared_ptr<Active>& a) {
   absl::MutexLock l(&mu_);
   return a->retired;
@@ -63,16 +88,29 @@ void Dispatcher::Start(std::shared_ptr<Active> a) {
              "no channel serves workflow ", rec.task().workflow())));
     return;
   }
-  // Attempt k prefers the k-th channel in the configured order (so a
-  // retryable failure moves the task on); a channel at its concurrency
-  // limit or unable to take work is skipped.
+  // A first attempt starts on the first channel (or, on a weighted route,
+  // on the one the weights pick); a failover starts on the channel after
+  // the one that failed, in list order. A channel at its concurrency limit
+  // or unable to take work is skipped.
   const size_t n = channels.size();
-  const size_t first = static_cast<size_t>(rec.attempts()) % n;
+  std::vector<bool> ready(n);
+  for (size_t i = 0; i < n; ++i) {
+    ready[i] = channels[i].provider != nullptr &&
+               channels[i].provider->CheckReady().ok();
+  }
+  size_t first = 0;
+  if (rec.attempts() > 0) {
+    for (size_t i = 0; i < n; ++i) {
+      if (channels[i].name == rec.channel()) first = (i + 1) % n;
+    }
+  } else if (auto info = deps_.router->Workflow(rec.task().workflow());
+             info.ok() && info->weighted) {
+    first = PickWeighted(channels, ready);
+  }
   const Channel* chosen = nullptr;
   for (size_t i = 0; i < n && chosen == nullptr; ++i) {
-    const Channel& c = channels[(first + i) % n];
-    if (c.provider == nullptr || !c.provider->CheckReady().ok()) continue;
-    if (TakeChannelSlot(a, c)) chosen = &c;
+    const size_t k = (first + i) % n;
+    if (ready[k] && TakeChannelSlot(a, channels[k])) chosen = &channels[k];
   }
   if (chosen == nullptr) {
     // Every channel is busy: try again shortly; the deadline bounds it.

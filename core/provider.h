@@ -11,17 +11,16 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "core/http_client.h"
 #include "mediagw/internal/record.pb.h"
 
 namespace mediagw {
 
 using internal::TaskRecord;
-
 
 enum class UpstreamState {
   kQueued,
@@ -107,14 +106,16 @@ class Provider {
   // Starts the job. INVALID_ARGUMENT: the request cannot run here (never
   // retried); UNAVAILABLE and other retryable codes: try the next channel.
   // Synchronous upstreams return the results in SubmitResult.outputs.
-  virtual void Submit(const TaskRecord& record, const SubmitContext& context,
-                      std::function<void(absl::StatusOr<SubmitResult>)> done) = 0;
+  virtual void Submit(
+      const TaskRecord& record, const SubmitContext& context,
+      std::function<void(absl::StatusOr<SubmitResult>)> done) = 0;
 
   // After a restart, for a record left in SUBMITTING: finds the job upstream
   // (or submits it again with the same preassigned id) and returns where it
   // is. NOT_FOUND when it cannot be recovered without a duplicate charge.
-  virtual void Resume(const TaskRecord& record, const SubmitContext& context,
-                      std::function<void(absl::StatusOr<SubmitResult>)> done) = 0;
+  virtual void Resume(
+      const TaskRecord& record, const SubmitContext& context,
+      std::function<void(absl::StatusOr<SubmitResult>)> done) = 0;
 
   virtual void Poll(const TaskRecord& record,
                     std::function<void(absl::StatusOr<PollResult>)> done) = 0;
@@ -157,6 +158,8 @@ struct WorkflowInfo {
   IdStyle id_style = IdStyle::kUuid;
   std::string id_prefix;       // kPrefixedHex
   std::string provider_label;  // Task.provider at submit; empty = none
+  // The first channel of a task is chosen by channel weight, not list order.
+  bool weighted = false;
 };
 
 // A channel: one provider instance with its credentials and limits.
@@ -173,11 +176,12 @@ class Router {
  public:
   virtual ~Router() = default;
   // NOT_FOUND for an unknown workflow (message names it).
-  virtual absl::StatusOr<WorkflowInfo> Workflow(absl::string_view name) const = 0;
+  virtual absl::StatusOr<WorkflowInfo> Workflow(
+      absl::string_view name) const = 0;
   // The ordered channels of `workflow`, or of its route for `model` when
   // the workflow routes that model elsewhere.
-  virtual std::vector<Channel> ChannelsFor(absl::string_view workflow,
-                                           absl::string_view model = "") const = 0;
+  virtual std::vector<Channel> ChannelsFor(
+      absl::string_view workflow, absl::string_view model = "") const = 0;
   // Channel by name, or nullopt-equivalent (provider == nullptr).
   virtual Channel FindChannel(absl::string_view name) const = 0;
 };

@@ -25,8 +25,8 @@
 #include "core/task_service.h"
 #include "gateway/gateway.h"
 #include "net/curl_multi_client.h"
-#include "net/safe_fetcher.h"
 #include "net/http_server.h"
+#include "net/safe_fetcher.h"
 #include "providers/registry.h"
 #include "server/grpc_server.h"
 #include "server/media_service.h"
@@ -59,7 +59,8 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   return f;
 }
 
-absl::StatusOr<std::pair<std::string, int>> SplitHostPort(const std::string& hp) {
+absl::StatusOr<std::pair<std::string, int>> SplitHostPort(
+    const std::string& hp) {
   auto colon = hp.rfind(':');
   return std::make_pair(hp.substr(0, colon), std::stoi(hp.substr(colon + 1)));
 }
@@ -74,8 +75,9 @@ absl::StatusOr<std::vector<Authenticator::Key>> LoadKeys(
     }
     auto secret = SecretFromEnv(k.key_env());
     if (!secret.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "config: api_keys '", k.name(), "'.key_env: ", secret.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("config: api_keys '", k.name(),
+                       "'.key_env: ", secret.status().message()));
     }
     keys.push_back({k.name(), Sha256Hex(*secret)});
   }
@@ -108,14 +110,16 @@ int Run(int argc, char** argv) {
 
   auto flags = ParseFlags(argc, argv);
   if (!flags.ok()) {
-    std::fprintf(stderr, "mediagw: %s\n", std::string(flags.status().message()).c_str());
+    std::fprintf(stderr, "mediagw: %s\n",
+                 std::string(flags.status().message()).c_str());
     return 2;
   }
   if (flags->log_level == "debug") SetMinLogLevel(LogLevel::kDebug);
   if (flags->log_level == "warning") SetMinLogLevel(LogLevel::kWarning);
   auto loaded = LoadConfigFile(flags->config_path);
   if (!loaded.ok()) {
-    std::fprintf(stderr, "mediagw: %s\n", std::string(loaded.status().message()).c_str());
+    std::fprintf(stderr, "mediagw: %s\n",
+                 std::string(loaded.status().message()).c_str());
     return 2;
   }
   const config::Config& cfg = loaded->config;
@@ -164,9 +168,9 @@ int Run(int argc, char** argv) {
     info.default_cfg = wf.default_cfg() > 0 ? wf.default_cfg() : 7;
     info.accepts_model = wf.accepts_model();
     info.default_model = wf.default_model();
-    info.deadline = absl::Seconds(wf.deadline_seconds() > 0
-                                      ? wf.deadline_seconds()
-                                      : cfg.dispatch().default_deadline_seconds());
+    info.deadline = absl::Seconds(
+        wf.deadline_seconds() > 0 ? wf.deadline_seconds()
+                                  : cfg.dispatch().default_deadline_seconds());
     info.kind = wf.kind() == "video" ? WorkflowInfo::Kind::kVideo
                                      : WorkflowInfo::Kind::kImage;
     info.default_width = static_cast<int>(wf.default_width());
@@ -179,6 +183,7 @@ int Run(int argc, char** argv) {
       info.id_prefix = wf.task_id_prefix();
     }
     info.provider_label = wf.provider_label();
+    info.weighted = wf.balance() == "weighted";
     router.AddWorkflow(info, {wf.channels().begin(), wf.channels().end()});
     for (const auto& r : wf.model_routes()) {
       router.AddModelRoute(wf.name(), r.model(),
@@ -194,10 +199,12 @@ int Run(int argc, char** argv) {
   http_opts.host = http_listen->first;
   http_opts.port = http_listen->second;
   http_opts.max_body_bytes = cfg.server().max_body_bytes();
-  http_opts.header_timeout = absl::Milliseconds(cfg.server().header_timeout_ms());
+  http_opts.header_timeout =
+      absl::Milliseconds(cfg.server().header_timeout_ms());
   http_opts.threads = 2;
-  net::HttpServer http(http_opts, [&gateway_ptr](net::ServerRequest req,
-                                                 std::shared_ptr<net::ResponseWriter> w) {
+  net::HttpServer http(http_opts, [&gateway_ptr](
+                                      net::ServerRequest req,
+                                      std::shared_ptr<net::ResponseWriter> w) {
     gateway::Gateway* gw = gateway_ptr.load();
     if (gw == nullptr) {
       net::ServerResponse resp;
@@ -211,7 +218,8 @@ int Run(int argc, char** argv) {
   if (auto st = http.Start(); !st.ok()) return fail(st);
   std::string public_base = cfg.server().public_base_url();
   if (public_base.empty()) {
-    std::string host = http_opts.host == "0.0.0.0" ? "127.0.0.1" : http_opts.host;
+    std::string host =
+        http_opts.host == "0.0.0.0" ? "127.0.0.1" : http_opts.host;
     public_base = absl::StrCat("http://", host, ":", http.port());
   }
 
@@ -222,16 +230,18 @@ int Run(int argc, char** argv) {
   dopts.public_base_url = public_base;
   dopts.fetch_timeout = absl::Milliseconds(cfg.fetch().timeout_ms());
   Dispatcher dispatcher(
-      DispatcherDeps{store->get(), blobs->get(), &router, &curl, fetcher->get(), &curl,
-                     &workers, &bus, &clock},
+      DispatcherDeps{store->get(), blobs->get(), &router, &curl, fetcher->get(),
+                     &curl, &workers, &bus, &clock},
       dopts);
-  TaskService tasks(TaskService::Deps{store->get(), blobs->get(), &router, &dispatcher,
-                                      &workers, &bus, &clock});
+  TaskService tasks(TaskService::Deps{store->get(), blobs->get(), &router,
+                                      &dispatcher, &workers, &bus, &clock});
   if (auto st = dispatcher.Recover(); !st.ok()) return fail(st);
-  GlobalMetrics().Gauge("mediagw_active_tasks", "Tasks driven upstream now",
-                        [&dispatcher] { return double(dispatcher.ActiveCount()); });
-  GlobalMetrics().Gauge("mediagw_waiting_tasks", "Tasks waiting for a slot",
-                        [&dispatcher] { return double(dispatcher.WaitingCount()); });
+  GlobalMetrics().Gauge(
+      "mediagw_active_tasks", "Tasks driven upstream now",
+      [&dispatcher] { return double(dispatcher.ActiveCount()); });
+  GlobalMetrics().Gauge(
+      "mediagw_waiting_tasks", "Tasks waiting for a slot",
+      [&dispatcher] { return double(dispatcher.WaitingCount()); });
 
   MediaServiceImpl media(&tasks, &auth);
   auto grpc_server = StartGrpcServer(cfg.server().grpc_listen(), {&media});

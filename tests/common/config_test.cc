@@ -245,6 +245,20 @@ TEST(ParseConfigTest, NewWorkflowFieldsAreChecked) {
   EXPECT_EQ(ok->config.workflows(0).task_id_style(), "uuid");
 }
 
+TEST(ParseConfigTest, BalanceIsOrderedOrWeighted) {
+  auto c = ParseConfig(Valid(), "/etc/mg");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->config.workflows(0).balance(), "ordered");
+  ExpectError(
+      With(R"("default_cfg": 7,)", R"("default_cfg": 7, "balance": "random",)"),
+      "workflows[0].balance");
+  auto w = ParseConfig(With(R"("default_cfg": 7,)",
+                            R"("default_cfg": 7, "balance": "weighted",)"),
+                       "/etc/mg");
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_EQ(w->config.workflows(0).balance(), "weighted");
+}
+
 TEST(ParseConfigTest, FetchAllowlistEntriesMustBeAddresses) {
   for (const char* good : {"127.0.0.1", "127.0.0.1:8188", "::1", "[::1]:80"}) {
     auto c =

@@ -248,6 +248,48 @@ TEST_F(ProvidersTest, ConcurrencyLimitSpillsToTheNextChannel) {
   EXPECT_EQ(Stored(c).channel(), "c1") << "the slot was freed";
 }
 
+TEST_F(ProvidersTest, WeightedRouteSpreadsTasksByWeight) {
+  router_ = StaticRouter();
+  router_.AddChannel({"c1", p1_, 3, 0});
+  router_.AddChannel({"c2", p2_, 1, 0});
+  WorkflowInfo spread;
+  spread.name = "spread";
+  spread.weighted = true;
+  router_.AddWorkflow(spread, {"c1", "c2"});
+  WorkflowInfo ordered;
+  ordered.name = "ordered";
+  router_.AddWorkflow(ordered, {"c2", "c1"});
+  Init();
+  std::vector<std::string> order;
+  for (int i = 0; i < 8; ++i)
+    order.push_back(Stored(Submit("spread").id()).channel());
+  EXPECT_THAT(order, ::testing::ElementsAre("c1", "c1", "c2", "c1", "c1", "c1",
+                                            "c2", "c1"));
+  // Without balance, list order decides whatever the weights.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(Stored(Submit("ordered").id()).channel(), "c2");
+  }
+}
+
+TEST_F(ProvidersTest, FailoverFromAWeightedPickGoesOnInListOrder) {
+  router_ = StaticRouter();
+  router_.AddChannel({"c1", p1_, 1, 0});
+  router_.AddChannel({"c2", p2_, 1, 0});
+  WorkflowInfo spread;
+  spread.name = "spread";
+  spread.weighted = true;
+  router_.AddWorkflow(spread, {"c1", "c2"});
+  Init();
+  EXPECT_EQ(Stored(Submit("spread").id()).channel(), "c1");
+  p2_->ScriptSubmit(absl::UnavailableError("c2 down"));
+  std::string id = Submit("spread").id();  // the weights pick c2
+  AdvanceAndPump(absl::Seconds(1));
+  TaskRecord rec = Stored(id);
+  EXPECT_EQ(rec.task().state(), v1::TASK_STATE_QUEUED);
+  EXPECT_EQ(rec.channel(), "c1") << "after c2 comes c1, wrapping around";
+  EXPECT_EQ(rec.attempts(), 2);
+}
+
 TEST_F(ProvidersTest, FullChannelsMakeTheTaskWait) {
   router_ = StaticRouter();
   router_.AddChannel({"c1", p1_, 1, 1});
