@@ -86,9 +86,11 @@ run_legacy anime "image_generation" "{$SEED_BODY, \"workflow\": \"anime\"}"
 run_legacy z-image "image_generation" "{$SEED_BODY, \"workflow\": \"z-image\"}"
 run_legacy rr3 "image_generation" "{$SEED_BODY, \"workflow\": \"rr3\"}"
 run_legacy grok "image_generation" '{"prompt": "a futuristic city, cyberpunk style", "workflow": "grok", "width": 1024, "height": 1024}'
-# The video seed names a remote picture; here the input is the first image, inline.
+# The video seed names a remote picture by URL; here it is the simulator's
+# sample host (the one address the fetcher may reach). kie-video gets the
+# first image inline, as base64.
+run_legacy video "video_generation" "{\"prompt\": \"1girl, dancing, high quality\", \"image\": \"$SIM_URL/samples/512x512.jpg\", \"seed\": -1}"
 INPUT_B64=$(base64 -w0 "$DATA/rest.png")
-run_legacy video "video_generation" "{\"prompt\": \"1girl, dancing, high quality\", \"image\": \"$INPUT_B64\", \"seed\": -1}"
 run_legacy kie-video "video_generation" "{\"prompt\": \"1girl, dancing, high quality\", \"image\": \"$INPUT_B64\", \"seed\": -1, \"workflow\": \"kie-video\"}"
 
 # 2. gRPC: SubmitImage, then StreamTask until it succeeds, then download.

@@ -3,6 +3,7 @@
 #include "tools/sim/openai_routes.h"
 #include "tools/sim/kie_routes.h"
 #include "tools/sim/jobapi_flux_routes.h"
+#include "tools/sim/sample_routes.h"
 #include "tools/sim/jobapi_rr3_routes.h"
 
 namespace mediagw::sim {
@@ -48,6 +49,7 @@ SimServer::SimServer(SimOptions options)
       OpenAiDialect::kSeed004, options_.api_key, &files_, &faults_));
   vendors_.push_back(std::make_unique<Rr3Routes>(options_, &faults_));
   vendors_.push_back(std::make_unique<FluxRoutes>(options_, &faults_));
+  vendors_.push_back(std::make_unique<SampleRoutes>());
   for (auto& v : vendors_) routes_.AddVendor(v.get());
 }
 

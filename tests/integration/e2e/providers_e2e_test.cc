@@ -60,9 +60,8 @@ class ProvidersE2eTest : public ::testing::Test {
   }
 
   HttpResult Post(const std::string& endpoint, const std::string& body) {
-    return Http("POST",
-                server_->rest() + "/v1/index.php?endpoint=" + endpoint, body,
-                {kKeyHeader});
+    return Http("POST", server_->rest() + "/v1/index.php?endpoint=" + endpoint,
+                body, {kKeyHeader});
   }
 
   // Polls task_status until a terminal status; returns the last document.
@@ -103,8 +102,8 @@ class ProvidersE2eTest : public ::testing::Test {
     if (id_out != nullptr) *id_out = id;
     Doc done(WaitDone(id));
     EXPECT_EQ(done.Str("status"), "completed") << done.Str("error");
-    std::string url = done.Str(endpoint == "video_generation" ? "video_url"
-                                                              : "image_url");
+    std::string url =
+        done.Str(endpoint == "video_generation" ? "video_url" : "image_url");
     if (url.empty()) return MediaInfo{};
     return Fetch(url);
   }
@@ -125,7 +124,8 @@ class ProvidersE2eTest : public ::testing::Test {
     }
     grpc::ClientContext ctx;
     ctx.AddMetadata("x-api-key", Server::kKey);
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(60));
     v1::StreamTaskRequest req;
     req.set_id(task.id());
     auto reader = stub->StreamTask(&ctx, req);
@@ -145,15 +145,17 @@ TEST_F(ProvidersE2eTest, EveryImageWorkflowOnTheLegacyEndpoint) {
   struct Case {
     std::string workflow;
     int width, height;  // 0: the provider decides the size
-  } cases[] = {{"default", 96, 64}, {"anime", 64, 96}, {"z-image", 80, 80},
-               {"rr3", 128, 96},    {"grok", 0, 0},    {"kie-grok", 0, 0},
-               {"grok-3-image", 0, 0}, {"grok-imagine", 0, 0}, {"flux", 256, 320}};
+  } cases[] = {
+      {"default", 96, 64},    {"anime", 64, 96},      {"z-image", 80, 80},
+      {"rr3", 128, 96},       {"grok", 0, 0},         {"kie-grok", 0, 0},
+      {"grok-3-image", 0, 0}, {"grok-imagine", 0, 0}, {"flux", 256, 320}};
   for (const Case& c : cases) {
     SCOPED_TRACE(c.workflow);
     std::string body = absl::StrCat(R"({"prompt":"a lighthouse","workflow":")",
                                     c.workflow, R"(")");
     if (c.width > 0) {
-      absl::StrAppend(&body, R"(,"width":)", c.width, R"(,"height":)", c.height);
+      absl::StrAppend(&body, R"(,"width":)", c.width, R"(,"height":)",
+                      c.height);
     }
     body += "}";
     MediaInfo out = RunLegacy("image_generation", body);
@@ -169,16 +171,18 @@ TEST_F(ProvidersE2eTest, EveryImageWorkflowOnTheLegacyEndpoint) {
 
 TEST_F(ProvidersE2eTest, LabelledWorkflowsAnswerInTheSeedShape) {
   StartServer();
-  HttpResult rr3 = Post("image_generation",
-                        R"({"prompt":"1girl","workflow":"rr3","seed":-1,"cfg":6})");
+  HttpResult rr3 =
+      Post("image_generation",
+           R"({"prompt":"1girl","workflow":"rr3","seed":-1,"cfg":6})");
   Doc r(rr3.body);
   std::string id = r.Str("id");
   ASSERT_FALSE(id.empty()) << rr3.body;
   EXPECT_TRUE(std::all_of(id.begin(), id.end(), ::isdigit)) << id;
   EXPECT_EQ(r.Str("provider"), "rr3");
   EXPECT_EQ(r.Str("check_status"), "?endpoint=task_status&task_id=" + id);
-  HttpResult grok = Post("image_generation",
-                         R"({"prompt":"a futuristic city, cyberpunk style","workflow":"grok"})");
+  HttpResult grok = Post(
+      "image_generation",
+      R"({"prompt":"a futuristic city, cyberpunk style","workflow":"grok"})");
   Doc g(grok.body);
   EXPECT_TRUE(absl::StartsWith(g.Str("id"), "grok_")) << grok.body;
   EXPECT_EQ(g.Str("provider"), "grok");
@@ -188,8 +192,10 @@ TEST_F(ProvidersE2eTest, LabelledWorkflowsAnswerInTheSeedShape) {
   EXPECT_EQ(done.Str("status"), "completed");
   // Also reachable by the id-based path the seed mentions, uploads/{id}.png,
   // although xAI's result is a JPEG (served as what it is).
-  HttpResult file = Http("GET", server_->rest() + "/uploads/" + g.Str("id") + ".jpg");
-  HttpResult png = Http("GET", server_->rest() + "/uploads/" + g.Str("id") + ".png");
+  HttpResult file =
+      Http("GET", server_->rest() + "/uploads/" + g.Str("id") + ".jpg");
+  HttpResult png =
+      Http("GET", server_->rest() + "/uploads/" + g.Str("id") + ".png");
   EXPECT_EQ(file.status, 200);
   EXPECT_EQ(png.status, 200);
   EXPECT_EQ(png.content_type, "image/jpeg");
@@ -208,7 +214,8 @@ TEST_F(ProvidersE2eTest, EveryImageWorkflowOverGrpc) {
     ASSERT_EQ(t.state(), v1::TASK_STATE_SUCCEEDED) << t.error().message();
     ASSERT_GE(t.outputs_size(), 1);
     EXPECT_TRUE(absl::StartsWith(t.outputs(0).mime_type(), "image/"));
-    EXPECT_TRUE(absl::StartsWith(Fetch(t.outputs(0).uri()).mime_type, "image/"));
+    EXPECT_TRUE(
+        absl::StartsWith(Fetch(t.outputs(0).uri()).mime_type, "image/"));
   }
 }
 
@@ -235,13 +242,14 @@ TEST_F(ProvidersE2eTest, VideoThroughComfyUiAndKieOnBothSurfaces) {
   for (std::string wf : {"video", "kie-video"}) {
     SCOPED_TRACE(wf);
     std::string id;
-    MediaInfo legacy = RunLegacy(
-        "video_generation",
-        absl::StrCat(R"({"prompt":"1girl, dancing","image":")", b64,
-                     R"(","seed":-1,"workflow":")", wf, R"("})"),
-        &id);
+    MediaInfo legacy =
+        RunLegacy("video_generation",
+                  absl::StrCat(R"({"prompt":"1girl, dancing","image":")", b64,
+                               R"(","seed":-1,"workflow":")", wf, R"("})"),
+                  &id);
     EXPECT_EQ(legacy.mime_type, "video/mp4");
-    EXPECT_EQ(Http("GET", server_->rest() + "/uploads/" + id + ".mp4").status, 200);
+    EXPECT_EQ(Http("GET", server_->rest() + "/uploads/" + id + ".mp4").status,
+              200);
 
     v1::SubmitVideoRequest req;
     req.set_prompt("waves");
@@ -255,6 +263,40 @@ TEST_F(ProvidersE2eTest, VideoThroughComfyUiAndKieOnBothSurfaces) {
     EXPECT_TRUE(absl::EndsWith(t.outputs(0).uri(), ".mp4"));
     EXPECT_EQ(Fetch(t.outputs(0).uri()).mime_type, "video/mp4");
   }
+}
+
+int64_t Requests(Simulator& sim, const std::string& path) {
+  Doc stats(sim.Stats().body);
+  if (!stats.doc.IsObject() || !stats.doc.HasMember("requests")) return -1;
+  const auto& r = stats.doc["requests"];
+  return r.HasMember(path.c_str()) ? r[path.c_str()].GetInt64() : 0;
+}
+
+// Seed 000's video example names a picture by URL: it is fetched through the
+// SSRF-checked fetcher (the simulator's address is the one allowed), stored,
+// and handed to either back end.
+TEST_F(ProvidersE2eTest, VideoFromAnImageUrlOnBothBackEndsAndSurfaces) {
+  StartServer();
+  const std::string url = sim_->url() + "/samples/96x64.png";
+  for (std::string wf : {"video", "kie-video"}) {
+    SCOPED_TRACE(wf);
+    std::string id;
+    MediaInfo legacy = RunLegacy(
+        "video_generation",
+        absl::StrCat(R"({"prompt":"1girl, dancing, high quality","image":")",
+                     url, R"(","seed":-1,"workflow":")", wf, R"("})"),
+        &id);
+    EXPECT_EQ(legacy.mime_type, "video/mp4");
+    v1::SubmitVideoRequest req;
+    req.set_prompt("waves");
+    req.set_image(sim_->url() + "/samples/64x48.jpg");
+    req.set_workflow(wf);
+    v1::Task t = RunGrpc(nullptr, &req);
+    ASSERT_EQ(t.state(), v1::TASK_STATE_SUCCEEDED) << t.error().message();
+    ASSERT_GE(t.outputs_size(), 1);
+    EXPECT_EQ(Fetch(t.outputs(0).uri()).mime_type, "video/mp4");
+  }
+  EXPECT_EQ(Requests(*sim_, "/samples/96x64.png"), 2);
 }
 
 TEST_F(ProvidersE2eTest, VideoInputByUrlIsMirroredFromAnAllowedHost) {
@@ -279,8 +321,9 @@ TEST_F(ProvidersE2eTest, PrivateAddressesAreNeverFetched) {
         server_->rest() + "/healthz", std::string("http://[::1]:9/x.png"),
         std::string("http://2130706433/x.png")}) {
     SCOPED_TRACE(url);
-    HttpResult r = Post("video_generation",
-                        absl::StrCat(R"({"prompt":"p","image":")", url, R"("})"));
+    HttpResult r =
+        Post("video_generation",
+             absl::StrCat(R"({"prompt":"p","image":")", url, R"("})"));
     Doc q(r.body);
     ASSERT_FALSE(q.Str("id").empty()) << r.body;
     Doc done(WaitDone(q.Str("id")));
@@ -297,8 +340,9 @@ TEST_F(ProvidersE2eTest, KieCallbackFinishesTheTaskWithoutWaitingForAPoll) {
   StartServer(o);
   std::string id;
   absl::Time start = absl::Now();
-  MediaInfo out = RunLegacy(
-      "image_generation", R"({"prompt":"a lighthouse","workflow":"kie-grok"})", &id);
+  MediaInfo out =
+      RunLegacy("image_generation",
+                R"({"prompt":"a lighthouse","workflow":"kie-grok"})", &id);
   EXPECT_TRUE(absl::StartsWith(out.mime_type, "image/"));
   EXPECT_LT(absl::Now() - start, absl::Seconds(25))
       << "only the signed callback can have finished it this soon";
@@ -317,20 +361,16 @@ TEST_F(ProvidersE2eTest, ForgedCallbackIsRefused) {
       {"X-Webhook-Timestamp: 1700000000", "X-Webhook-Signature: AAAA"});
   EXPECT_EQ(forged.status, 401) << forged.body;
   EXPECT_EQ(Doc(forged.body).doc["success"].GetBool(), false);
-  HttpResult unknown = Http("POST", server_->rest() + "/v1/callbacks/nope", "{}");
+  HttpResult unknown =
+      Http("POST", server_->rest() + "/v1/callbacks/nope", "{}");
   EXPECT_EQ(unknown.status, 404);
 }
 
-int64_t Requests(Simulator& sim, const std::string& path) {
-  Doc stats(sim.Stats().body);
-  if (!stats.doc.IsObject() || !stats.doc.HasMember("requests")) return -1;
-  const auto& r = stats.doc["requests"];
-  return r.HasMember(path.c_str()) ? r[path.c_str()].GetInt64() : 0;
-}
-
-TEST_F(ProvidersE2eTest, RetryableFailureBeforeAcceptanceMovesToTheNextChannel) {
+TEST_F(ProvidersE2eTest,
+       RetryableFailureBeforeAcceptanceMovesToTheNextChannel) {
   StartServer();
-  sim_->Fault(R"({"mode":"http_status","status":503,"count":1,"path_prefix":"/oai4/"})");
+  sim_->Fault(
+      R"({"mode":"http_status","status":503,"count":1,"path_prefix":"/oai4/"})");
   v1::SubmitImageRequest req;
   req.set_prompt("a cat");
   req.set_workflow("grok-imagine");  // channels: gateway-004, then gateway-003
@@ -360,18 +400,22 @@ TEST_F(ProvidersE2eTest, SubmitThatMayHaveBeenAcceptedIsNotSentElsewhere) {
 TEST_F(ProvidersE2eTest, AcceptedJobsAreNeverSubmittedAgain) {
   StartServer();
   // Polls fail for a while after kie accepted the job.
-  sim_->Fault(R"({"mode":"http_500","count":3,"path_prefix":"/kie/api/v1/jobs/recordInfo"})");
+  sim_->Fault(
+      R"({"mode":"http_500","count":3,"path_prefix":"/kie/api/v1/jobs/recordInfo"})");
   std::string id;
-  MediaInfo out = RunLegacy(
-      "image_generation", R"({"prompt":"a lighthouse","workflow":"kie-grok"})", &id);
+  MediaInfo out =
+      RunLegacy("image_generation",
+                R"({"prompt":"a lighthouse","workflow":"kie-grok"})", &id);
   EXPECT_TRUE(absl::StartsWith(out.mime_type, "image/"));
   EXPECT_EQ(Requests(*sim_, "/kie/api/v1/jobs/createTask"), 1);
 }
 
 TEST_F(ProvidersE2eTest, NonRetryableUpstreamErrorFailsTheTaskWithItsReason) {
   StartServer();
-  sim_->Fault(R"({"mode":"http_status","status":400,"count":1,"path_prefix":"/xai/"})");
-  HttpResult r = Post("image_generation", R"({"prompt":"x","workflow":"grok"})");
+  sim_->Fault(
+      R"({"mode":"http_status","status":400,"count":1,"path_prefix":"/xai/"})");
+  HttpResult r =
+      Post("image_generation", R"({"prompt":"x","workflow":"grok"})");
   Doc done(WaitDone(Doc(r.body).Str("id")));
   EXPECT_EQ(done.Str("status"), "failed");
   EXPECT_FALSE(done.Str("error").empty());
@@ -400,7 +444,8 @@ TEST_F(ProvidersE2eTest, BadInputOnNewFieldsGetsTheEnvelopeAndStoresNothing) {
   struct Case {
     std::string endpoint, body, error;
   } cases[] = {
-      {"video_generation", R"({"image":"https://e.com/a.png"})", "Missing prompt"},
+      {"video_generation", R"({"image":"https://e.com/a.png"})",
+       "Missing prompt"},
       {"video_generation", R"({"prompt":"p"})", "Missing image"},
       {"video_generation", R"({"prompt":"p","image":"%%%"})",
        "image must be an http(s) URL or base64 image data"},
@@ -412,14 +457,17 @@ TEST_F(ProvidersE2eTest, BadInputOnNewFieldsGetsTheEnvelopeAndStoresNothing) {
        "seed must be an integer"},
       {"video_generation", R"({"prompt":"p","image":"aGk=","workflow":"grok"})",
        "makes images"},
-      {"image_generation", R"({"prompt":"p","workflow":"video"})", "makes videos"},
-      {"image_generation", R"({"prompt":"p","workflow":"grok","model":"dall-e-3"})",
+      {"image_generation", R"({"prompt":"p","workflow":"video"})",
+       "makes videos"},
+      {"image_generation",
+       R"({"prompt":"p","workflow":"grok","model":"dall-e-3"})",
        "model must be one of"},
       {"image_generation", R"({"prompt":"p","workflow":"grok","width":4096})",
        "width must be between"},
       {"image_generation", R"({"prompt":"p","workflow":"grok-imagine","n":11})",
        "n must be between 1 and 10"},
-      {"image_generation", R"({"prompt":"p","n":0})", "n must be between 1 and 10"},
+      {"image_generation", R"({"prompt":"p","n":0})",
+       "n must be between 1 and 10"},
       {"image_generation", R"({"prompt":"p","n":"2"})", "n must be an integer"},
   };
   for (const Case& c : cases) {

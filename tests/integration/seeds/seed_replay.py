@@ -89,13 +89,25 @@ def start(server_bin, sim_bin, tmp):
     return sim, server, sim_url, rest
 
 
-def replay_legacy(seeds, rest):
+def requests_of(blocks, sim):
+    """The seed's example requests; a video request naming a remote picture
+    is replayed as written and again with the picture on the simulator's
+    sample host (the only address the fetcher may reach here)."""
+    for req in (b for b in blocks if "prompt" in b):
+        yield req
+        if "example.com" in req.get("image", ""):
+            local = dict(req)
+            local["image"] = sim + "/samples/512x512.jpg"
+            yield local
+
+
+def replay_legacy(seeds, rest, sim):
     hdr = ["x-api-key: " + KEY]
     for name in ("000", "001"):
         path = [f for f in os.listdir(seeds) if f.startswith(name)][0]
         blocks = json_blocks(open(os.path.join(seeds, path)).read())
         replies = [b for b in blocks if "success" in b]
-        for req in (b for b in blocks if "prompt" in b):
+        for req in requests_of(blocks, sim):
             endpoint = "video_generation" if "image" in req else "image_generation"
             code, text = curl("POST", rest + "/v1/index.php?endpoint=" + endpoint,
                               json.dumps(req), hdr)
@@ -170,7 +182,7 @@ def main():
     sim, server = None, None
     try:
         sim, server, sim_url, rest = start(server_bin, sim_bin, tmp)
-        replay_legacy(seeds, rest)
+        replay_legacy(seeds, rest, sim_url)
         replay_upstreams(seeds, sim_url)
     finally:
         for p in (server, sim):
