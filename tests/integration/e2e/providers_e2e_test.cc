@@ -491,5 +491,75 @@ TEST_F(ProvidersE2eTest, BadInputOnNewFieldsGetsTheEnvelopeAndStoresNothing) {
   EXPECT_EQ(resp.tasks_size(), 0);
 }
 
+// The same new fields over gRPC: INVALID_ARGUMENT naming the field, and
+// nothing stored.
+TEST_F(ProvidersE2eTest, BadInputOnNewFieldsOverGrpcStoresNothing) {
+  StartServer();
+  auto stub = server_->Stub();
+  auto video = [](std::string prompt, std::string image, std::string wf) {
+    v1::SubmitVideoRequest r;
+    r.set_prompt(std::move(prompt));
+    r.set_image(std::move(image));
+    r.set_workflow(std::move(wf));
+    return r;
+  };
+  struct VideoCase {
+    v1::SubmitVideoRequest req;
+    std::string error;
+  } video_cases[] = {
+      {video("", "https://e.com/a.png", "video"), "Missing prompt"},
+      {video("p", "", "video"), "Missing image"},
+      {video("p", "%%%", "video"), "base64"},
+      {video("p", "aGVsbG8=", "video"), "not a PNG, JPEG, WebP or GIF"},
+      {video("p", "ftp://e.com/a.png", "video"), "http or https"},
+      {video("p", "aGk=", "grok"), "makes images"},
+  };
+  for (const VideoCase& c : video_cases) {
+    SCOPED_TRACE(c.error);
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("x-api-key", Server::kKey);
+    v1::Task task;
+    grpc::Status st = stub->SubmitVideo(&ctx, c.req, &task);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(st.error_message().find(c.error), std::string::npos)
+        << st.error_message();
+  }
+  auto image = [](std::string wf, int n, std::string model, int width) {
+    v1::SubmitImageRequest r;
+    r.set_prompt("p");
+    r.set_workflow(std::move(wf));
+    if (n != 0) r.set_n(n);
+    if (!model.empty()) r.set_model(std::move(model));
+    if (width != 0) r.set_width(width);
+    return r;
+  };
+  struct ImageCase {
+    v1::SubmitImageRequest req;
+    std::string error;
+  } image_cases[] = {
+      {image("grok-imagine", 11, "", 0), "n must be between 1 and 10"},
+      {image("grok", -1, "", 0), "n must be between 1 and 10"},
+      {image("grok", 0, "dall-e-3", 0), "model must be one of"},
+      {image("grok", 0, "", 4096), "width must be between"},
+      {image("video", 0, "", 0), "makes videos"},
+  };
+  for (const ImageCase& c : image_cases) {
+    SCOPED_TRACE(c.error);
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("x-api-key", Server::kKey);
+    v1::Task task;
+    grpc::Status st = stub->SubmitImage(&ctx, c.req, &task);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(st.error_message().find(c.error), std::string::npos)
+        << st.error_message();
+  }
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("x-api-key", Server::kKey);
+  v1::ListTasksRequest req;
+  v1::ListTasksResponse resp;
+  ASSERT_TRUE(stub->ListTasks(&ctx, req, &resp).ok());
+  EXPECT_EQ(resp.tasks_size(), 0);
+}
+
 }  // namespace
 }  // namespace mediagw::e2e
