@@ -4,7 +4,8 @@
 //
 // Threading: every method is called from the dispatcher (any thread) and
 // must not block. Callbacks run exactly once, on the HTTP client's loop
-// thread (or, for validation errors, possibly inline); they must be short.
+// thread, on a worker thread of the provider's executor (heavy reply
+// decoding), or, for validation errors, possibly inline; they must be short.
 #ifndef MEDIAGW_CORE_PROVIDER_H_
 #define MEDIAGW_CORE_PROVIDER_H_
 

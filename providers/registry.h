@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
+#include "common/thread_pool.h"
 #include "core/http_client.h"
 #include "core/provider.h"
 #include "mediagw/config/config.pb.h"
@@ -13,8 +14,12 @@
 namespace mediagw {
 
 struct ProviderContext {
-  HttpClient* http;                      // outlives the providers
-  const config::Config* config;          // whole config (templates, ...)
+  HttpClient* http;              // outlives the providers
+  const config::Config* config;  // whole config (templates, ...)
+  // Worker pool for heavy reply handling (decoding inline images), so it
+  // stays off the HTTP client's loop thread. Outlives the providers and
+  // every request they start. Null: that work runs on the loop thread.
+  Executor* executor = nullptr;
 };
 
 // INVALID_ARGUMENT naming the channel for an unknown kind or bad settings.

@@ -154,7 +154,7 @@ int Run(int argc, char** argv) {
   RealClock clock;
 
   StaticRouter router;
-  ProviderContext pctx{&curl, &cfg};
+  ProviderContext pctx{&curl, &cfg, &workers};
   for (const auto& ch : cfg.channels()) {
     auto provider = CreateProvider(ch, pctx);
     if (!provider.ok()) return fail(provider.status());

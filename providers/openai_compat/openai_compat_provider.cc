@@ -29,6 +29,7 @@ absl::StatusOr<std::shared_ptr<Provider>> NewOpenAiCompatProvider(
   e.api_key = std::move(options.api_key);
   e.request_timeout = options.request_timeout;
   e.connect_timeout = options.connect_timeout;
+  e.executor = options.executor;
   e.build_body = [dialect = options.dialect,
                   format = options.response_format](const TaskRecord& record) {
     return BuildGenerationBody(dialect, record, format);
@@ -60,6 +61,7 @@ absl::StatusOr<std::shared_ptr<Provider>> CreateOpenAiCompatProvider(
   o.response_format = *std::move(format);
   o.request_timeout = e.request_timeout;
   o.connect_timeout = e.connect_timeout;
+  o.executor = e.executor;
   auto provider = NewOpenAiCompatProvider(std::move(o), context.http);
   if (!provider.ok()) return error(provider.status().message());
   return provider;

@@ -37,6 +37,8 @@ struct OpenAiCompatOptions {
   std::string response_format = "url";  // or "b64_json"
   absl::Duration request_timeout = absl::Seconds(60);
   absl::Duration connect_timeout = absl::Seconds(5);
+  // Replies are parsed and decoded there (see EndpointOptions::executor).
+  Executor* executor = nullptr;
 };
 
 // "Server configuration error: API key missing for channel '<name>'".

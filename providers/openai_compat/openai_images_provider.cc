@@ -122,12 +122,20 @@ class ImagesProvider : public Provider {
     http_->Send(
         std::move(request),
         [provider = options_.provider, task_id = record.task().id(),
-         done = std::move(done)](absl::StatusOr<HttpResponse> r) {
+         executor = options_.executor,
+         done = std::move(done)](absl::StatusOr<HttpResponse> r) mutable {
           if (!r.ok()) {
             return done(Annotate(r.status(),
                                  absl::StrCat(provider, " request failed: ")));
           }
-          done(ToSubmitResult(provider, task_id, *r));
+          if (executor == nullptr) {
+            return done(ToSubmitResult(provider, task_id, *r));
+          }
+          auto reply = std::make_shared<HttpResponse>(*std::move(r));
+          executor->Schedule(
+              [provider, task_id, reply, done = std::move(done)] {
+                done(ToSubmitResult(provider, task_id, *reply));
+              });
         });
   }
 
@@ -213,6 +221,7 @@ EndpointOptions EndpointOptionsFromChannel(const config::Channel& channel,
                                            const ProviderContext& context) {
   EndpointOptions o;
   o.channel_name = channel.name();
+  o.executor = context.executor;
   o.base_urls.assign(channel.base_urls().begin(), channel.base_urls().end());
   if (!channel.api_key_env().empty()) {
     auto key = SecretFromEnv(channel.api_key_env());

@@ -29,13 +29,15 @@
 // Status codes: INVALID_ARGUMENT from the body builder (never retried);
 // FAILED_PRECONDITION for a missing key and for an upstream 401/403/402;
 // upstream replies as described in openai_images_codec.h; transport codes
-// from the HttpClient (UNAVAILABLE, DEADLINE_EXCEEDED: both retried on the
-// next channel, where the generation may then run and be paid twice).
+// from the HttpClient (UNAVAILABLE, DEADLINE_EXCEEDED), with the client's
+// outcome-unknown mark kept when the request had gone out (the dispatcher
+// then does not send the generation to another channel).
 //
 // Threading: every method is thread-safe and non-blocking. Submit/Resume
-// callbacks run on the HttpClient loop thread (base64 decoding included,
-// which is cheap for a handful of images), or inline for errors found before
-// sending; Poll and Cancel callbacks always run inline.
+// callbacks run on `executor` once a reply arrived (parsing and base64
+// decoding happen there), on the HttpClient loop thread for transport
+// errors (and for every reply when there is no executor), or inline for
+// errors found before sending; Poll and Cancel callbacks always run inline.
 //
 // Ownership: `http` is not owned and must outlive the provider and every
 // request it started. Callbacks hold no pointer to the provider.
@@ -71,6 +73,10 @@ struct EndpointOptions {
   // on this upstream. Runs on the caller's thread of Submit/Resume; must be
   // thread-safe.
   std::function<absl::StatusOr<std::string>(const TaskRecord&)> build_body;
+  // Where a reply is parsed and its base64 images decoded (several MB each):
+  // not on the HTTP loop thread. Not owned; outlives the provider and its
+  // requests. Null: on the loop thread.
+  Executor* executor = nullptr;
 };
 
 // INVALID_ARGUMENT when `http` or build_body is null, base_urls is empty or

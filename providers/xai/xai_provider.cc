@@ -24,6 +24,7 @@ absl::StatusOr<std::shared_ptr<Provider>> NewXaiProvider(XaiOptions options,
   e.missing_key_message = std::string(kMissingKeyMessage);
   e.request_timeout = options.request_timeout;
   e.connect_timeout = options.connect_timeout;
+  e.executor = options.executor;
   e.build_body = [format = options.response_format](const TaskRecord& record) {
     return BuildGenerationBody(record.request(), format);
   };
@@ -43,6 +44,7 @@ absl::StatusOr<std::shared_ptr<Provider>> CreateXaiProvider(
   o.response_format = *std::move(format);
   o.request_timeout = e.request_timeout;
   o.connect_timeout = e.connect_timeout;
+  o.executor = e.executor;
   auto provider = NewXaiProvider(std::move(o), context.http);
   if (!provider.ok()) {
     return absl::InvalidArgumentError(

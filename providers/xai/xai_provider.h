@@ -38,6 +38,8 @@ struct XaiOptions {
   std::string response_format = "url";  // or "b64_json"
   absl::Duration request_timeout = absl::Seconds(60);
   absl::Duration connect_timeout = absl::Seconds(5);
+  // Replies are parsed and decoded there (see EndpointOptions::executor).
+  Executor* executor = nullptr;
 };
 
 // INVALID_ARGUMENT for a null `http`, no base_urls or a response_format

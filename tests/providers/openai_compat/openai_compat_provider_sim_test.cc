@@ -7,9 +7,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/status_mapping.h"
+#include "common/thread_pool.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "providers/openai_compat/openai_compat_provider.h"
@@ -88,6 +91,44 @@ TEST_F(OpenAiCompatSimTest, Seed004UrlAndB64) {
   ASSERT_TRUE(b64.ok()) << b64.status();
   EXPECT_FALSE(b64->outputs[0].data.empty());
   ExpectJpeg(b64->outputs[0], 2048, 2048);
+}
+
+// Replies are parsed and their base64 images decoded on the executor, not
+// on the HTTP client's loop thread.
+TEST_F(OpenAiCompatSimTest, RepliesAreDecodedOnTheExecutor) {
+  ThreadPool pool(1);
+  std::thread::id pool_thread;
+  {
+    absl::Notification seen;
+    pool.Schedule([&] {
+      pool_thread = std::this_thread::get_id();
+      seen.Notify();
+    });
+    seen.WaitForNotification();
+  }
+  OpenAiCompatOptions o;
+  o.channel_name = "gw";
+  o.dialect = Dialect::kSeed004;
+  o.base_urls = {absl::StrCat(base_, "/oai4")};
+  o.api_key = "sim-key";
+  o.response_format = "b64_json";
+  o.executor = &pool;
+  auto p = NewOpenAiCompatProvider(std::move(o), &http_);
+  ASSERT_TRUE(p.ok()) << p.status();
+  std::thread::id done_thread;
+  auto [slot, cb] = comfyui::testing::MakeSlot<absl::StatusOr<SubmitResult>>();
+  (*p)->Submit(Record("t-exec", 1024, 1024, 2), SubmitContext{},
+               [&done_thread, cb = cb](absl::StatusOr<SubmitResult> r) {
+                 done_thread = std::this_thread::get_id();
+                 cb(std::move(r));
+               });
+  auto r = Await<absl::StatusOr<SubmitResult>>(
+      slot, absl::DeadlineExceededError("no answer"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->outputs.size(), 2u);
+  ExpectJpeg(r->outputs[1], 1024, 1024);
+  EXPECT_EQ(done_thread, pool_thread);
+  pool.Shutdown();
 }
 
 TEST_F(OpenAiCompatSimTest, NThreeGivesThreeOutputsInBothDialects) {
