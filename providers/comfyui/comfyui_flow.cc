@@ -9,6 +9,7 @@
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "common/status_mapping.h"
+#include "providers/comfyui/comfyui_outputs.h"
 #include "providers/comfyui/comfyui_upload_codec.h"
 
 namespace mediagw::comfyui {
@@ -133,8 +134,8 @@ HttpRequest Flow::PostJson(const std::string& url, std::string body) const {
 std::vector<std::string> Flow::ServersFor(const TaskRecord& record) const {
   auto server = ParseProviderState(record.provider_state());
   if (!server.ok()) {
-    MG_LOG(Warning, "task ", record.task().id(), ": ", server.status().message(),
-           "; searching the whole pool");
+    MG_LOG(Warning, "task ", record.task().id(), ": ",
+           server.status().message(), "; searching the whole pool");
   } else if (!server->empty()) {
     return {*server};
   }
@@ -153,9 +154,8 @@ void Flow::FetchHistory(
               });
 }
 
-void Flow::FetchQueue(
-    const std::string& server,
-    std::function<void(absl::StatusOr<QueueSnapshot>)> done) {
+void Flow::FetchQueue(const std::string& server,
+                      std::function<void(absl::StatusOr<QueueSnapshot>)> done) {
   http_->Send(Get(absl::StrCat(server, "/queue"),
                   std::min(config_.request_timeout, kMaxProbeTimeout)),
               [done = std::move(done)](absl::StatusOr<HttpResponse> r) {
@@ -338,8 +338,8 @@ void Flow::PostPrompt(const std::string& server, const std::string& workflow,
 void Flow::Poll(const TaskRecord& record, double progress, PollDone done) {
   const std::string& id = record.upstream_id();
   if (id.empty()) {
-    return done(absl::FailedPreconditionError(
-        absl::StrCat("task ", record.task().id(), " has no comfyui prompt_id")));
+    return done(absl::FailedPreconditionError(absl::StrCat(
+        "task ", record.task().id(), " has no comfyui prompt_id")));
   }
   std::vector<std::string> servers = ServersFor(record);
   if (servers.size() == 1) {
@@ -358,25 +358,27 @@ void Flow::Poll(const TaskRecord& record, double progress, PollDone done) {
 
 void Flow::PollOn(const std::string& server, const std::string& id,
                   double progress, bool recheck, PollDone done) {
-  FetchHistory(server, id, [self = shared_from_this(), server, id, progress,
-                            recheck, done = std::move(done)](
-                               absl::StatusOr<HistoryEntry> entry) {
-    if (!entry.ok()) return done(entry.status());
-    if (entry->status != HistoryEntry::Status::kAbsent) {
-      return done(self->ToPollResult(server, *entry, progress));
-    }
-    if (recheck) return done(StateOnly(UpstreamState::kNotFound));
-    self->FetchQueue(server, [self, server, id, progress,
-                              done](absl::StatusOr<QueueSnapshot> q) {
-      if (!q.ok()) return done(q.status());
-      if (q->IsRunning(id)) {
-        return done(StateOnly(UpstreamState::kRunning, progress));
-      }
-      if (q->IsPending(id)) return done(StateOnly(UpstreamState::kQueued));
-      // It may have finished between the two reads: look once more.
-      self->PollOn(server, id, progress, /*recheck=*/true, done);
-    });
-  });
+  FetchHistory(server, id,
+               [self = shared_from_this(), server, id, progress, recheck,
+                done = std::move(done)](absl::StatusOr<HistoryEntry> entry) {
+                 if (!entry.ok()) return done(entry.status());
+                 if (entry->status != HistoryEntry::Status::kAbsent) {
+                   return done(self->ToPollResult(server, *entry, progress));
+                 }
+                 if (recheck) return done(StateOnly(UpstreamState::kNotFound));
+                 self->FetchQueue(server, [self, server, id, progress, done](
+                                              absl::StatusOr<QueueSnapshot> q) {
+                   if (!q.ok()) return done(q.status());
+                   if (q->IsRunning(id)) {
+                     return done(StateOnly(UpstreamState::kRunning, progress));
+                   }
+                   if (q->IsPending(id))
+                     return done(StateOnly(UpstreamState::kQueued));
+                   // It may have finished between the two reads: look once
+                   // more.
+                   self->PollOn(server, id, progress, /*recheck=*/true, done);
+                 });
+               });
 }
 
 PollResult Flow::ToPollResult(const std::string& server,
@@ -407,7 +409,7 @@ PollResult Flow::ToPollResult(const std::string& server,
       }
       r.state = UpstreamState::kSucceeded;
       r.progress = 1;
-      for (const OutputFile& f : entry.outputs) {
+      for (const OutputFile& f : SelectOutputs(entry.outputs)) {
         OutputRef ref;
         ref.request = Get(ViewUrl(server, f), std::max(config_.request_timeout,
                                                        kMinTransferTimeout));
@@ -469,34 +471,37 @@ void Flow::LocateStep(std::shared_ptr<LocateState> state) {
     return state->done(std::optional<std::string>());
   }
   const std::string server = state->servers[state->next++];
-  FindOn(server, state->id,
-         [self = shared_from_this(), state, server](absl::StatusOr<bool> found) {
-           if (!found.ok()) {
-             state->error = found.status();
-           } else if (*found) {
-             return state->done(std::optional<std::string>(server));
-           }
-           self->LocateStep(state);
-         });
+  FindOn(
+      server, state->id,
+      [self = shared_from_this(), state, server](absl::StatusOr<bool> found) {
+        if (!found.ok()) {
+          state->error = found.status();
+        } else if (*found) {
+          return state->done(std::optional<std::string>(server));
+        }
+        self->LocateStep(state);
+      });
 }
 
 void Flow::FindOn(const std::string& server, const std::string& id,
                   std::function<void(absl::StatusOr<bool>)> done) {
-  FetchHistory(server, id, [self = shared_from_this(), server, id,
-                            done = std::move(done)](
-                               absl::StatusOr<HistoryEntry> entry) {
-    if (!entry.ok()) return done(entry.status());
-    if (entry->status != HistoryEntry::Status::kAbsent) return done(true);
-    self->FetchQueue(server, [self, server, id,
-                              done](absl::StatusOr<QueueSnapshot> q) {
-      if (!q.ok()) return done(q.status());
-      if (q->IsRunning(id) || q->IsPending(id)) return done(true);
-      self->FetchHistory(server, id, [done](absl::StatusOr<HistoryEntry> again) {
-        if (!again.ok()) return done(again.status());
-        done(again->status != HistoryEntry::Status::kAbsent);
-      });
-    });
-  });
+  FetchHistory(server, id,
+               [self = shared_from_this(), server, id,
+                done = std::move(done)](absl::StatusOr<HistoryEntry> entry) {
+                 if (!entry.ok()) return done(entry.status());
+                 if (entry->status != HistoryEntry::Status::kAbsent)
+                   return done(true);
+                 self->FetchQueue(server, [self, server, id, done](
+                                              absl::StatusOr<QueueSnapshot> q) {
+                   if (!q.ok()) return done(q.status());
+                   if (q->IsRunning(id) || q->IsPending(id)) return done(true);
+                   self->FetchHistory(
+                       server, id, [done](absl::StatusOr<HistoryEntry> again) {
+                         if (!again.ok()) return done(again.status());
+                         done(again->status != HistoryEntry::Status::kAbsent);
+                       });
+                 });
+               });
 }
 
 void Flow::Cancel(const TaskRecord& record, StatusDone done) {
