@@ -196,13 +196,22 @@ absl::Status BodyCodeToStatus(int64_t code, absl::string_view msg) {
                               msg.substr(0, kMaxQuoted));
 }
 
+absl::Status CreateTaskCodeToStatus(int64_t code, absl::string_view msg) {
+  absl::Status status = BodyCodeToStatus(code, msg);
+  // Refused before acceptance: no job upstream, so another try is free.
+  if (code == 501 || code == 505) {
+    return absl::UnavailableError(status.message());
+  }
+  return status;
+}
+
 absl::StatusOr<std::string> ParseCreateTaskResponse(int http_status,
                                                     absl::string_view body) {
   auto doc = json::ParseObject(body);
   std::optional<Envelope> envelope;
   if (doc.ok()) envelope = ReadEnvelope(*doc);
   if (envelope.has_value() && envelope->code != 200) {
-    return BodyCodeToStatus(envelope->code, envelope->msg);
+    return CreateTaskCodeToStatus(envelope->code, envelope->msg);
   }
   if (!Is2xx(http_status)) {
     return UpstreamHttpToStatus(http_status, kProvider,

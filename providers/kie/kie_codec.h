@@ -9,7 +9,8 @@
 // the HTTP status and the body code are checked.
 //
 // Status codes:
-//  - Body codes other than 200: BodyCodeToStatus (below).
+//  - Body codes other than 200: CreateTaskCodeToStatus for createTask,
+//    BodyCodeToStatus for recordInfo (below).
 //  - Non-2xx HTTP statuses without a kie body: UpstreamHttpToStatus("kie").
 //  - Replies without the documented shape: UNAVAILABLE with a message
 //    starting "malformed upstream response" (retryable: a broken reply says
@@ -53,8 +54,18 @@ std::string BuildCreateTaskBody(const CreateTaskRequest& request);
 // or configuration), 501 (generation failed) is INTERNAL, every other code
 // goes through UpstreamHttpToStatus (422 INVALID_ARGUMENT, 404 NOT_FOUND,
 // 429/455/5xx UNAVAILABLE, ...). A 2xx code other than 200 is UNKNOWN.
-// The message names kie, the code and `msg`.
+// The message names kie, the code and `msg`. Used for recordInfo replies
+// and failCodes, where the job already exists upstream.
 absl::Status BodyCodeToStatus(int64_t code, absl::string_view msg);
+
+// A createTask body code other than 200 as a status: as BodyCodeToStatus,
+// except that 501 (generation failed) and 505 (feature disabled) are
+// UNAVAILABLE (retryable), with the same message. kie refused before it
+// accepted the job, so nothing exists upstream and nothing was charged; with
+// 429, 455 and 500 they are the codes worth another try. 401 and 402 stay
+// FAILED_PRECONDITION (our key or credits, never UNAUTHENTICATED), 422
+// INVALID_ARGUMENT (the caller's input).
+absl::Status CreateTaskCodeToStatus(int64_t code, absl::string_view msg);
 
 // Interprets the reply to createTask; returns data.taskId.
 absl::StatusOr<std::string> ParseCreateTaskResponse(int http_status,

@@ -18,9 +18,12 @@
 //    SubmitContext.callback_url, sent only when the channel can verify
 //    callbacks (a webhook secret is set) and the URL is not empty.
 //    Returns the kie taskId as upstream_id; provider_state stays empty.
-//  - Body codes other than 200 map through BodyCodeToStatus (kie_codec.h):
-//    401/402/505 FAILED_PRECONDITION, 422 INVALID_ARGUMENT, 429/455/5xx
-//    UNAVAILABLE (retryable), 501 INTERNAL. A 2xx createTask reply that
+//  - createTask body codes other than 200 map through CreateTaskCodeToStatus
+//    (kie_codec.h): 401/402 FAILED_PRECONDITION, 422 INVALID_ARGUMENT,
+//    429/455/5xx (501 and 505 included) UNAVAILABLE (retryable: no job was
+//    created). recordInfo body codes map through BodyCodeToStatus: 401/402/505
+//    FAILED_PRECONDITION, 501 INTERNAL, 429/455/other 5xx UNAVAILABLE. A 2xx
+//    createTask reply that
 //    cannot be read is INTERNAL, never retried: kie may have created (and
 //    will charge for) the job.
 //  - Resume: kie assigns ids, so a record left in SUBMITTING without an

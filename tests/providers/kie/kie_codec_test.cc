@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "common/status_mapping.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -91,6 +92,37 @@ TEST(BodyCodeToStatusTest, MapsEveryDocumentedCode) {
     EXPECT_EQ(IsRetryable(st), c.retryable) << c.code;
     EXPECT_THAT(st.message(), HasSubstr("the message")) << c.code;
     EXPECT_THAT(st.message(), HasSubstr("kie")) << c.code;
+  }
+}
+
+TEST(CreateTaskCodeToStatusTest, RefusalsBeforeAcceptanceAreRetryable) {
+  struct Case {
+    int64_t code;
+    Code want;
+    bool retryable;
+    const char* says;
+  };
+  for (const Case& c : std::vector<Case>{
+           {401, Code::kFailedPrecondition, false, "API key"},
+           {402, Code::kFailedPrecondition, false, "credits"},
+           {422, Code::kInvalidArgument, false, "the message"},
+           {429, Code::kUnavailable, true, "the message"},
+           {455, Code::kUnavailable, true, "the message"},
+           {500, Code::kUnavailable, true, "the message"},
+           {501, Code::kUnavailable, true, "(generation failed)"},
+           {505, Code::kUnavailable, true, "(feature disabled)"},
+       }) {
+    absl::Status st = CreateTaskCodeToStatus(c.code, "the message");
+    EXPECT_EQ(st.code(), c.want) << c.code << ": " << st;
+    EXPECT_EQ(IsRetryable(st), c.retryable) << c.code;
+    EXPECT_THAT(st.message(), HasSubstr("the message")) << c.code;
+    EXPECT_THAT(st.message(), HasSubstr(c.says)) << c.code;
+    EXPECT_THAT(st.message(), HasSubstr(absl::StrCat(c.code))) << c.code;
+
+    // Same code and message in the reply to createTask.
+    auto parsed = ParseCreateTaskResponse(
+        200, absl::StrCat(R"({"code":)", c.code, R"(,"msg":"the message"})"));
+    EXPECT_EQ(parsed.status(), st) << c.code;
   }
 }
 
@@ -291,6 +323,13 @@ TEST(ParseRecordInfoTest, ErrorCodesAndMalformedReplies) {
       Code::kUnavailable);
   EXPECT_EQ(ParseRecordInfo(503, "busy", kId).status().code(),
             Code::kUnavailable);
+  // After acceptance 501 and 505 keep BodyCodeToStatus's mapping.
+  EXPECT_EQ(
+      ParseRecordInfo(200, R"({"code":501,"msg":"m"})", kId).status().code(),
+      Code::kInternal);
+  EXPECT_EQ(
+      ParseRecordInfo(200, R"({"code":505,"msg":"m"})", kId).status().code(),
+      Code::kFailedPrecondition);
   EXPECT_EQ(ParseRecordInfo(404, "<html/>", kId).status().code(),
             Code::kNotFound);
   for (const std::string& body : std::vector<std::string>{

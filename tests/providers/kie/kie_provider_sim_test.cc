@@ -211,8 +211,9 @@ TEST_F(KieSimTest, EveryBodyCodeMapsToItsStatus) {
            {429, absl::StatusCode::kUnavailable, true},
            {455, absl::StatusCode::kUnavailable, true},
            {500, absl::StatusCode::kUnavailable, true},
-           {501, absl::StatusCode::kInternal, false},
-           {505, absl::StatusCode::kFailedPrecondition, false},
+           // Refused before kie accepted the job: retryable at createTask.
+           {501, absl::StatusCode::kUnavailable, true},
+           {505, absl::StatusCode::kUnavailable, true},
        }) {
     Fault(sim::FaultMode::kHttpStatus, c.code);
     auto r = SubmitSync(*p, ImageRecord("t1"));
