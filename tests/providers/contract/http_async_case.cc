@@ -1,6 +1,7 @@
-// Contract case for the declarative http_async provider in the rr3 shape:
-// the shipped config/vendors/rr3.json channel, pointed at the simulator's
-// /rr3 routes and created through the provider registry.
+// Contract cases for the declarative http_async provider, one per shipped
+// vendor: the config/vendors/rr3.json and config/vendors/fluxjobs.json
+// channels, pointed at the simulator's /rr3 and /flux routes and created
+// through the provider registry.
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -13,10 +14,12 @@
 namespace mediagw::contract {
 namespace {
 
-absl::StatusOr<std::shared_ptr<Provider>> MakeRr3(
+// The shipped channel in config/vendors/`file`, served under `prefix`.
+absl::StatusOr<std::shared_ptr<Provider>> MakeVendor(
+    const std::string& file, const std::string& prefix,
     const std::string& sim_base_url, HttpClient* http) {
   auto channel = http_async::testing::LoadVendorChannel(
-      "rr3.json", absl::StrCat(sim_base_url, "/rr3"));
+      file, absl::StrCat(sim_base_url, prefix));
   if (!channel.ok()) return channel.status();
   // The simulator's vendor key, where the shipped channel looks for it.
   setenv(channel->api_key_env().c_str(), "sim-key", 1);
@@ -44,15 +47,46 @@ TaskRecord Rr3Record(int n) {
   return r;
 }
 
-const bool kRegistered = (RegisterContractCase({
-                              /*name=*/"http_async_rr3",
-                              /*make=*/MakeRr3,
-                              /*record=*/Rr3Record,
-                              /*max_n=*/4,
-                              /*fault_prefix=*/"/rr3/",
-                              /*context=*/nullptr,
-                          }),
-                          true);
+// Flux sides are multiples of 32 in 256..1440; its body has no n.
+TaskRecord FluxRecord(int n) {
+  TaskRecord r;
+  r.mutable_task()->set_workflow("fluxjobs");
+  auto* req = r.mutable_request();
+  req->set_prompt("a lighthouse on a cliff at dusk, oil painting");
+  req->set_width(256);
+  req->set_height(320);
+  req->set_steps(4);
+  req->set_seed(42);
+  req->set_cfg(3.5);
+  req->set_workflow("fluxjobs");
+  req->set_n(n);
+  return r;
+}
+
+const bool kRegistered =
+    (RegisterContractCase({
+         /*name=*/"http_async_rr3",
+         /*make=*/
+         [](const std::string& base, HttpClient* http) {
+           return MakeVendor("rr3.json", "/rr3", base, http);
+         },
+         /*record=*/Rr3Record,
+         /*max_n=*/4,
+         /*fault_prefix=*/"/rr3/",
+         /*context=*/nullptr,
+     }),
+     RegisterContractCase({
+         /*name=*/"http_async_flux",
+         /*make=*/
+         [](const std::string& base, HttpClient* http) {
+           return MakeVendor("fluxjobs.json", "/flux", base, http);
+         },
+         /*record=*/FluxRecord,
+         /*max_n=*/1,
+         /*fault_prefix=*/"/flux/",
+         /*context=*/nullptr,
+     }),
+     true);
 
 }  // namespace
 }  // namespace mediagw::contract
