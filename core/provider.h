@@ -88,6 +88,14 @@ class ProviderListener {
   virtual void OnHint(const std::string& task_id) = 0;
 };
 
+// What a task of one workflow may ask of a provider. TaskService checks it
+// before it stores a task, so a caller hears at once instead of from a task
+// that fails later.
+struct ProviderLimits {
+  int max_outputs = 10;                // n
+  bool accepts_workflow_json = false;  // a whole workflow as the prompt
+};
+
 class Provider {
  public:
   virtual ~Provider() = default;
@@ -98,6 +106,13 @@ class Provider {
   // returns the id to store *before* Submit so a resubmit after a crash is
   // idempotent. Empty when the upstream assigns ids.
   virtual std::string PreassignUpstreamId(const TaskRecord& record) = 0;
+
+  // The limits for tasks of `workflow` on this provider. Thread-safe, cheap;
+  // read when the routing table is built.
+  virtual ProviderLimits LimitsFor(absl::string_view workflow) const {
+    (void)workflow;
+    return {};
+  }
 
   // OK when the channel can take work. FAILED_PRECONDITION with a message
   // meant for the caller otherwise (e.g. "Server configuration error: Grok
@@ -161,6 +176,10 @@ struct WorkflowInfo {
   std::string provider_label;  // Task.provider at submit; empty = none
   // The first channel of a task is chosen by channel weight, not list order.
   bool weighted = false;
+  // The strictest limits of the workflow's channels (all its routes), filled
+  // in by the router from ProviderLimits.
+  int max_n = 10;
+  bool accepts_workflow_json = true;
 };
 
 // A channel: one provider instance with its credentials and limits.

@@ -45,6 +45,11 @@ absl::StatusOr<v1::SubmitImageRequest> NormalizeImageRequest(
     if (parsed.fields().empty()) {
       return absl::InvalidArgumentError("workflow_json must not be empty");
     }
+    if (!workflow.accepts_workflow_json) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("workflow ", out.workflow(),
+                       " takes the prompt as text, not a whole workflow"));
+    }
   } else if (absl::StripAsciiWhitespace(out.prompt()).empty()) {
     return absl::InvalidArgumentError("Missing prompt");
   }
@@ -69,7 +74,13 @@ absl::StatusOr<v1::SubmitImageRequest> NormalizeImageRequest(
     return RangeError("height", kMinSize, kMaxSize);
   }
   if (!out.has_n()) out.set_n(1);
-  if (out.n() < 1 || out.n() > kMaxImages) return RangeError("n", 1, kMaxImages);
+  if (out.n() < 1 || out.n() > kMaxImages)
+    return RangeError("n", 1, kMaxImages);
+  if (out.n() > workflow.max_n) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("n must be at most ", workflow.max_n, " for workflow ",
+                     out.workflow()));
+  }
   if (!out.has_steps()) out.set_steps(kDefaultSteps);
   if (out.steps() < 1 || out.steps() > kMaxSteps) {
     return RangeError("steps", 1, kMaxSteps);
@@ -84,7 +95,8 @@ absl::StatusOr<v1::SubmitImageRequest> NormalizeImageRequest(
     return absl::InvalidArgumentError("cfg must be between 0 and 30");
   }
   if (!workflow.accepts_model) {
-    out.clear_model();  // the seed contract: model applies to some workflows only
+    out.clear_model();  // the seed contract: model applies to some workflows
+                        // only
   } else if (out.model().empty()) {
     out.set_model(workflow.default_model);
   } else if (out.model().size() > 256 ||
@@ -93,14 +105,14 @@ absl::StatusOr<v1::SubmitImageRequest> NormalizeImageRequest(
   } else if (!workflow.models.empty() &&
              std::find(workflow.models.begin(), workflow.models.end(),
                        out.model()) == workflow.models.end()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("model must be one of: ", absl::StrJoin(workflow.models, ", ")));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "model must be one of: ", absl::StrJoin(workflow.models, ", ")));
   }
   if (out.idempotency_key().size() >
       static_cast<size_t>(kMaxIdempotencyKeyChars)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "idempotency_key must be at most ", kMaxIdempotencyKeyChars,
-        " characters"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("idempotency_key must be at most ",
+                     kMaxIdempotencyKeyChars, " characters"));
   }
   return out;
 }
@@ -110,7 +122,8 @@ absl::StatusOr<ImageInput> ClassifyImageInput(absl::string_view image) {
   if (s.empty()) return absl::InvalidArgumentError("Missing image");
   ImageInput in;
   std::string lower = absl::AsciiStrToLower(s.substr(0, 8));
-  if (absl::StartsWith(lower, "http://") || absl::StartsWith(lower, "https://")) {
+  if (absl::StartsWith(lower, "http://") ||
+      absl::StartsWith(lower, "https://")) {
     if (s.size() > kMaxImageUrlChars) {
       return absl::InvalidArgumentError(absl::StrCat(
           "image URL must be at most ", kMaxImageUrlChars, " characters"));

@@ -62,6 +62,16 @@ struct Flow::LocateState {
 Flow::Flow(Config config, HttpClient* http)
     : config_(std::move(config)), http_(http) {}
 
+ProviderLimits Flow::LimitsFor(absl::string_view workflow) const {
+  ProviderLimits limits;
+  limits.accepts_workflow_json = true;
+  auto it = config_.templates.find(workflow);
+  if (it != config_.templates.end() && !it->second.HasSlot("batch")) {
+    limits.max_outputs = 1;
+  }
+  return limits;
+}
+
 Flow::PreparedPtr Flow::Prepare(const TaskRecord& record,
                                 const SubmitContext& context) const {
   auto p = std::make_shared<Prepared>();

@@ -52,6 +52,10 @@ class Flow : public std::enable_shared_from_this<Flow> {
               SubmitDone done);
   // `progress` is reported for a running job (the last pushed value).
   void Poll(const TaskRecord& record, double progress, PollDone done);
+
+  // A whole workflow passes through as the prompt; n > 1 needs the
+  // workflow's template to have a "batch" slot.
+  ProviderLimits LimitsFor(absl::string_view workflow) const;
   void Cancel(const TaskRecord& record, StatusDone done);
 
   // Servers that may hold the record's job: the one in provider_state, or
@@ -101,8 +105,8 @@ class Flow : public std::enable_shared_from_this<Flow> {
   void PostPrompt(const std::string& server, const std::string& workflow,
                   const std::string& prompt_id, SubmitDone done);
 
-  void PollOn(const std::string& server, const std::string& id,
-              double progress, bool recheck, PollDone done);
+  void PollOn(const std::string& server, const std::string& id, double progress,
+              bool recheck, PollDone done);
   PollResult ToPollResult(const std::string& server, const HistoryEntry& entry,
                           double progress) const;
 

@@ -28,14 +28,18 @@ class ComfyUiProvider : public Provider {
       ws.client_id = std::move(client_id);
       // The hub is destroyed first (declared last), so `this` outlives it.
       hub_ = std::make_unique<WsHub>(
-          std::move(ws), [this](const std::string& server,
-                                absl::string_view text) {
+          std::move(ws),
+          [this](const std::string& server, absl::string_view text) {
             OnWsMessage(server, text);
           });
     }
   }
 
   absl::string_view Name() const override { return "comfyui"; }
+
+  ProviderLimits LimitsFor(absl::string_view workflow) const override {
+    return flow_->LimitsFor(workflow);
+  }
 
   std::string PreassignUpstreamId(const TaskRecord&) override {
     return NewUuid();
@@ -124,8 +128,8 @@ class ComfyUiProvider : public Provider {
     auto ev = ParseWsMessage(text);
     if (!ev.ok()) {
       ws_malformed_.fetch_add(1);
-      MG_LOG(Debug, "comfyui ws ", server, ": ignored message: ",
-             ev.status().message());
+      MG_LOG(Debug, "comfyui ws ", server,
+             ": ignored message: ", ev.status().message());
       return;
     }
     if (ev->kind == WsEvent::Kind::kIgnored) return;
@@ -173,8 +177,7 @@ absl::StatusOr<std::shared_ptr<Provider>> NewComfyUiProvider(
   Flow::Config config;
   config.channel_name = options.channel_name;
   config.request_timeout = options.request_timeout;
-  config.client_id =
-      options.client_id.empty() ? NewUuid() : options.client_id;
+  config.client_id = options.client_id.empty() ? NewUuid() : options.client_id;
   for (std::string url : options.base_urls) {
     while (absl::EndsWith(url, "/")) url.pop_back();
     if (url.empty()) {

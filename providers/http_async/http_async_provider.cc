@@ -29,6 +29,14 @@ class HttpAsyncProvider : public Provider {
 
   absl::string_view Name() const override { return "http_async"; }
 
+  // A vendor makes several images per job only when its submit call takes
+  // the task's n; it never takes a whole ComfyUI workflow.
+  ProviderLimits LimitsFor(absl::string_view) const override {
+    ProviderLimits limits;
+    if (!spec_->submit.Uses("n")) limits.max_outputs = 1;
+    return limits;
+  }
+
   std::string PreassignUpstreamId(const TaskRecord&) override { return ""; }
 
   absl::Status CheckReady() const override {

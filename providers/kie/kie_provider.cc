@@ -86,6 +86,13 @@ class KieProvider : public Provider {
 
   absl::string_view Name() const override { return "kie"; }
 
+  // One image (or video) per job; a prompt is text.
+  ProviderLimits LimitsFor(absl::string_view) const override {
+    ProviderLimits limits;
+    limits.max_outputs = 1;
+    return limits;
+  }
+
   // kie chooses the task id.
   std::string PreassignUpstreamId(const TaskRecord&) override { return ""; }
 

@@ -320,6 +320,14 @@ class FakeProvider : public Provider {
     if (preassign_prefix_.empty()) return "";
     return absl::StrCat(preassign_prefix_, record.task().id());
   }
+  ProviderLimits LimitsFor(absl::string_view) const override {
+    absl::MutexLock l(&mu_);
+    return limits_;
+  }
+  void SetLimits(ProviderLimits limits) {
+    absl::MutexLock l(&mu_);
+    limits_ = limits;
+  }
   void SetPreassignPrefix(std::string prefix) {
     absl::MutexLock l(&mu_);
     preassign_prefix_ = std::move(prefix);
@@ -472,6 +480,7 @@ class FakeProvider : public Provider {
   std::vector<TaskRecord> cancels_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, bool> watched_ ABSL_GUARDED_BY(mu_);
   std::string preassign_prefix_ ABSL_GUARDED_BY(mu_);
+  ProviderLimits limits_ ABSL_GUARDED_BY(mu_) = {10, true};
 };
 
 }  // namespace mediagw::testing

@@ -290,6 +290,39 @@ TEST_F(ProvidersTest, FailoverFromAWeightedPickGoesOnInListOrder) {
   EXPECT_EQ(rec.attempts(), 2);
 }
 
+// The router narrows a workflow's limits to what all its channels allow,
+// model routes included, and submits beyond them are refused up front.
+TEST_F(ProvidersTest, WorkflowLimitsComeFromEveryChannel) {
+  p2_->SetLimits({1, false});
+  router_ = StaticRouter();
+  router_.AddChannel({"c1", p1_, 1, 0});
+  router_.AddChannel({"c2", p2_, 1, 0});
+  WorkflowInfo only1;
+  only1.name = "only1";
+  only1.accepts_model = true;
+  router_.AddWorkflow(only1, {"c1"});
+  WorkflowInfo both;
+  both.name = "both";
+  router_.AddWorkflow(both, {"c1", "c2"});
+  auto w = router_.Workflow("only1");
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->max_n, 10);
+  EXPECT_TRUE(w->accepts_workflow_json);
+  router_.AddModelRoute("only1", "m2", {"c2"});
+  w = router_.Workflow("only1");
+  EXPECT_EQ(w->max_n, 1);
+  EXPECT_FALSE(w->accepts_workflow_json);
+  Init();
+  v1::SubmitImageRequest req;
+  req.set_prompt("x");
+  req.set_workflow("both");
+  req.set_n(2);
+  auto t = SubmitRaw(req, alice_);
+  EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(t.status().message(), HasSubstr("n must be at most 1"));
+  EXPECT_TRUE(p1_->Submits().empty());
+}
+
 TEST_F(ProvidersTest, FullChannelsMakeTheTaskWait) {
   router_ = StaticRouter();
   router_.AddChannel({"c1", p1_, 1, 1});

@@ -469,6 +469,16 @@ TEST_F(ProvidersE2eTest, BadInputOnNewFieldsGetsTheEnvelopeAndStoresNothing) {
       {"image_generation", R"({"prompt":"p","n":0})",
        "n must be between 1 and 10"},
       {"image_generation", R"({"prompt":"p","n":"2"})", "n must be an integer"},
+      // What the workflow's channels cannot do is refused before anything
+      // is stored: kie and the flux vendor make one image per job, and only
+      // ComfyUI takes a whole workflow as the prompt.
+      {"image_generation", R"({"prompt":"p","workflow":"kie-grok","n":2})",
+       "n must be at most 1 for workflow kie-grok"},
+      {"image_generation", R"({"prompt":"p","workflow":"flux","n":2})",
+       "n must be at most 1 for workflow flux"},
+      {"image_generation",
+       R"({"prompt":{"3":{"class_type":"KSampler","inputs":{}}},"workflow":"grok"})",
+       "workflow grok takes the prompt as text"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.body);
