@@ -51,6 +51,17 @@ class ProvidersTest : public TaskServiceTest {
     return *out;
   }
 
+  // Workflow "one" on channel c1 (p1_), which takes one task at a time.
+  void InitOneSlotWorkflow() {
+    router_ = StaticRouter();
+    router_.AddChannel({"c1", p1_, 1, 1});
+    WorkflowInfo one;
+    one.name = "one";
+    one.deadline = absl::Minutes(10);
+    router_.AddWorkflow(one, {"c1"});
+    Init();
+  }
+
   v1::SubmitVideoRequest Video(std::string image) {
     v1::SubmitVideoRequest req;
     req.set_prompt("1girl, dancing");
@@ -324,13 +335,7 @@ TEST_F(ProvidersTest, WorkflowLimitsComeFromEveryChannel) {
 }
 
 TEST_F(ProvidersTest, FullChannelsMakeTheTaskWait) {
-  router_ = StaticRouter();
-  router_.AddChannel({"c1", p1_, 1, 1});
-  WorkflowInfo one;
-  one.name = "one";
-  one.deadline = absl::Minutes(10);
-  router_.AddWorkflow(one, {"c1"});
-  Init();
+  InitOneSlotWorkflow();
   std::string a = Submit("one").id();
   std::string b = Submit("one").id();
   EXPECT_EQ(StateOf(a), v1::TASK_STATE_QUEUED);
@@ -346,13 +351,7 @@ TEST_F(ProvidersTest, FullChannelsMakeTheTaskWait) {
 // retry timer still fires, and a slot taken then was never given back, so
 // the channel stayed full for good.
 TEST_F(ProvidersTest, TaskCancelledWhileWaitingForASlotNeverTakesOne) {
-  router_ = StaticRouter();
-  router_.AddChannel({"c1", p1_, 1, 1});
-  WorkflowInfo one;
-  one.name = "one";
-  one.deadline = absl::Minutes(10);
-  router_.AddWorkflow(one, {"c1"});
-  Init();
+  InitOneSlotWorkflow();
   std::string a = Submit("one").id();
   std::string b = Submit("one").id();
   ASSERT_EQ(StateOf(b), v1::TASK_STATE_PENDING);

@@ -524,15 +524,22 @@ TEST_F(ProvidersE2eTest, BadInputOnNewFieldsOverGrpcStoresNothing) {
       {video("p", "ftp://e.com/a.png", "video"), "http or https"},
       {video("p", "aGk=", "grok"), "makes images"},
   };
-  for (const VideoCase& c : video_cases) {
-    SCOPED_TRACE(c.error);
+  // Calls `submit` with a keyed context; expects INVALID_ARGUMENT naming
+  // `error`.
+  auto expect_invalid = [](const std::string& error, const auto& submit) {
+    SCOPED_TRACE(error);
     grpc::ClientContext ctx;
     ctx.AddMetadata("x-api-key", Server::kKey);
     v1::Task task;
-    grpc::Status st = stub->SubmitVideo(&ctx, c.req, &task);
+    grpc::Status st = submit(&ctx, &task);
     EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-    EXPECT_NE(st.error_message().find(c.error), std::string::npos)
+    EXPECT_NE(st.error_message().find(error), std::string::npos)
         << st.error_message();
+  };
+  for (const VideoCase& c : video_cases) {
+    expect_invalid(c.error, [&](grpc::ClientContext* ctx, v1::Task* task) {
+      return stub->SubmitVideo(ctx, c.req, task);
+    });
   }
   auto image = [](std::string wf, int n, std::string model, int width) {
     v1::SubmitImageRequest r;
@@ -554,14 +561,9 @@ TEST_F(ProvidersE2eTest, BadInputOnNewFieldsOverGrpcStoresNothing) {
       {image("video", 0, "", 0), "makes videos"},
   };
   for (const ImageCase& c : image_cases) {
-    SCOPED_TRACE(c.error);
-    grpc::ClientContext ctx;
-    ctx.AddMetadata("x-api-key", Server::kKey);
-    v1::Task task;
-    grpc::Status st = stub->SubmitImage(&ctx, c.req, &task);
-    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-    EXPECT_NE(st.error_message().find(c.error), std::string::npos)
-        << st.error_message();
+    expect_invalid(c.error, [&](grpc::ClientContext* ctx, v1::Task* task) {
+      return stub->SubmitImage(ctx, c.req, task);
+    });
   }
   grpc::ClientContext ctx;
   ctx.AddMetadata("x-api-key", Server::kKey);
