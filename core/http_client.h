@@ -9,11 +9,11 @@
 #include <cstdint>
 #include <functional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace mediagw {
@@ -41,6 +41,10 @@ struct HttpRequest {
   // after DNS resolution and on every redirect hop; false refuses the
   // connection (the request fails PERMISSION_DENIED). Unset = no check.
   std::function<bool(const struct sockaddr* addr, size_t len)> connect_filter;
+  // Names pinned to addresses for this request, as "host:port:address"
+  // (curl's CURLOPT_RESOLVE): DNS is not asked for them, and connect_filter
+  // still judges the address. The pin may stay in the client's DNS cache.
+  std::vector<std::string> resolve;
 };
 
 struct HttpResponse {

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -261,6 +262,17 @@ absl::Status Configure(CURL* easy, CurlTransfer* t) {
   if (t->header_list == nullptr)
     return absl::InternalError("curl_slist_append");
 
+  for (const std::string& pin : r.resolve) {
+    if (HasLineBreak(pin) || std::count(pin.begin(), pin.end(), ':') < 2) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("resolve entry \"", absl::CEscape(pin),
+                       "\" is not host:port:address"));
+    }
+    curl_slist* next = curl_slist_append(t->resolve_list, pin.c_str());
+    if (next == nullptr) return absl::InternalError("curl_slist_append");
+    t->resolve_list = next;
+  }
+
   CURLcode rc = CURLE_OK;
   auto set = [&](CURLoption opt, auto value) {
     if (rc == CURLE_OK) rc = curl_easy_setopt(easy, opt, value);
@@ -303,6 +315,7 @@ absl::Status Configure(CURL* easy, CurlTransfer* t) {
         static_cast<curl_off_t>(r.max_response_bytes));
   }
   set(CURLOPT_HTTPHEADER, t->header_list);
+  if (!r.resolve.empty()) set(CURLOPT_RESOLVE, t->resolve_list);
   set(CURLOPT_WRITEFUNCTION, &OnBody);
   set(CURLOPT_WRITEDATA, static_cast<void*>(t));
   set(CURLOPT_HEADERFUNCTION, &OnHeader);

@@ -4,9 +4,9 @@
 #ifndef MEDIAGW_NET_CURL_TRANSFER_H_
 #define MEDIAGW_NET_CURL_TRANSFER_H_
 
-#include <string>
-
 #include <curl/curl.h>
+
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -20,6 +20,7 @@ struct CurlTransfer {
   HttpRequest request;
   HttpCallback done;
   curl_slist* header_list = nullptr;
+  curl_slist* resolve_list = nullptr;
   HttpResponse response;
   bool body_too_large = false;
   // Since the last response (i.e. within the current redirect hop): "ip:port"
@@ -32,7 +33,10 @@ struct CurlTransfer {
   CurlTransfer() = default;
   CurlTransfer(const CurlTransfer&) = delete;
   CurlTransfer& operator=(const CurlTransfer&) = delete;
-  ~CurlTransfer() { curl_slist_free_all(header_list); }
+  ~CurlTransfer() {
+    curl_slist_free_all(header_list);
+    curl_slist_free_all(resolve_list);
+  }
 };
 
 // Applies `t->request` to a freshly reset easy handle; the handle keeps

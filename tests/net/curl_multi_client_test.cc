@@ -380,6 +380,19 @@ TEST(CurlMultiClientTest, ChunkedBodyIsReassembled) {
   EXPECT_EQ(r->body, "hello world");
 }
 
+TEST(CurlMultiClientTest, PinnedNameReachesItsAddressWithoutDns) {
+  FakeUpstream upstream;
+  upstream.Enqueue(ScriptedReply::Respond(200, "pinned"));
+  CurlMultiClient client;
+  HttpRequest req =
+      Get(absl::StrCat("http://upstream.pin.test:", upstream.port(), "/x"));
+  req.resolve = {
+      absl::StrCat("upstream.pin.test:", upstream.port(), ":127.0.0.1")};
+  auto r = SendSync(client, req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->body, "pinned");
+}
+
 TEST(CurlMultiClientTest, RejectsBadRequestsWithInvalidArgument) {
   CurlMultiClient client;
   HttpRequest injected = Get("http://127.0.0.1:1/");
@@ -388,9 +401,14 @@ TEST(CurlMultiClientTest, RejectsBadRequestsWithInvalidArgument) {
   bad_name.headers = {{"Bad Name", "v"}};
   HttpRequest bad_method = Get("http://127.0.0.1:1/");
   bad_method.method = "GET /x";
+  HttpRequest bad_pin = Get("http://a.test:1/");
+  bad_pin.resolve = {"a.test-127.0.0.1"};
+  HttpRequest split_pin = Get("http://a.test:1/");
+  split_pin.resolve = {"a.test:1:127.0.0.1\r\nX: y"};
   for (const HttpRequest& req :
-       {injected, bad_name, bad_method, Get("ftp://127.0.0.1/x"),
-        Get("file:///etc/passwd"), Get("http://[::1/"), Get("")}) {
+       {injected, bad_name, bad_method, bad_pin, split_pin,
+        Get("ftp://127.0.0.1/x"), Get("file:///etc/passwd"),
+        Get("http://[::1/"), Get("")}) {
     auto r = SendSync(client, req);
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument)
         << req.url << ": " << r.status();

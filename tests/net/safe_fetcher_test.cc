@@ -62,6 +62,7 @@ enum class Expect { kDenied, kInvalid };
 struct Row {
   std::string url;
   Expect expect;
+  std::vector<std::string> resolve = {};  // names pinned for this row
 };
 
 // Host names that this machine's resolver maps to a loopback address without
@@ -146,12 +147,29 @@ std::vector<Row> RefusalTable(int port) {
       {"http://user:pass@127.0.0.1:{P}/", Expect::kInvalid},
       {"http://@127.0.0.1:{P}/", Expect::kInvalid},
       {"http://example.com@127.0.0.1:{P}/", Expect::kInvalid},
+      // Ordinary-looking names that resolve to loopback (pinned in the
+      // client, as a hostile DNS answer would): only the connect-time
+      // check can catch them.
+      {"http://images.cdn-mirror.test:{P}/a.png",
+       Expect::kDenied,
+       {"images.cdn-mirror.test:{P}:127.0.0.1"}},
+      {"http://v6.cdn-mirror.test:{P}/a.png",
+       Expect::kDenied,
+       {"v6.cdn-mirror.test:{P}:[::1]"}},
+      {"http://mixed.cdn-mirror.test:{P}/a.png",
+       Expect::kDenied,
+       {"mixed.cdn-mirror.test:{P}:169.254.169.254,127.0.0.1"}},
   };
   for (const std::string& name : LoopbackNamesFromHosts()) {
     rows.push_back({absl::StrCat("http://", name, ":{P}/"), Expect::kDenied});
   }
   const std::string p = absl::StrCat(port);
-  for (Row& row : rows) row.url = absl::StrReplaceAll(row.url, {{"{P}", p}});
+  for (Row& row : rows) {
+    row.url = absl::StrReplaceAll(row.url, {{"{P}", p}});
+    for (std::string& pin : row.resolve) {
+      pin = absl::StrReplaceAll(pin, {{"{P}", p}});
+    }
+  }
   return rows;
 }
 
@@ -170,7 +188,9 @@ TEST(SafeFetcherTest, RefusalTableNeverReachesTheCanary) {
   ASSERT_GE(rows.size(), 30u);
   for (const Row& row : rows) {
     const absl::Time start = absl::Now();
-    auto r = SendSync(*fetcher, ShortGet(row.url));
+    HttpRequest req = ShortGet(row.url);
+    req.resolve = row.resolve;
+    auto r = SendSync(*fetcher, req);
     ExpectRefused(row, r);
     // Refused before any connect, not after one timed out.
     EXPECT_LT(absl::Now() - start, absl::Seconds(1)) << row.url;
@@ -193,6 +213,7 @@ TEST(SafeFetcherTest, ConnectFilterAloneRefusesEveryHttpRow) {
   for (const Row& row : RefusalTable(canary.port())) {
     if (row.expect != Expect::kDenied) continue;
     HttpRequest req = ShortGet(row.url);
+    req.resolve = row.resolve;
     req.connect_filter = fetcher->ConnectFilter();
     auto r = SendSync(client, req);
     if (r.status().code() == absl::StatusCode::kUnavailable &&
