@@ -11,7 +11,10 @@ if [ ! -d node_modules/@saintno/comfyui-sdk ]; then
 fi
 
 tmp=$(mktemp -d)
-"$sim_bin" --port 0 --ports-file "$tmp/ports.json" --step-ms 20 \
+# A job waits 300 ms before it starts: slack for the client's websocket to
+# subscribe before progress goes out on a loaded machine (the client checks
+# that it saw every step; one unexplained failure was seen under heavy load).
+"$sim_bin" --port 0 --ports-file "$tmp/ports.json" --step-ms 20 --start-ms 300 \
   >"$tmp/sim.log" 2>&1 &
 sim_pid=$!
 cleanup() {
