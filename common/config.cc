@@ -175,6 +175,8 @@ absl::Status Validate(const Config& c) {
                  absl::StrCat("duplicate channel '", ch.name(), "'"));
     }
     if (ch.provider().empty()) return Bad(f + ".provider", "must not be empty");
+    if (ch.weight() > 1000000)
+      return Bad(f + ".weight", "must be at most 1000000");
     if (ch.base_urls().empty())
       return Bad(f + ".base_urls", "at least one URL is required");
     for (int j = 0; j < ch.base_urls_size(); ++j) {

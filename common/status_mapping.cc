@@ -35,6 +35,11 @@ absl::Status UpstreamHttpToStatus(int http_status, absl::string_view provider,
     default:
       break;
   }
+  // A gateway timeout in front of the upstream (504, Cloudflare's 524)
+  // means the origin got the request and may still be working on it.
+  if (http_status == 504 || http_status == 524) {
+    return MarkOutcomeUnknown(absl::UnavailableError(msg));
+  }
   if (http_status >= 500) return absl::UnavailableError(msg);
   return absl::UnknownError(msg);
 }

@@ -14,8 +14,9 @@ namespace mediagw {
 // Maps an upstream's HTTP status to our code. An upstream 401/403 is our own
 // credential problem (FAILED_PRECONDITION), never the caller's
 // UNAUTHENTICATED; 402 (our account is out of credit) is FAILED_PRECONDITION
-// too; 408/429/455/5xx are UNAVAILABLE (retryable). `body_hint` is appended to
-// the message.
+// too; 408/429/455/5xx are UNAVAILABLE (retryable), 504 and 524 (a proxy
+// timed out waiting for the origin) with the outcome-unknown mark below.
+// `body_hint` is appended to the message.
 absl::Status UpstreamHttpToStatus(int http_status, absl::string_view provider,
                                   absl::string_view body_hint);
 

@@ -211,15 +211,19 @@ void Dispatcher::OnPolled(std::shared_ptr<Active> a,
   if (stopping_) return;
   if (!result.ok()) {
     int errors;
+    int refusals;
+    const bool retryable = IsRetryable(result.status());
     {
       absl::MutexLock l(&mu_);
       errors = ++a->poll_errors;
+      a->poll_refusals = retryable ? 0 : a->poll_refusals + 1;
+      refusals = a->poll_refusals;
     }
     MG_LOG(Warning, "poll failed: ", result.status().ToString());
     // A refusal that will not go away (our key revoked, a reply we cannot
     // read) fails the task with its reason instead of ending it TIMED_OUT
     // at the deadline; a few in a row, so one odd reply is forgiven.
-    if (!IsRetryable(result.status()) && errors >= options_.poll_error_limit) {
+    if (refusals >= options_.poll_error_limit) {
       Fail(a, v1::TASK_STATE_FAILED,
            Annotate(result.status(), "polling the upstream failed: "));
       return;
@@ -234,6 +238,7 @@ void Dispatcher::OnPolled(std::shared_ptr<Active> a,
   {
     absl::MutexLock l(&mu_);
     a->poll_errors = 0;
+    a->poll_refusals = 0;
     if (r.state != UpstreamState::kNotFound) a->not_found = 0;
   }
   switch (r.state) {

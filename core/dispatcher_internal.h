@@ -28,6 +28,7 @@ struct Dispatcher::Active {
   bool retired = false;
   int not_found = 0;
   int poll_errors = 0;
+  int poll_refusals = 0;     // consecutive non-retryable poll errors
   int unknown_outcomes = 0;  // submits that went out without an answer
   std::string slot_channel;  // channel whose concurrency slot it holds
   // Poll backoff: consecutive polls that showed no change.

@@ -245,6 +245,11 @@ TEST(ParseConfigTest, NewWorkflowFieldsAreChecked) {
   EXPECT_EQ(ok->config.workflows(0).task_id_style(), "uuid");
 }
 
+TEST(ParseConfigTest, WeightIsBounded) {
+  ExpectError(With(R"("weight": 5,)", R"("weight": 4000000000,)"),
+              "channels[1].weight");
+}
+
 TEST(ParseConfigTest, BalanceIsOrderedOrWeighted) {
   auto c = ParseConfig(Valid(), "/etc/mg");
   ASSERT_TRUE(c.ok()) << c.status();
@@ -307,11 +312,10 @@ TEST(LoadConfigFileTest, BaseDirIsTheFilesFolder) {
 class ChannelFilesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir();
-    if (!dir_.empty() && dir_.back() == '/') dir_.pop_back();
-    dir_ += "/config_test_channel_files";
-    std::string cmd = "mkdir -p " + dir_;
-    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    // ctest runs each test in its own process, in parallel: a folder each.
+    std::string tmpl = ::testing::TempDir() + "/config_test_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
   }
   void TearDown() override {
     std::string cmd = "rm -rf " + dir_;

@@ -23,6 +23,22 @@ TEST(UpstreamHttpToStatusTest, UpstreamAuthFailureIsOurProblem) {
   }
 }
 
+TEST(UpstreamHttpToStatusTest, GatewayTimeoutsMayHaveReachedTheOrigin) {
+  for (int code : {504, 524}) {
+    absl::Status st = UpstreamHttpToStatus(code, "p", "");
+    EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << code;
+    EXPECT_TRUE(IsOutcomeUnknown(st)) << code;
+  }
+  for (int code : {500, 502, 503, 429}) {
+    EXPECT_FALSE(IsOutcomeUnknown(UpstreamHttpToStatus(code, "p", ""))) << code;
+  }
+  // The mark survives Annotate and is gone from fresh statuses.
+  EXPECT_TRUE(IsOutcomeUnknown(
+      Annotate(UpstreamHttpToStatus(504, "p", ""), "submit: ")));
+  EXPECT_FALSE(IsOutcomeUnknown(absl::UnavailableError("x")));
+  EXPECT_EQ(Annotate(absl::UnavailableError("x"), "p: ").message(), "p: x");
+}
+
 TEST(UpstreamHttpToStatusTest, MapsCodes) {
   EXPECT_EQ(UpstreamHttpToStatus(400, "p", "").code(),
             absl::StatusCode::kInvalidArgument);

@@ -352,6 +352,20 @@ TEST_F(TaskServiceTest, PersistentPollRefusalFailsWithItsReason) {
             "polling the upstream failed: prov1: HTTP 401");
 }
 
+TEST_F(TaskServiceTest, OnlyRefusalsInARowFailTheTask) {
+  Init();
+  std::string id = Submit().id();
+  p1_->ScriptPoll(id, absl::UnavailableError("HTTP 503"));
+  p1_->ScriptPoll(id, absl::UnavailableError("HTTP 503"));
+  p1_->ScriptPoll(id, absl::InvalidArgumentError("unreadable reply"));
+  p1_->ScriptPoll(id, absl::UnavailableError("HTTP 503"));
+  p1_->ScriptPoll(id, absl::InvalidArgumentError("unreadable reply"));
+  p1_->ScriptPoll(id, absl::InvalidArgumentError("unreadable reply"));
+  p1_->ScriptPoll(id, Succeeded("http://up/a.png"));
+  for (int i = 0; i < 10; ++i) AdvanceAndPump(absl::Seconds(16));
+  EXPECT_EQ(StateOf(id), v1::TASK_STATE_SUCCEEDED);
+}
+
 TEST_F(TaskServiceTest, RetryablePollErrorsGoOnUntilTheJobAnswers) {
   Init();
   std::string id = Submit().id();
