@@ -84,6 +84,22 @@ curl_socket_t OnOpenSocket(void* user, curlsocktype /*purpose*/,
                 address->protocol);
 }
 
+// A new socket: nothing has been sent on it yet. curl's own retry of a
+// request that died on a reused connection opens one too, so what was
+// written to the dead connection does not count.
+int OnSockopt(void* user, curl_socket_t /*fd*/, curlsocktype /*purpose*/) {
+  static_cast<CurlTransfer*>(user)->request_sent = false;
+  return CURL_SOCKOPT_OK;
+}
+
+// The connection is up (TLS included) and the request is about to be
+// written: from here on the upstream may act on it.
+int OnPrereq(void* user, char* /*remote_ip*/, char* /*local_ip*/,
+             int /*remote_port*/, int /*local_port*/) {
+  static_cast<CurlTransfer*>(user)->request_sent = true;
+  return CURL_PREREQFUNC_OK;
+}
+
 size_t OnBody(char* data, size_t size, size_t nmemb, void* user) {
   auto* t = static_cast<CurlTransfer*>(user);
   size_t n = size * nmemb;
@@ -171,15 +187,9 @@ absl::Status CurlCodeToStatus(CURL* easy, CURLcode code,
     // The first URL passed ValidateUrl, so this is the upstream's Location.
     return absl::UnavailableError(absl::StrCat("bad redirect target: ", msg));
   }
-  // Whether the request went out decides if a failover may resend it.
-  curl_off_t pretransfer = 0;
-  long request_bytes = 0;  // NOLINT(runtime/int): curl's type
-  const bool sent = curl_easy_getinfo(easy, CURLINFO_PRETRANSFER_TIME_T,
-                                      &pretransfer) == CURLE_OK &&
-                    pretransfer > 0 &&
-                    curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE,
-                                      &request_bytes) == CURLE_OK &&
-                    request_bytes > 0;
+  // Whether the request went out on the last connection decides if a
+  // failover may resend it (see OnPrereq).
+  const bool sent = t.request_sent;
   auto after_send = [sent](absl::Status s) {
     return sent ? MarkOutcomeUnknown(std::move(s)) : s;
   };
@@ -299,6 +309,10 @@ absl::Status Configure(CURL* easy, CurlTransfer* t) {
     set(CURLOPT_FRESH_CONNECT, 1L);
     set(CURLOPT_FORBID_REUSE, 1L);
   }
+  set(CURLOPT_SOCKOPTFUNCTION, &OnSockopt);
+  set(CURLOPT_SOCKOPTDATA, static_cast<void*>(t));
+  set(CURLOPT_PREREQFUNCTION, &OnPrereq);
+  set(CURLOPT_PREREQDATA, static_cast<void*>(t));
   set(CURLOPT_NOSIGNAL, 1L);
   set(CURLOPT_TCP_KEEPALIVE, 1L);
   set(CURLOPT_ERRORBUFFER, t->error);

@@ -28,6 +28,8 @@ struct CurlTransfer {
   // allowed any.
   std::string refused_address;
   bool allowed_address = false;
+  // The request was (being) written on the current connection.
+  bool request_sent = false;
   char error[CURL_ERROR_SIZE] = {0};
 
   CurlTransfer() = default;
