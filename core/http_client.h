@@ -41,10 +41,11 @@ struct HttpRequest {
   // after DNS resolution and on every redirect hop; false refuses the
   // connection (the request fails PERMISSION_DENIED). Unset = no check.
   std::function<bool(const struct sockaddr* addr, size_t len)> connect_filter;
-  // Names pinned to addresses for this request, as "host:port:address"
-  // (curl's CURLOPT_RESOLVE): DNS is not asked for them, and connect_filter
-  // still judges the address. The pin may stay in the client's DNS cache.
-  std::vector<std::string> resolve;
+  // Where to connect instead, as curl's CURLOPT_CONNECT_TO entries
+  // "host:port:connect-host:connect-port" (e.g. pinning a name to an
+  // address): for this request only, DNS is not asked for the name, and
+  // connect_filter still judges the address actually connected to.
+  std::vector<std::string> connect_to;
 };
 
 struct HttpResponse {

@@ -272,15 +272,15 @@ absl::Status Configure(CURL* easy, CurlTransfer* t) {
   if (t->header_list == nullptr)
     return absl::InternalError("curl_slist_append");
 
-  for (const std::string& pin : r.resolve) {
-    if (HasLineBreak(pin) || std::count(pin.begin(), pin.end(), ':') < 2) {
+  for (const std::string& pin : r.connect_to) {
+    if (HasLineBreak(pin) || std::count(pin.begin(), pin.end(), ':') < 3) {
       return absl::InvalidArgumentError(
-          absl::StrCat("resolve entry \"", absl::CEscape(pin),
-                       "\" is not host:port:address"));
+          absl::StrCat("connect_to entry \"", absl::CEscape(pin),
+                       "\" is not host:port:connect-host:connect-port"));
     }
-    curl_slist* next = curl_slist_append(t->resolve_list, pin.c_str());
+    curl_slist* next = curl_slist_append(t->connect_to_list, pin.c_str());
     if (next == nullptr) return absl::InternalError("curl_slist_append");
-    t->resolve_list = next;
+    t->connect_to_list = next;
   }
 
   CURLcode rc = CURLE_OK;
@@ -329,7 +329,7 @@ absl::Status Configure(CURL* easy, CurlTransfer* t) {
         static_cast<curl_off_t>(r.max_response_bytes));
   }
   set(CURLOPT_HTTPHEADER, t->header_list);
-  if (!r.resolve.empty()) set(CURLOPT_RESOLVE, t->resolve_list);
+  if (!r.connect_to.empty()) set(CURLOPT_CONNECT_TO, t->connect_to_list);
   set(CURLOPT_WRITEFUNCTION, &OnBody);
   set(CURLOPT_WRITEDATA, static_cast<void*>(t));
   set(CURLOPT_HEADERFUNCTION, &OnHeader);

@@ -20,7 +20,7 @@ struct CurlTransfer {
   HttpRequest request;
   HttpCallback done;
   curl_slist* header_list = nullptr;
-  curl_slist* resolve_list = nullptr;
+  curl_slist* connect_to_list = nullptr;
   HttpResponse response;
   bool body_too_large = false;
   // Since the last response (i.e. within the current redirect hop): "ip:port"
@@ -37,7 +37,7 @@ struct CurlTransfer {
   CurlTransfer& operator=(const CurlTransfer&) = delete;
   ~CurlTransfer() {
     curl_slist_free_all(header_list);
-    curl_slist_free_all(resolve_list);
+    curl_slist_free_all(connect_to_list);
   }
 };
 

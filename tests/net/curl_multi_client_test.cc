@@ -386,8 +386,8 @@ TEST(CurlMultiClientTest, PinnedNameReachesItsAddressWithoutDns) {
   CurlMultiClient client;
   HttpRequest req =
       Get(absl::StrCat("http://upstream.pin.test:", upstream.port(), "/x"));
-  req.resolve = {
-      absl::StrCat("upstream.pin.test:", upstream.port(), ":127.0.0.1")};
+  req.connect_to = {absl::StrCat("upstream.pin.test:", upstream.port(),
+                                 ":127.0.0.1:", upstream.port())};
   auto r = SendSync(client, req);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->body, "pinned");
@@ -402,9 +402,9 @@ TEST(CurlMultiClientTest, RejectsBadRequestsWithInvalidArgument) {
   HttpRequest bad_method = Get("http://127.0.0.1:1/");
   bad_method.method = "GET /x";
   HttpRequest bad_pin = Get("http://a.test:1/");
-  bad_pin.resolve = {"a.test-127.0.0.1"};
+  bad_pin.connect_to = {"a.test:1:127.0.0.1"};
   HttpRequest split_pin = Get("http://a.test:1/");
-  split_pin.resolve = {"a.test:1:127.0.0.1\r\nX: y"};
+  split_pin.connect_to = {"a.test:1:127.0.0.1:1\r\nX: y"};
   for (const HttpRequest& req :
        {injected, bad_name, bad_method, bad_pin, split_pin,
         Get("ftp://127.0.0.1/x"), Get("file:///etc/passwd"),

@@ -62,7 +62,7 @@ enum class Expect { kDenied, kInvalid };
 struct Row {
   std::string url;
   Expect expect;
-  std::vector<std::string> resolve = {};  // names pinned for this row
+  std::vector<std::string> connect_to = {};  // names pinned for this row
 };
 
 // Host names that this machine's resolver maps to a loopback address without
@@ -147,18 +147,18 @@ std::vector<Row> RefusalTable(int port) {
       {"http://user:pass@127.0.0.1:{P}/", Expect::kInvalid},
       {"http://@127.0.0.1:{P}/", Expect::kInvalid},
       {"http://example.com@127.0.0.1:{P}/", Expect::kInvalid},
-      // Ordinary-looking names that resolve to loopback (pinned in the
-      // client, as a hostile DNS answer would): only the connect-time
-      // check can catch them.
+      // Ordinary-looking names that lead to loopback or the metadata
+      // address (pinned per request, as a hostile DNS answer would): only
+      // the connect-time check can catch them.
       {"http://images.cdn-mirror.test:{P}/a.png",
        Expect::kDenied,
-       {"images.cdn-mirror.test:{P}:127.0.0.1"}},
+       {"images.cdn-mirror.test:{P}:127.0.0.1:{P}"}},
       {"http://v6.cdn-mirror.test:{P}/a.png",
        Expect::kDenied,
-       {"v6.cdn-mirror.test:{P}:[::1]"}},
-      {"http://mixed.cdn-mirror.test:{P}/a.png",
+       {"v6.cdn-mirror.test:{P}:[::1]:{P}"}},
+      {"http://meta.cdn-mirror.test/latest/meta-data/",
        Expect::kDenied,
-       {"mixed.cdn-mirror.test:{P}:169.254.169.254,127.0.0.1"}},
+       {"meta.cdn-mirror.test:80:169.254.169.254:80"}},
   };
   for (const std::string& name : LoopbackNamesFromHosts()) {
     rows.push_back({absl::StrCat("http://", name, ":{P}/"), Expect::kDenied});
@@ -166,7 +166,7 @@ std::vector<Row> RefusalTable(int port) {
   const std::string p = absl::StrCat(port);
   for (Row& row : rows) {
     row.url = absl::StrReplaceAll(row.url, {{"{P}", p}});
-    for (std::string& pin : row.resolve) {
+    for (std::string& pin : row.connect_to) {
       pin = absl::StrReplaceAll(pin, {{"{P}", p}});
     }
   }
@@ -189,7 +189,7 @@ TEST(SafeFetcherTest, RefusalTableNeverReachesTheCanary) {
   for (const Row& row : rows) {
     const absl::Time start = absl::Now();
     HttpRequest req = ShortGet(row.url);
-    req.resolve = row.resolve;
+    req.connect_to = row.connect_to;
     auto r = SendSync(*fetcher, req);
     ExpectRefused(row, r);
     // Refused before any connect, not after one timed out.
@@ -213,7 +213,7 @@ TEST(SafeFetcherTest, ConnectFilterAloneRefusesEveryHttpRow) {
   for (const Row& row : RefusalTable(canary.port())) {
     if (row.expect != Expect::kDenied) continue;
     HttpRequest req = ShortGet(row.url);
-    req.resolve = row.resolve;
+    req.connect_to = row.connect_to;
     req.connect_filter = fetcher->ConnectFilter();
     auto r = SendSync(client, req);
     if (r.status().code() == absl::StatusCode::kUnavailable &&
