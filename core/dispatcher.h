@@ -126,10 +126,12 @@ class Dispatcher : public ProviderListener {
   size_t PickWeighted(const std::vector<Channel>& channels,
                       const std::vector<bool>& ready);
   bool IsRetired(const std::shared_ptr<Active>& a);
+  // `resumed`: the answer of Provider::Resume rather than Submit.
   void OnSubmitted(std::shared_ptr<Active> a,
-                   absl::StatusOr<SubmitResult> result);
+                   absl::StatusOr<SubmitResult> result, bool resumed);
   // Whether a failed submit moves to the next channel: retryable codes, and
-  // our own credential or credit problems while untried channels remain.
+  // our own credential or credit problems while channels that have not
+  // refused the task remain (the refusing one is remembered and skipped).
   bool CanFailOver(const std::shared_ptr<Active>& a, const absl::Status& status,
                    int attempts);
   // A submit whose request went out but got no answer: resumed on the same

@@ -3,7 +3,9 @@
 #define MEDIAGW_CORE_DISPATCHER_INTERNAL_H_
 
 #include <deque>
+#include <string>
 
+#include "absl/container/flat_hash_set.h"
 #include "core/dispatcher.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -30,6 +32,8 @@ struct Dispatcher::Active {
   int poll_errors = 0;
   int poll_refusals = 0;     // consecutive non-retryable poll errors
   int unknown_outcomes = 0;  // submits that went out without an answer
+  // Channels that refused this task for our credentials or credit.
+  absl::flat_hash_set<std::string> refused_channels;
   std::string slot_channel;  // channel whose concurrency slot it holds
   // Poll backoff: consecutive polls that showed no change.
   UpstreamState last_polled_state = UpstreamState::kQueued;

@@ -93,9 +93,15 @@ void Dispatcher::Start(std::shared_ptr<Active> a) {
   // the one that failed, in list order. A channel at its concurrency limit
   // or unable to take work is skipped.
   const size_t n = channels.size();
+  absl::flat_hash_set<std::string> refused;
+  {
+    absl::MutexLock l(&mu_);
+    refused = a->refused_channels;
+  }
   std::vector<bool> ready(n);
   for (size_t i = 0; i < n; ++i) {
     ready[i] = channels[i].provider != nullptr &&
+               !refused.contains(channels[i].name) &&
                channels[i].provider->CheckReady().ok();
   }
   size_t first = 0;
@@ -262,8 +268,8 @@ void Dispatcher::Send(std::shared_ptr<Active> a, SubmitContext ctx,
     rec = a->record;
     provider = a->channel.provider;
   }
-  auto done = [this, a](absl::StatusOr<SubmitResult> result) {
-    OnSubmitted(a, std::move(result));
+  auto done = [this, a, resume](absl::StatusOr<SubmitResult> result) {
+    OnSubmitted(a, std::move(result), resume);
   };
   if (resume) {
     provider->Resume(rec, ctx, std::move(done));
@@ -296,7 +302,8 @@ void Dispatcher::Resume(std::shared_ptr<Active> a) {
 }
 
 void Dispatcher::OnSubmitted(std::shared_ptr<Active> a,
-                             absl::StatusOr<SubmitResult> result) {
+                             absl::StatusOr<SubmitResult> result,
+                             bool resumed) {
   if (stopping_) return;
   if (result.ok()) {
     auto res = std::make_shared<SubmitResult>(*std::move(result));
@@ -331,13 +338,26 @@ void Dispatcher::OnSubmitted(std::shared_ptr<Active> a,
   }
   int attempts;
   std::string upstream_id;
+  bool unanswered;
   {
     absl::MutexLock l(&mu_);
     attempts = a->record.attempts();
     upstream_id = a->record.upstream_id();
+    unanswered = a->unknown_outcomes > 0;
   }
-  if (IsOutcomeUnknown(result.status())) {
-    OnOutcomeUnknown(a, result.status(), upstream_id);
+  const absl::Status& status = result.status();
+  if (resumed && status.code() == absl::StatusCode::kNotFound) {
+    // The provider cannot find the job again without risking a second one.
+    Fail(a, v1::TASK_STATE_FAILED, status);
+    return;
+  }
+  // Once a submit under our own job id may have reached the upstream (its
+  // answer was lost, or this is a resume after a restart), the job is only
+  // ever looked up there, never sent to another channel, whatever the
+  // lookup's error.
+  if (IsOutcomeUnknown(status) ||
+      (!upstream_id.empty() && (resumed || unanswered))) {
+    OnOutcomeUnknown(a, status, upstream_id);
     return;
   }
   if (CanFailOver(a, result.status(), attempts)) {
@@ -369,16 +389,20 @@ bool Dispatcher::CanFailOver(const std::shared_ptr<Active>& a,
   if (IsRetryable(status)) return true;
   if (status.code() != absl::StatusCode::kFailedPrecondition) return false;
   // Our own credentials or credit on this channel (an upstream 401/402/403):
-  // another channel may still serve the task, so each gets one try.
+  // the channel is not tried again for this task, but another may serve it.
   TaskRecord rec;
   {
     absl::MutexLock l(&mu_);
     rec = a->record;
   }
-  const size_t channels =
-      deps_.router->ChannelsFor(rec.task().workflow(), rec.request().model())
-          .size();
-  return static_cast<size_t>(attempts) < channels;
+  const std::vector<Channel> channels =
+      deps_.router->ChannelsFor(rec.task().workflow(), rec.request().model());
+  absl::MutexLock l(&mu_);
+  a->refused_channels.insert(rec.channel());
+  for (const Channel& c : channels) {
+    if (!a->refused_channels.contains(c.name)) return true;
+  }
+  return false;
 }
 
 void Dispatcher::OnOutcomeUnknown(std::shared_ptr<Active> a,

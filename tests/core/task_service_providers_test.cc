@@ -334,6 +334,34 @@ TEST_F(ProvidersTest, WorkflowLimitsComeFromEveryChannel) {
   EXPECT_TRUE(p1_->Submits().empty());
 }
 
+// A channel that refused our credentials is not tried again for the task,
+// even when the only other channel is busy: the task waits for it.
+TEST_F(ProvidersTest, RefusingChannelIsNotRetriedWhileTheOtherIsBusy) {
+  router_ = StaticRouter();
+  router_.AddChannel({"c1", p1_, 1, 0});
+  router_.AddChannel({"c2", p2_, 1, 1});
+  WorkflowInfo only2;
+  only2.name = "only2";
+  router_.AddWorkflow(only2, {"c2"});
+  WorkflowInfo both;
+  both.name = "both";
+  router_.AddWorkflow(both, {"c1", "c2"});
+  Init();
+  std::string busy = Submit("only2").id();  // holds c2's one slot
+  p1_->ScriptSubmit(absl::FailedPreconditionError("prov1: HTTP 401"));
+  std::string id = Submit("both").id();
+  AdvanceAndPump(absl::Seconds(1));
+  AdvanceAndPump(absl::Seconds(1));
+  EXPECT_EQ(StateOf(id), v1::TASK_STATE_PENDING) << "waits for c2";
+  EXPECT_EQ(p1_->Submits().size(), 1u);
+  p2_->ScriptPoll(busy, Succeeded("http://up/a.png"));
+  for (int i = 0; i < 3; ++i) AdvanceAndPump(absl::Seconds(1));
+  TaskRecord rec = Stored(id);
+  EXPECT_EQ(rec.task().state(), v1::TASK_STATE_QUEUED);
+  EXPECT_EQ(rec.channel(), "c2");
+  EXPECT_EQ(p1_->Submits().size(), 1u) << "c1 refused; never again";
+}
+
 TEST_F(ProvidersTest, FullChannelsMakeTheTaskWait) {
   InitOneSlotWorkflow();
   std::string a = Submit("one").id();

@@ -246,6 +246,27 @@ TEST_F(TaskServiceTest, SubmitWithUnknownOutcomeResumesUnderTheSameId) {
   EXPECT_TRUE(p2_->Submits().empty());
 }
 
+// A lookup that fails after an unanswered submit (here: the server does not
+// answer /history either) keeps the task on its channel: another channel
+// would run the job a second time under a new id.
+TEST_F(TaskServiceTest, FailedLookupAfterAnUnansweredSubmitStaysOnTheChannel) {
+  p1_->SetPreassignPrefix("p-");
+  Init();
+  p1_->ScriptSubmit(
+      MarkOutcomeUnknown(absl::DeadlineExceededError("timed out")));
+  p1_->ScriptResume(absl::UnavailableError("cannot tell whether it holds it"));
+  std::string id = Submit("multi").id();
+  AdvanceAndPump(absl::Seconds(1));
+  EXPECT_EQ(StateOf(id), v1::TASK_STATE_SUBMITTING);
+  AdvanceAndPump(absl::Seconds(2));
+  TaskRecord rec = Stored(id);
+  EXPECT_EQ(rec.task().state(), v1::TASK_STATE_QUEUED);
+  EXPECT_EQ(rec.channel(), "c1");
+  ASSERT_EQ(p1_->Resumes().size(), 2u);
+  EXPECT_EQ(p1_->Resumes()[1].upstream_id(), "p-" + id) << "the same id";
+  EXPECT_TRUE(p2_->Submits().empty());
+}
+
 // An upstream 401/402/403 is our credential or credit problem on that
 // channel; the next channel may still serve the task.
 TEST_F(TaskServiceTest, OurCredentialProblemOnOneChannelMovesToTheNext) {
