@@ -108,7 +108,7 @@ class Provider {
   virtual std::string PreassignUpstreamId(const TaskRecord& record) = 0;
 
   // The limits for tasks of `workflow` on this provider. Thread-safe, cheap;
-  // read when the routing table is built.
+  // read at every submit.
   virtual ProviderLimits LimitsFor(absl::string_view workflow) const {
     (void)workflow;
     return {};
@@ -176,10 +176,6 @@ struct WorkflowInfo {
   std::string provider_label;  // Task.provider at submit; empty = none
   // The first channel of a task is chosen by channel weight, not list order.
   bool weighted = false;
-  // The strictest limits of the workflow's channels (all its routes), filled
-  // in by the router from ProviderLimits.
-  int max_n = 10;
-  bool accepts_workflow_json = true;
 };
 
 // A channel: one provider instance with its credentials and limits.

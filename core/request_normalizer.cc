@@ -45,11 +45,6 @@ absl::StatusOr<v1::SubmitImageRequest> NormalizeImageRequest(
     if (parsed.fields().empty()) {
       return absl::InvalidArgumentError("workflow_json must not be empty");
     }
-    if (!workflow.accepts_workflow_json) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("workflow ", out.workflow(),
-                       " takes the prompt as text, not a whole workflow"));
-    }
   } else if (absl::StripAsciiWhitespace(out.prompt()).empty()) {
     return absl::InvalidArgumentError("Missing prompt");
   }
@@ -76,11 +71,6 @@ absl::StatusOr<v1::SubmitImageRequest> NormalizeImageRequest(
   if (!out.has_n()) out.set_n(1);
   if (out.n() < 1 || out.n() > kMaxImages)
     return RangeError("n", 1, kMaxImages);
-  if (out.n() > workflow.max_n) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("n must be at most ", workflow.max_n, " for workflow ",
-                     out.workflow()));
-  }
   if (!out.has_steps()) out.set_steps(kDefaultSteps);
   if (out.steps() < 1 || out.steps() > kMaxSteps) {
     return RangeError("steps", 1, kMaxSteps);

@@ -1,7 +1,5 @@
 #include "core/static_router.h"
 
-#include <algorithm>
-
 #include "absl/strings/str_cat.h"
 
 namespace mediagw {
@@ -11,22 +9,9 @@ void StaticRouter::AddChannel(Channel channel) {
   channels_[name] = std::move(channel);
 }
 
-void StaticRouter::FoldLimits(
-    WorkflowInfo& info, const std::vector<std::string>& channel_names) const {
-  for (const std::string& name : channel_names) {
-    auto c = channels_.find(name);
-    if (c == channels_.end() || c->second.provider == nullptr) continue;
-    const ProviderLimits limits = c->second.provider->LimitsFor(info.name);
-    info.max_n = std::min(info.max_n, limits.max_outputs);
-    info.accepts_workflow_json =
-        info.accepts_workflow_json && limits.accepts_workflow_json;
-  }
-}
-
 void StaticRouter::AddWorkflow(WorkflowInfo info,
                                std::vector<std::string> channel_names) {
   std::string name = info.name;
-  FoldLimits(info, channel_names);
   workflows_[name] = std::move(info);
   routes_[name] = std::move(channel_names);
 }
@@ -43,8 +28,6 @@ absl::StatusOr<WorkflowInfo> StaticRouter::Workflow(
 void StaticRouter::AddModelRoute(const std::string& workflow,
                                  const std::string& model,
                                  std::vector<std::string> channel_names) {
-  auto info = workflows_.find(workflow);
-  if (info != workflows_.end()) FoldLimits(info->second, channel_names);
   model_routes_[absl::StrCat(workflow, std::string(1, '\0'), model)] =
       std::move(channel_names);
 }

@@ -13,13 +13,10 @@ namespace mediagw {
 class StaticRouter : public Router {
  public:
   // Channel names in `workflow_channels` must be keys of `channels`
-  // (config validation guarantees it); channels are added first.
+  // (config validation guarantees it).
   void AddChannel(Channel channel);
-  // The workflow's max_n and accepts_workflow_json are narrowed to what
-  // every channel of it allows (Provider::LimitsFor).
   void AddWorkflow(WorkflowInfo info, std::vector<std::string> channel_names);
-  // Requests of `workflow` asking for `model` go to these channels instead
-  // (their limits narrow the workflow's too). After AddWorkflow.
+  // Requests of `workflow` asking for `model` go to these channels instead.
   void AddModelRoute(const std::string& workflow, const std::string& model,
                      std::vector<std::string> channel_names);
 
@@ -29,8 +26,6 @@ class StaticRouter : public Router {
   Channel FindChannel(absl::string_view name) const override;
 
  private:
-  void FoldLimits(WorkflowInfo& info,
-                  const std::vector<std::string>& channel_names) const;
   absl::flat_hash_map<std::string, Channel> channels_;
   absl::flat_hash_map<std::string, WorkflowInfo> workflows_;
   absl::flat_hash_map<std::string, std::vector<std::string>> routes_;

@@ -98,6 +98,9 @@ class TaskService {
   // First channel of the workflow that can take work, or why none can.
   absl::Status CheckChannels(const WorkflowInfo& workflow,
                              const std::string& model) const;
+  // INVALID_ARGUMENT when a channel the normalized request routes to cannot
+  // run it (Provider::LimitsFor: n, a whole workflow as prompt).
+  absl::Status CheckRouteLimits(const v1::SubmitImageRequest& request) const;
   void Store(const Caller& caller, TaskRecord rec, Callback<v1::Task> done);
   Deps deps_;
 };

@@ -77,7 +77,7 @@ absl::Status WrongKind(const WorkflowInfo& wf) {
 }  // namespace
 
 absl::Status TaskService::CheckChannels(const WorkflowInfo& workflow,
-                                       const std::string& model) const {
+                                        const std::string& model) const {
   absl::Status first = absl::FailedPreconditionError(
       absl::StrCat("no channel serves workflow ", workflow.name));
   bool any = false;
@@ -89,6 +89,28 @@ absl::Status TaskService::CheckChannels(const WorkflowInfo& workflow,
     any = true;
   }
   return first;
+}
+
+absl::Status TaskService::CheckRouteLimits(
+    const v1::SubmitImageRequest& request) const {
+  // The channels this very request would go to (its model may have a route
+  // of its own): each must be able to run it.
+  for (const Channel& ch :
+       deps_.router->ChannelsFor(request.workflow(), request.model())) {
+    if (ch.provider == nullptr) continue;
+    const ProviderLimits limits = ch.provider->LimitsFor(request.workflow());
+    if (!request.workflow_json().empty() && !limits.accepts_workflow_json) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("workflow ", request.workflow(),
+                       " takes the prompt as text, not a whole workflow"));
+    }
+    if (request.n() > limits.max_outputs) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("n must be at most ", limits.max_outputs,
+                       " for workflow ", request.workflow()));
+    }
+  }
+  return absl::OkStatus();
 }
 
 TaskRecord TaskService::NewRecord(const Caller& caller,
@@ -103,8 +125,8 @@ TaskRecord TaskService::NewRecord(const Caller& caller,
   task->set_workflow(params.workflow());
   task->set_seed(params.seed());
   task->set_provider(workflow.provider_label);
-  *task->mutable_create_time() = TimeUtil::NanosecondsToTimestamp(
-      absl::ToUnixNanos(deps_.clock->Now()));
+  *task->mutable_create_time() =
+      TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(deps_.clock->Now()));
   *task->mutable_update_time() = task->create_time();
   *rec.mutable_request() = std::move(params);
   rec.set_owner(caller.key_name);
@@ -133,15 +155,19 @@ void TaskService::SubmitImage(const Caller& caller,
     done(normalized.status());
     return;
   }
+  if (absl::Status st = CheckRouteLimits(*normalized); !st.ok()) {
+    done(st);
+    return;
+  }
   if (absl::Status st = CheckChannels(*workflow, normalized->model());
       !st.ok()) {
     done(st);
     return;
   }
-  Store(caller,
-        NewRecord(caller, *workflow, *std::move(normalized),
-                  v1::TASK_KIND_IMAGE),
-        std::move(done));
+  Store(
+      caller,
+      NewRecord(caller, *workflow, *std::move(normalized), v1::TASK_KIND_IMAGE),
+      std::move(done));
 }
 
 void TaskService::SubmitVideo(const Caller& caller,
@@ -167,8 +193,8 @@ void TaskService::SubmitVideo(const Caller& caller,
     done(st);
     return;
   }
-  TaskRecord rec = NewRecord(caller, *workflow, *std::move(params),
-                             v1::TASK_KIND_VIDEO);
+  TaskRecord rec =
+      NewRecord(caller, *workflow, *std::move(params), v1::TASK_KIND_VIDEO);
   // Decoding and writing the image is not for a reaction thread.
   deps_.executor->Schedule([this, caller, rec = std::move(rec),
                             request = std::move(request), done]() mutable {
@@ -210,18 +236,19 @@ void TaskService::Store(const Caller& caller, TaskRecord rec,
                         Callback<v1::Task> done) {
   std::string key = rec.request().idempotency_key();
   auto shared = std::make_shared<TaskRecord>(std::move(rec));
-  deps_.store->Insert(*shared, [this, shared, caller, key, done](absl::Status st) {
-    if (st.ok()) {
-      done(shared->task());
-      deps_.dispatcher->Enqueue(*shared);
-      return;
-    }
-    if (st.code() == absl::StatusCode::kAlreadyExists && !key.empty()) {
-      ReplyExisting(caller, key, done);
-      return;
-    }
-    done(st);
-  });
+  deps_.store->Insert(
+      *shared, [this, shared, caller, key, done](absl::Status st) {
+        if (st.ok()) {
+          done(shared->task());
+          deps_.dispatcher->Enqueue(*shared);
+          return;
+        }
+        if (st.code() == absl::StatusCode::kAlreadyExists && !key.empty()) {
+          ReplyExisting(caller, key, done);
+          return;
+        }
+        done(st);
+      });
 }
 
 }  // namespace mediagw

@@ -209,30 +209,5 @@ TEST(NormalizeImageRequestTest, WorkflowJsonMustBeANonEmptyObject) {
   ExpectInvalid(r, Anime(), "workflow_json must not be empty");
 }
 
-TEST(NormalizeImageRequestTest, WorkflowJsonOnlyWhereEveryChannelTakesIt) {
-  WorkflowInfo w = Rr3();
-  w.accepts_workflow_json = false;
-  v1::SubmitImageRequest r;
-  r.set_workflow("rr3");
-  r.set_workflow_json(R"({"3":{"class_type":"KSampler","inputs":{}}})");
-  ExpectInvalid(r, w, "workflow rr3 takes the prompt as text");
-  r.clear_workflow_json();
-  r.set_prompt("1girl");
-  EXPECT_TRUE(NormalizeImageRequest(r, w).ok());
-}
-
-TEST(NormalizeImageRequestTest, NIsCappedByTheWorkflowsChannels) {
-  WorkflowInfo w = Anime();
-  w.max_n = 1;
-  v1::SubmitImageRequest r = Prompt("a cat");
-  r.set_workflow("anime");
-  r.set_n(2);
-  ExpectInvalid(r, w, "n must be at most 1 for workflow anime");
-  r.set_n(1);
-  EXPECT_TRUE(NormalizeImageRequest(r, w).ok());
-  r.set_n(11);
-  ExpectInvalid(r, Anime(), "n must be between 1 and 10");
-}
-
 }  // namespace
 }  // namespace mediagw

@@ -301,37 +301,47 @@ TEST_F(ProvidersTest, FailoverFromAWeightedPickGoesOnInListOrder) {
   EXPECT_EQ(rec.attempts(), 2);
 }
 
-// The router narrows a workflow's limits to what all its channels allow,
-// model routes included, and submits beyond them are refused up front.
-TEST_F(ProvidersTest, WorkflowLimitsComeFromEveryChannel) {
+// A request is checked against the channels it would go to, its model's
+// route included, and refused up front when one of them cannot run it; a
+// model route does not narrow the rest of the workflow.
+TEST_F(ProvidersTest, RequestsAreCheckedAgainstTheirOwnRoute) {
   p2_->SetLimits({1, false});
   router_ = StaticRouter();
   router_.AddChannel({"c1", p1_, 1, 0});
   router_.AddChannel({"c2", p2_, 1, 0});
-  WorkflowInfo only1;
-  only1.name = "only1";
-  only1.accepts_model = true;
-  router_.AddWorkflow(only1, {"c1"});
+  WorkflowInfo wf;
+  wf.name = "wf";
+  wf.accepts_model = true;
+  router_.AddWorkflow(wf, {"c1"});
+  router_.AddModelRoute("wf", "m2", {"c2"});
   WorkflowInfo both;
   both.name = "both";
   router_.AddWorkflow(both, {"c1", "c2"});
-  auto w = router_.Workflow("only1");
-  ASSERT_TRUE(w.ok());
-  EXPECT_EQ(w->max_n, 10);
-  EXPECT_TRUE(w->accepts_workflow_json);
-  router_.AddModelRoute("only1", "m2", {"c2"});
-  w = router_.Workflow("only1");
-  EXPECT_EQ(w->max_n, 1);
-  EXPECT_FALSE(w->accepts_workflow_json);
   Init();
-  v1::SubmitImageRequest req;
-  req.set_prompt("x");
-  req.set_workflow("both");
-  req.set_n(2);
-  auto t = SubmitRaw(req, alice_);
-  EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(t.status().message(), HasSubstr("n must be at most 1"));
-  EXPECT_TRUE(p1_->Submits().empty());
+  auto request = [](std::string workflow, int n, std::string model,
+                    std::string workflow_json) {
+    v1::SubmitImageRequest r;
+    r.set_prompt("x");
+    r.set_workflow(std::move(workflow));
+    r.set_n(n);
+    r.set_model(std::move(model));
+    r.set_workflow_json(std::move(workflow_json));
+    return r;
+  };
+  const std::string graph = R"({"3":{"class_type":"KSampler","inputs":{}}})";
+  EXPECT_TRUE(SubmitRaw(request("wf", 3, "", graph), alice_).ok());
+  for (const auto& [req, error] :
+       std::vector<std::pair<v1::SubmitImageRequest, std::string>>{
+           {request("wf", 2, "m2", ""), "n must be at most 1 for workflow wf"},
+           {request("wf", 1, "m2", graph), "takes the prompt as text"},
+           {request("both", 2, "", ""), "n must be at most 1"},
+       }) {
+    auto t = SubmitRaw(req, alice_);
+    EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument) << error;
+    EXPECT_THAT(t.status().message(), HasSubstr(error));
+  }
+  EXPECT_EQ(p1_->Submits().size(), 1u);
+  EXPECT_TRUE(p2_->Submits().empty());
 }
 
 // A channel that refused our credentials is not tried again for the task,
