@@ -120,6 +120,7 @@ void ApplyDefaults(Config& c, const std::string& base) {
   if (d->connect_timeout_ms() == 0) d->set_connect_timeout_ms(5000);
   if (d->request_timeout_ms() == 0) d->set_request_timeout_ms(60000);
   if (d->max_active_tasks() == 0) d->set_max_active_tasks(256);
+  if (!d->has_progress_interval_ms()) d->set_progress_interval_ms(200);
   for (auto& ch : *c.mutable_channels()) {
     if (ch.weight() == 0) ch.set_weight(1);
   }

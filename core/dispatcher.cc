@@ -259,7 +259,7 @@ void Dispatcher::OnPolled(std::shared_ptr<Active> a,
             std::max(options_.poll_interval, options_.max_poll_backoff));
       }
       if (r.state == UpstreamState::kRunning) {
-        Mutate(a, MarkRunning(deps_.clock->Now(), r.progress), nullptr);
+        ReportRunning(a, r.progress);
       }
       SchedulePoll(a, next);
       return;

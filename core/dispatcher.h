@@ -45,7 +45,10 @@ struct DispatcherOptions {
   // Consecutive non-retryable poll errors before failing (retryable ones
   // go on until the deadline).
   int poll_error_limit = 3;
-  int fetch_attempts = 3;       // per output download
+  int fetch_attempts = 3;  // per output download
+  // Progress of a RUNNING task is written at most once per interval (the
+  // latest value when it is over); zero writes every update.
+  absl::Duration progress_interval = absl::ZeroDuration();
   std::string public_base_url;  // prefix of output URIs, e.g. http://h:p
 };
 
@@ -126,6 +129,9 @@ class Dispatcher : public ProviderListener {
   size_t PickWeighted(const std::vector<Channel>& channels,
                       const std::vector<bool>& ready);
   bool IsRetired(const std::shared_ptr<Active>& a);
+  // Pushed or polled "running at `progress`": QUEUED -> RUNNING at once,
+  // progress throttled by options_.progress_interval.
+  void ReportRunning(std::shared_ptr<Active> a, double progress);
   // `resumed`: the answer of Provider::Resume rather than Submit.
   void OnSubmitted(std::shared_ptr<Active> a,
                    absl::StatusOr<SubmitResult> result, bool resumed);

@@ -12,7 +12,6 @@ namespace mediagw {
 
 using google::protobuf::util::TimeUtil;
 
-
 void Dispatcher::Cancel(const std::string& task_id, RecordCallback done) {
   auto a = Find(task_id);
   if (a == nullptr) {
@@ -28,8 +27,8 @@ void Dispatcher::Cancel(const std::string& task_id, RecordCallback done) {
   }
   v1::TaskState s = rec.task().state();
   bool upstream = provider != nullptr && !rec.upstream_id().empty() &&
-                  (s == v1::TASK_STATE_SUBMITTING || s == v1::TASK_STATE_QUEUED ||
-                   s == v1::TASK_STATE_RUNNING);
+                  (s == v1::TASK_STATE_SUBMITTING ||
+                   s == v1::TASK_STATE_QUEUED || s == v1::TASK_STATE_RUNNING);
   if (!upstream) {
     MarkCanceled(a, std::move(done));
     return;
@@ -58,7 +57,8 @@ void Dispatcher::MarkCanceled(std::shared_ptr<Active> a, RecordCallback done) {
       std::move(done));
 }
 
-void Dispatcher::CancelWaiting(const std::string& task_id, RecordCallback done) {
+void Dispatcher::CancelWaiting(const std::string& task_id,
+                               RecordCallback done) {
   absl::Time now = deps_.clock->Now();
   deps_.executor->Schedule([this, task_id, now, done = std::move(done)] {
     auto rec = deps_.store->Get(task_id);
@@ -96,7 +96,48 @@ void Dispatcher::CancelWaiting(const std::string& task_id, RecordCallback done) 
 void Dispatcher::OnProgress(const std::string& task_id, double progress) {
   auto a = Find(task_id);
   if (a == nullptr || stopping_) return;
-  Mutate(a, MarkRunning(deps_.clock->Now(), progress), nullptr);
+  ReportRunning(a, progress);
+}
+
+void Dispatcher::ReportRunning(std::shared_ptr<Active> a, double progress) {
+  const absl::Time now = deps_.clock->Now();
+  bool write = false;
+  bool schedule = false;
+  absl::Time flush_at;
+  double latest;
+  {
+    absl::MutexLock l(&mu_);
+    if (a->retired) return;
+    a->pending_progress = std::max(a->pending_progress, progress);
+    latest = a->pending_progress;
+    // Every stored progress is a commit and a stream event: at most one per
+    // interval for a task that is already RUNNING. The move to RUNNING is
+    // never held back.
+    const bool running = a->record.task().state() == v1::TASK_STATE_RUNNING;
+    if (!running ||
+        now - a->last_progress_write >= options_.progress_interval) {
+      a->last_progress_write = now;
+      write = true;
+    } else if (!a->progress_flush_scheduled) {
+      a->progress_flush_scheduled = true;
+      flush_at = a->last_progress_write + options_.progress_interval;
+      schedule = true;
+    }
+  }
+  if (write) Mutate(a, MarkRunning(now, latest), nullptr);
+  if (schedule) {
+    // The latest value is written when the interval is over, so a job
+    // that goes quiet does not show a stale figure.
+    deps_.scheduler->RunAt(flush_at, [this, a] {
+      double p;
+      {
+        absl::MutexLock l(&mu_);
+        a->progress_flush_scheduled = false;
+        p = a->pending_progress;
+      }
+      if (!stopping_) ReportRunning(a, p);
+    });
+  }
 }
 
 void Dispatcher::OnHint(const std::string& task_id) {
@@ -119,9 +160,10 @@ void Dispatcher::OnCallback(const std::string& task_id, CallbackRequest request,
     } else {
       auto stored = deps_.store->Get(task_id);
       if (!stored.ok()) {
-        done(stored.status().code() == absl::StatusCode::kNotFound
-                 ? absl::NotFoundError(absl::StrCat("task not found: ", task_id))
-                 : stored.status());
+        done(
+            stored.status().code() == absl::StatusCode::kNotFound
+                ? absl::NotFoundError(absl::StrCat("task not found: ", task_id))
+                : stored.status());
         return;
       }
       rec = *std::move(stored);
@@ -155,7 +197,8 @@ absl::Status Dispatcher::Recover() {
     absl::MutexLock l(&mu_);
     backlog_ = true;
     ++backlog_gen_;
-    waiting_.fetch_add(static_cast<int64_t>(waiting), std::memory_order_relaxed);
+    waiting_.fetch_add(static_cast<int64_t>(waiting),
+                       std::memory_order_relaxed);
   }
   AdmitNext();
   MG_LOG(Info, "recovered ", resumed, " upstream tasks and ", waiting,

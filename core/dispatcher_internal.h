@@ -30,7 +30,11 @@ struct Dispatcher::Active {
   bool retired = false;
   int not_found = 0;
   int poll_errors = 0;
-  int poll_refusals = 0;     // consecutive non-retryable poll errors
+  int poll_refusals = 0;  // consecutive non-retryable poll errors
+  // Progress throttling (DispatcherOptions::progress_interval).
+  absl::Time last_progress_write = absl::InfinitePast();
+  double pending_progress = 0;
+  bool progress_flush_scheduled = false;
   int unknown_outcomes = 0;  // submits that went out without an answer
   // Channels that refused this task for our credentials or credit.
   absl::flat_hash_set<std::string> refused_channels;

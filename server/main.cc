@@ -229,6 +229,8 @@ int Run(int argc, char** argv) {
   dopts.max_active = static_cast<int>(cfg.dispatch().max_active_tasks());
   dopts.public_base_url = public_base;
   dopts.fetch_timeout = absl::Milliseconds(cfg.fetch().timeout_ms());
+  dopts.progress_interval =
+      absl::Milliseconds(cfg.dispatch().progress_interval_ms());
   Dispatcher dispatcher(
       DispatcherDeps{store->get(), blobs->get(), &router, &curl, fetcher->get(),
                      &curl, &workers, &bus, &clock},

@@ -245,6 +245,18 @@ TEST(ParseConfigTest, NewWorkflowFieldsAreChecked) {
   EXPECT_EQ(ok->config.workflows(0).task_id_style(), "uuid");
 }
 
+TEST(ParseConfigTest, ProgressIntervalDefaultsTo200AndZeroIsKept) {
+  auto c = ParseConfig(Valid(), "/etc/mg");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->config.dispatch().progress_interval_ms(), 200u);
+  auto zero = ParseConfig(
+      With(R"("workflows": [)",
+           R"("dispatch": {"progress_interval_ms": 0}, "workflows": [)"),
+      "/etc/mg");
+  ASSERT_TRUE(zero.ok()) << zero.status();
+  EXPECT_EQ(zero->config.dispatch().progress_interval_ms(), 0u);
+}
+
 TEST(ParseConfigTest, WeightIsBounded) {
   ExpectError(With(R"("weight": 5,)", R"("weight": 4000000000,)"),
               "channels[1].weight");

@@ -171,6 +171,34 @@ TEST_F(TaskServiceTest, ProgressNeverGoesBackwards) {
   ExpectCleanHistory(id);
 }
 
+// Each stored progress is a commit and a stream event: with an interval
+// set, a burst of updates stores the first at once and the latest when the
+// interval is over; the move to RUNNING is never held back.
+TEST_F(TaskServiceTest, ProgressIsStoredAtMostOncePerInterval) {
+  DispatcherOptions o;
+  o.progress_interval = absl::Seconds(1);
+  o.poll_interval = absl::Seconds(30);
+  Init(o);
+  std::string id = Submit().id();
+  const size_t before = store_.History(id).size();
+  dispatcher_->OnProgress(id, 0.1);
+  Pump();
+  EXPECT_EQ(StateOf(id), v1::TASK_STATE_RUNNING);
+  EXPECT_DOUBLE_EQ(Stored(id).task().progress(), 0.1);
+  for (double p : {0.2, 0.3, 0.4}) dispatcher_->OnProgress(id, p);
+  Pump();
+  EXPECT_DOUBLE_EQ(Stored(id).task().progress(), 0.1) << "held back";
+  AdvanceAndPump(absl::Milliseconds(500));
+  EXPECT_DOUBLE_EQ(Stored(id).task().progress(), 0.1);
+  AdvanceAndPump(absl::Milliseconds(500));
+  EXPECT_DOUBLE_EQ(Stored(id).task().progress(), 0.4) << "the latest, on time";
+  EXPECT_EQ(store_.History(id).size(), before + 2)
+      << "two commits for four updates";
+  AdvanceAndPump(absl::Seconds(5));
+  EXPECT_EQ(store_.History(id).size(), before + 2) << "nothing more to flush";
+  ExpectCleanHistory(id);
+}
+
 TEST_F(TaskServiceTest, RepeatedFullProgressDoesNotRewriteTheTask) {
   Init();
   std::string id = Submit().id();
