@@ -140,8 +140,10 @@ class Dispatcher : public ProviderListener {
   // refused the task remain (the refusing one is remembered and skipped).
   bool CanFailOver(const std::shared_ptr<Active>& a, const absl::Status& status,
                    int attempts);
-  // A submit whose request went out but got no answer: resumed on the same
-  // channel when the upstream takes our job id, else the task fails.
+  // A submit whose request went out but got no answer (or a failed lookup
+  // after one): resumed on the same channel, with backoff until the task's
+  // deadline, when the upstream takes our job id; else the task fails. A
+  // non-retryable answer fails the task.
   void OnOutcomeUnknown(std::shared_ptr<Active> a, const absl::Status& status,
                         const std::string& upstream_id);
   void SchedulePoll(std::shared_ptr<Active> a, absl::Duration delay);

@@ -1,6 +1,7 @@
 // The submit side of the dispatcher: choosing a channel (ordered failover,
 // concurrency limits), preparing inputs (fetching and storing a video's
 // input image), submitting or resuming upstream, and taking the answer.
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
@@ -423,19 +424,23 @@ void Dispatcher::OnOutcomeUnknown(std::shared_ptr<Active> a,
                   "cannot run twice: "));
     return;
   }
-  if (tries >= options_.max_attempts) {
+  if (!IsOutcomeUnknown(status) && !IsRetryable(status)) {
+    // A real answer (e.g. the upstream rejected the job): nothing to wait for.
     Fail(a, v1::TASK_STATE_FAILED, status);
     return;
   }
   // The upstream takes our id: Resume looks the job up by it and submits
   // again under the same id only if the upstream does not know it. The
-  // task stays on this channel.
+  // task stays on this channel, however long the upstream is away (a
+  // server restart); the task's deadline bounds the tries.
   MG_LOG(Info, "submit of ", upstream_id, " ended without an answer (",
          status.ToString(), "); resuming it on the same channel");
-  deps_.scheduler->RunAt(
-      deps_.scheduler->Now() + options_.poll_interval * tries, [this, a] {
-        if (!stopping_ && !IsRetired(a)) PrepareAndSubmit(a, /*resume=*/true);
-      });
+  const absl::Duration backoff =
+      std::min(options_.poll_interval * (1 << std::min(tries - 1, 5)),
+               std::max(options_.poll_interval, options_.max_poll_backoff));
+  deps_.scheduler->RunAt(deps_.scheduler->Now() + backoff, [this, a] {
+    if (!stopping_ && !IsRetired(a)) PrepareAndSubmit(a, /*resume=*/true);
+  });
 }
 
 }  // namespace mediagw

@@ -295,6 +295,25 @@ TEST_F(TaskServiceTest, FailedLookupAfterAnUnansweredSubmitStaysOnTheChannel) {
   EXPECT_TRUE(p2_->Submits().empty());
 }
 
+// The upstream stays away longer than max_attempts tries: the lookups go
+// on, with backoff, until the task's deadline, still on the same channel.
+TEST_F(TaskServiceTest, LookupsAfterAnUnansweredSubmitLastUntilTheDeadline) {
+  p1_->SetPreassignPrefix("p-");
+  Init();
+  p1_->ScriptSubmit(MarkOutcomeUnknown(absl::UnavailableError("reset")));
+  for (int i = 0; i < 6; ++i) {
+    p1_->ScriptResume(absl::UnavailableError("connection refused"));
+  }
+  p1_->ScriptResume(absl::InvalidArgumentError("prompt rejected"));
+  std::string id = Submit("multi").id();
+  for (int i = 0; i < 40; ++i) AdvanceAndPump(absl::Seconds(5));
+  TaskRecord rec = Stored(id);
+  EXPECT_EQ(rec.task().state(), v1::TASK_STATE_FAILED);
+  EXPECT_EQ(rec.task().error().message(), "prompt rejected");
+  EXPECT_EQ(p1_->Resumes().size(), 7u);
+  EXPECT_TRUE(p2_->Submits().empty());
+}
+
 // An upstream 401/402/403 is our credential or credit problem on that
 // channel; the next channel may still serve the task.
 TEST_F(TaskServiceTest, OurCredentialProblemOnOneChannelMovesToTheNext) {
