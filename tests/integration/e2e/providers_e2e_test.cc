@@ -407,6 +407,23 @@ TEST_F(ProvidersE2eTest, SubmitThatMayHaveBeenAcceptedIsNotSentElsewhere) {
   EXPECT_EQ(Requests(*sim_, "/oai3/v1/images/generations"), 0);
 }
 
+// ComfyUI takes our prompt_id: after a /prompt whose connection died
+// without an answer, the job is looked up under that id (/history, /queue)
+// and, as the server does not know it, sent again under the same id to the
+// same server; it runs once and the task succeeds.
+TEST_F(ProvidersE2eTest, UnansweredComfyUiSubmitIsLookedUpAndResentUnderItsId) {
+  StartServer();
+  sim_->Fault(
+      R"({"mode":"drop_connection","count":1,"path_prefix":"/prompt"})");
+  v1::SubmitImageRequest req;
+  req.set_prompt("a lighthouse");
+  req.set_workflow("default");
+  v1::Task t = RunGrpc(&req, nullptr);
+  ASSERT_EQ(t.state(), v1::TASK_STATE_SUCCEEDED) << t.error().message();
+  EXPECT_EQ(Requests(*sim_, "/prompt"), 2);
+  EXPECT_GE(Requests(*sim_, "/queue"), 1) << "looked up before resending";
+}
+
 TEST_F(ProvidersE2eTest, AcceptedJobsAreNeverSubmittedAgain) {
   StartServer();
   // Polls fail for a while after kie accepted the job.
