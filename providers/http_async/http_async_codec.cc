@@ -39,10 +39,18 @@ bool HasLineBreakOrNul(absl::string_view s) {
          absl::string_view::npos;
 }
 
+// RapidJSON's percent-decoding of the URI fragment form ("#/a%C3") reads
+// one byte past the end of its input when a multi-byte escape is cut short,
+// so it is handed a NUL-terminated copy, whose terminator stops it.
+rapidjson::Pointer ParsePointer(absl::string_view pointer) {
+  const std::string text(pointer);
+  return rapidjson::Pointer(text.c_str(), text.size());
+}
+
 // A pointer's target, nullptr when absent; INVALID_ARGUMENT for a bad pointer.
 absl::StatusOr<const rapidjson::Value*> Resolve(const rapidjson::Value& root,
                                                 absl::string_view pointer) {
-  rapidjson::Pointer p(pointer.data(), pointer.size());
+  rapidjson::Pointer p = ParsePointer(pointer);
   if (!p.IsValid()) {
     return Invalid("'", pointer, "' is not a JSON pointer");
   }
@@ -368,7 +376,7 @@ absl::StatusOr<RenderedCall> CallTemplate::Render(
 // --- JSON pointers and replies -----------------------------------------------
 
 absl::Status ValidatePointer(absl::string_view pointer) {
-  rapidjson::Pointer p(pointer.data(), pointer.size());
+  rapidjson::Pointer p = ParsePointer(pointer);
   if (p.IsValid()) return absl::OkStatus();
   const char* why = "malformed";
   switch (p.GetParseErrorCode()) {

@@ -261,6 +261,18 @@ TEST(ValidatePointerTest, AcceptsRfc6901AndFragments) {
               HasSubstr("'~' must be followed by 0 or 1"));
 }
 
+// Found by fuzzing: a fragment whose percent-escape starts a multi-byte
+// UTF-8 sequence and then ends made RapidJSON read past its input.
+TEST(ValidatePointerTest, FragmentCutInsideAPercentEscapeIsRefusedSafely) {
+  for (const char* text : {"#/rF-%DA", "#/%C3", "#/%E2%82", "#/a%"}) {
+    const std::string exact(text);  // no slack after the last byte
+    EXPECT_FALSE(
+        ValidatePointer(absl::string_view(exact.data(), exact.size())).ok())
+        << text;
+  }
+  EXPECT_TRUE(ValidatePointer("#/caf%C3%A9").ok());
+}
+
 constexpr absl::string_view kReply = R"({
   "code": 0, "msg": "ok",
   "data": {"task_id": 1234567890, "big": 18446744073709551615, "neg": -5,
