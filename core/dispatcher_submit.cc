@@ -391,15 +391,16 @@ bool Dispatcher::CanFailOver(const std::shared_ptr<Active>& a,
   if (status.code() != absl::StatusCode::kFailedPrecondition) return false;
   // Our own credentials or credit on this channel (an upstream 401/402/403):
   // the channel is not tried again for this task, but another may serve it.
-  TaskRecord rec;
+  std::string workflow, model;
   {
     absl::MutexLock l(&mu_);
-    rec = a->record;
+    workflow = a->record.task().workflow();
+    model = a->record.request().model();
+    a->refused_channels.insert(a->record.channel());
   }
   const std::vector<Channel> channels =
-      deps_.router->ChannelsFor(rec.task().workflow(), rec.request().model());
+      deps_.router->ChannelsFor(workflow, model);
   absl::MutexLock l(&mu_);
-  a->refused_channels.insert(rec.channel());
   for (const Channel& c : channels) {
     if (!a->refused_channels.contains(c.name)) return true;
   }

@@ -1,5 +1,8 @@
 #include "gateway/gateway.h"
 
+#include <functional>
+#include <string>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/metrics.h"
@@ -30,6 +33,19 @@ std::string ContentTypeFor(absl::string_view name) {
   if (absl::EndsWith(name, ".mp4")) return "video/mp4";
   if (absl::EndsWith(name, ".webm")) return "video/webm";
   return "application/octet-stream";
+}
+
+// The reply to a submit: the seed's "queued" envelope, or the error's.
+std::function<void(absl::StatusOr<v1::Task>)> QueuedReply(
+    std::shared_ptr<net::ResponseWriter> writer,
+    std::string (*encode)(const v1::Task&)) {
+  return [writer = std::move(writer), encode](absl::StatusOr<v1::Task> task) {
+    if (!task.ok()) {
+      SendError(writer, task.status());
+      return;
+    }
+    SendJson(writer, 200, encode(*task));
+  };
 }
 
 }  // namespace
@@ -118,13 +134,7 @@ void Gateway::ImageGeneration(const Caller& caller, net::ServerRequest& request,
   std::string key(request.Header("idempotency-key"));
   if (!key.empty()) decoded->set_idempotency_key(key);
   deps_.tasks->SubmitImage(caller, *std::move(decoded),
-                           [writer](absl::StatusOr<v1::Task> task) {
-                             if (!task.ok()) {
-                               SendError(writer, task.status());
-                               return;
-                             }
-                             SendJson(writer, 200, EncodeImageQueued(*task));
-                           });
+                           QueuedReply(writer, &EncodeImageQueued));
 }
 
 void Gateway::VideoGeneration(const Caller& caller, net::ServerRequest& request,
@@ -137,13 +147,7 @@ void Gateway::VideoGeneration(const Caller& caller, net::ServerRequest& request,
   std::string key(request.Header("idempotency-key"));
   if (!key.empty()) decoded->set_idempotency_key(key);
   deps_.tasks->SubmitVideo(caller, *std::move(decoded),
-                           [writer](absl::StatusOr<v1::Task> task) {
-                             if (!task.ok()) {
-                               SendError(writer, task.status());
-                               return;
-                             }
-                             SendJson(writer, 200, EncodeVideoQueued(*task));
-                           });
+                           QueuedReply(writer, &EncodeVideoQueued));
 }
 
 void Gateway::Callback(const std::string& task_id, net::ServerRequest& request,
