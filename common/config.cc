@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/status_macros.h"
+#include "common/utf8.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace mediagw {
@@ -289,6 +290,10 @@ absl::Status ParseJson(const std::string& text, absl::string_view what,
     return absl::InvalidArgumentError(
         absl::StrCat(what, std::string(st.message())));
   }
+  // Config text ends up in requests, headers and stored records.
+  if (absl::Status utf8 = ValidateUtf8Fields(*out); !utf8.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(what, utf8.message()));
+  }
   return absl::OkStatus();
 }
 
@@ -352,6 +357,10 @@ absl::StatusOr<std::string> SecretFromEnv(const std::string& var) {
   if (v == nullptr || *v == '\0') {
     return absl::NotFoundError(
         absl::StrCat("environment variable ", var, " is not set"));
+  }
+  if (!IsValidUtf8(v)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("environment variable ", var, " is not valid UTF-8"));
   }
   return std::string(v);
 }

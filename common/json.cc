@@ -2,8 +2,11 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
+#include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/utf8.h"
 #include "rapidjson/error/en.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
@@ -64,9 +67,50 @@ bool HasNonFiniteNumber(const rapidjson::Value& v) {
   return false;
 }
 
+std::string Child(const std::string& path, absl::string_view name) {
+  return path.empty() ? std::string(name) : absl::StrCat(path, ".", name);
+}
+
+// RapidJSON passes raw bytes through and decodes a lone "\udc80" escape to
+// a surrogate, so neither yields valid UTF-8. Returns the path of the first
+// bad string, or repairs every one in place. Depth is bounded as above.
+std::optional<std::string> CheckUtf8(rapidjson::Value& v,
+                                     const std::string& path,
+                                     Utf8Policy policy,
+                                     rapidjson::Document::AllocatorType& alloc) {
+  auto fix = [&](rapidjson::Value& s,
+                 const std::string& where) -> std::optional<std::string> {
+    absl::string_view text(s.GetString(), s.GetStringLength());
+    if (IsValidUtf8(text)) return std::nullopt;
+    if (policy == Utf8Policy::kReject) return where;
+    const std::string repaired = RepairUtf8(text);
+    s.SetString(repaired.data(),
+                static_cast<rapidjson::SizeType>(repaired.size()), alloc);
+    return std::nullopt;
+  };
+  if (v.IsString()) return fix(v, path.empty() ? "(root)" : path);
+  if (v.IsArray()) {
+    rapidjson::SizeType i = 0;
+    for (rapidjson::Value& item : v.GetArray()) {
+      auto bad = CheckUtf8(item, Child(path, absl::StrCat(i++)), policy, alloc);
+      if (bad) return bad;
+    }
+  } else if (v.IsObject()) {
+    for (auto& member : v.GetObject()) {
+      if (auto bad = fix(member.name, Child(path, "(key)"))) return bad;
+      const std::string name(member.name.GetString(),
+                             member.name.GetStringLength());
+      auto bad = CheckUtf8(member.value, Child(path, name), policy, alloc);
+      if (bad) return bad;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
-absl::StatusOr<rapidjson::Document> Parse(absl::string_view text) {
+absl::StatusOr<rapidjson::Document> Parse(absl::string_view text,
+                                          Utf8Policy utf8) {
   if (const size_t at = TooDeepAt(text); at != absl::string_view::npos) {
     return absl::InvalidArgumentError(
         absl::StrCat("malformed JSON at offset ", at, ": nested deeper than ",
@@ -96,11 +140,16 @@ absl::StatusOr<rapidjson::Document> Parse(absl::string_view text) {
     return absl::InvalidArgumentError(
         "malformed JSON: number too big to be stored in double");
   }
+  if (auto bad = CheckUtf8(doc, "", utf8, doc.GetAllocator())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("field '", *bad, "' is not valid UTF-8"));
+  }
   return doc;
 }
 
-absl::StatusOr<rapidjson::Document> ParseObject(absl::string_view text) {
-  auto parsed = Parse(text);
+absl::StatusOr<rapidjson::Document> ParseObject(absl::string_view text,
+                                                Utf8Policy utf8) {
+  auto parsed = Parse(text, utf8);
   if (!parsed.ok()) return parsed.status();
   rapidjson::Document doc = *std::move(parsed);
   if (!doc.IsObject()) {

@@ -15,11 +15,24 @@
 
 namespace mediagw::json {
 
-// Parses a complete JSON text. Errors are INVALID_ARGUMENT with the offset.
-absl::StatusOr<rapidjson::Document> Parse(absl::string_view text);
+// What to do with a string (value or key) that is not valid UTF-8.
+enum class Utf8Policy {
+  // Text from callers and config files: refuse the document, naming the
+  // field ("field 'prompt' is not valid UTF-8").
+  kReject,
+  // Text from upstreams: replace bad bytes with U+FFFD, so what we relay or
+  // store is readable.
+  kRepair,
+};
+
+// Parses a complete JSON text. Errors are INVALID_ARGUMENT with the offset,
+// or naming the field whose text is not valid UTF-8.
+absl::StatusOr<rapidjson::Document> Parse(
+    absl::string_view text, Utf8Policy utf8 = Utf8Policy::kReject);
 
 // Parses and requires the root to be an object.
-absl::StatusOr<rapidjson::Document> ParseObject(absl::string_view text);
+absl::StatusOr<rapidjson::Document> ParseObject(
+    absl::string_view text, Utf8Policy utf8 = Utf8Policy::kReject);
 
 // Member lookup; nullptr when absent. `obj` must be an object.
 const rapidjson::Value* Find(const rapidjson::Value& obj, absl::string_view name);

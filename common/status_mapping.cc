@@ -4,6 +4,7 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "common/utf8.h"
 
 namespace mediagw {
 
@@ -12,7 +13,7 @@ absl::Status UpstreamHttpToStatus(int http_status, absl::string_view provider,
   std::string msg =
       absl::StrCat(provider, " upstream returned HTTP ", http_status);
   if (!body_hint.empty()) {
-    absl::StrAppend(&msg, ": ", body_hint.substr(0, 300));
+    absl::StrAppend(&msg, ": ", SanitizeUpstreamText(body_hint, 300));
   }
   if (http_status >= 200 && http_status < 300) return absl::OkStatus();
   switch (http_status) {

@@ -7,6 +7,7 @@
 #include "common/logging.h"
 #include "common/metrics.h"
 #include "common/status_mapping.h"
+#include "common/utf8.h"
 #include "core/dispatcher_internal.h"
 #include "core/image_info.h"
 #include "core/state_machine.h"
@@ -91,11 +92,11 @@ void Dispatcher::AdmitNext() {
     gen = backlog_gen_;
   }
   deps_.executor->Schedule([this, want, limit, gen] {
-    auto records = deps_.store->ListPending(limit);
+    auto scan = deps_.store->ListPending(limit);
     int admitted = 0;
     bool left_behind = false;  // rows read but not admitted for lack of room
-    if (records.ok()) {
-      for (auto& rec : *records) {
+    if (scan.ok()) {
+      for (auto& rec : scan->records) {
         if (admitted >= want) {
           left_behind = true;
           break;
@@ -106,22 +107,37 @@ void Dispatcher::AdmitNext() {
         }
       }
     } else {
-      MG_LOG(Warning, "cannot load the backlog: ", records.status().ToString());
+      MG_LOG(Warning, "cannot load the backlog: ", scan.status().ToString());
     }
+    const size_t unreadable = scan.ok() ? scan->unreadable.size() : 0;
     {
       absl::MutexLock l(&mu_);
       refilling_ = false;
       // The store had nothing beyond what was read and all of it was
       // taken: the backlog is empty unless more arrived meanwhile.
-      if (records.ok() && static_cast<int>(records->size()) < limit &&
-          !left_behind && gen == backlog_gen_) {
+      if (scan.ok() && static_cast<int>(scan->rows()) < limit &&
+          !left_behind && unreadable == 0 && gen == backlog_gen_) {
         backlog_ = false;
         waiting_.store(0, std::memory_order_relaxed);
       }
     }
-    if (!records.ok()) {
+    if (!scan.ok()) {
       deps_.scheduler->RunAt(deps_.scheduler->Now() + options_.poll_interval,
                              [this] { AdmitNext(); });
+      return;
+    }
+    if (unreadable > 0) {
+      // Rows that cannot be read must not hold the head of the backlog:
+      // once they are failed, the next read goes past them.
+      auto left = std::make_shared<std::atomic<size_t>>(unreadable);
+      for (const UnreadableRow& row : scan->unreadable) {
+        waiting_.fetch_sub(1, std::memory_order_relaxed);
+        FailUnreadable(row, [this, left] {
+          if (left->fetch_sub(1) == 1) {
+            deps_.executor->Schedule([this] { AdmitNext(); });
+          }
+        });
+      }
     } else if (admitted > 0) {
       AdmitNext();  // more slots may have freed meanwhile
     }
@@ -329,7 +345,8 @@ void Dispatcher::Fail(std::shared_ptr<Active> a, TaskState state,
                       const absl::Status& error) {
   absl::Time now = deps_.clock->Now();
   std::string code = CodeName(error.code());
-  std::string message(error.message());
+  // Messages often carry upstream text; a stored record must stay readable.
+  std::string message = SanitizeUpstreamText(error.message(), 2000);
   Mutate(
       a,
       [state, now, code, message](TaskRecord& t) {

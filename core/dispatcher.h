@@ -112,6 +112,10 @@ class Dispatcher : public ProviderListener {
   // False if the task is already being driven.
   bool Admit(TaskRecord record);
   void AdmitNext();
+  // Ends a row whose stored record cannot be parsed as FAILED with
+  // "INTERNAL: stored record unreadable", from its columns alone, and
+  // counts it; `then` runs once the write is done (on the store's thread).
+  void FailUnreadable(const UnreadableRow& row, std::function<void()> then);
   void Resume(std::shared_ptr<Active> a);
   void Start(std::shared_ptr<Active> a);
   void PrepareAndSubmit(std::shared_ptr<Active> a, bool resume);

@@ -3,6 +3,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "common/metrics.h"
+#include "common/status_mapping.h"
 #include "core/dispatcher.h"
 #include "core/dispatcher_internal.h"
 #include "core/state_machine.h"
@@ -181,10 +183,10 @@ void Dispatcher::OnCallback(const std::string& task_id, CallbackRequest request,
 }
 
 absl::Status Dispatcher::Recover() {
-  auto records = deps_.store->ListNonTerminal();
-  if (!records.ok()) return records.status();
+  auto scan = deps_.store->ListNonTerminal();
+  if (!scan.ok()) return scan.status();
   size_t resumed = 0, waiting = 0;
-  for (auto& rec : *records) {
+  for (auto& rec : scan->records) {
     if (rec.task().state() == v1::TASK_STATE_PENDING) {
       ++waiting;  // stays in the store; AdmitNext loads it
     } else {
@@ -193,6 +195,16 @@ absl::Status Dispatcher::Recover() {
       ++resumed;
     }
   }
+  for (const UnreadableRow& row : scan->unreadable) {
+    // PENDING ones are failed by the backlog loader when it reaches them.
+    if (row.state != v1::TASK_STATE_PENDING) FailUnreadable(row, [] {});
+  }
+  const size_t unreadable_waiting = static_cast<size_t>(std::count_if(
+      scan->unreadable.begin(), scan->unreadable.end(),
+      [](const UnreadableRow& r) {
+        return r.state == v1::TASK_STATE_PENDING;
+      }));
+  waiting += unreadable_waiting;
   if (waiting > 0) {
     absl::MutexLock l(&mu_);
     backlog_ = true;
@@ -202,8 +214,43 @@ absl::Status Dispatcher::Recover() {
   }
   AdmitNext();
   MG_LOG(Info, "recovered ", resumed, " upstream tasks and ", waiting,
-         " pending tasks");
+         " pending tasks; ", scan->unreadable.size(), " unreadable");
   return absl::OkStatus();
+}
+
+void Dispatcher::FailUnreadable(const UnreadableRow& row,
+                                std::function<void()> then) {
+  MG_LOG(Error, "task ", row.id, ": stored record unreadable; failing it");
+  // Only what the columns say survives; the rest of the record is lost,
+  // which the error says.
+  TaskRecord rec;
+  rec.set_owner(row.owner);
+  rec.set_version(row.version + 1);
+  v1::Task* task = rec.mutable_task();
+  task->set_id(row.id);
+  task->set_state(v1::TASK_STATE_FAILED);
+  task->mutable_error()->set_code(CodeName(absl::StatusCode::kInternal));
+  task->mutable_error()->set_message("stored record unreadable");
+  const absl::Time now = deps_.clock->Now();
+  *task->mutable_create_time() =
+      ToProtoTime(absl::FromUnixMicros(row.created_at_us));
+  *task->mutable_update_time() = ToProtoTime(now);
+  *task->mutable_end_time() = ToProtoTime(now);
+  deps_.store->Update(rec, [this, rec, then = std::move(then)](
+                               absl::Status st) {
+    if (st.ok()) {
+      static std::atomic<int64_t>* const failed = GlobalMetrics().Counter(
+          "mediagw_unreadable_records_total",
+          "Stored task records that could not be parsed and were failed");
+      failed->fetch_add(1, std::memory_order_relaxed);
+      deps_.bus->Publish(rec.task(), rec.version());
+    } else {
+      // ABORTED: another pass failed it first.
+      MG_LOG(Warning, "task ", rec.task().id(),
+             ": cannot fail unreadable record: ", st.ToString());
+    }
+    then();
+  });
 }
 
 }  // namespace mediagw

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/ids.h"
 #include "common/status_mapping.h"
+#include "common/utf8.h"
 #include "core/request_normalizer.h"
 #include "core/state_machine.h"
 #include "google/protobuf/util/time_util.h"
@@ -16,8 +17,16 @@ using google::protobuf::util::TimeUtil;
 namespace {
 
 
+// The id is echoed from the caller: it must not carry bad text back out.
 absl::Status NotFound(const std::string& id) {
-  return absl::NotFoundError(absl::StrCat("task not found: ", id));
+  return absl::NotFoundError(
+      absl::StrCat("task not found: ", SanitizeUpstreamText(id, 128)));
+}
+
+// Our ids are short ASCII; anything else cannot name a task, and need not
+// cost a store read.
+bool PlausibleId(absl::string_view id) {
+  return !id.empty() && id.size() <= 128 && IsValidUtf8(id);
 }
 
 // Serializes deliveries of one watch: whoever finds the queue idle drains
@@ -162,6 +171,10 @@ void TaskService::ReplyExisting(const Caller& caller, const std::string& key,
 
 void TaskService::GetTask(const Caller& caller, const std::string& id,
                           Callback<v1::Task> done) {
+  if (!PlausibleId(id)) {
+    done(NotFound(id));
+    return;
+  }
   deps_.executor->Schedule([this, caller, id, done] {
     auto rec = deps_.store->Get(id);
     if (!rec.ok()) {
@@ -179,6 +192,10 @@ void TaskService::GetTask(const Caller& caller, const std::string& id,
 
 void TaskService::CancelTask(const Caller& caller, const std::string& id,
                              Callback<v1::Task> done) {
+  if (!PlausibleId(id)) {
+    done(NotFound(id));
+    return;
+  }
   deps_.executor->Schedule([this, caller, id, done] {
     auto rec = deps_.store->Get(id);
     if (!rec.ok() || rec->owner() != caller.key_name) {

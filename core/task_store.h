@@ -30,6 +30,24 @@ struct ListFilter {
   std::string page_token;  // opaque, from ListPage::next_page_token
 };
 
+// A stored row whose record cannot be parsed, as far as its columns tell.
+// It is reported, not skipped, so that the task is failed loudly instead of
+// being hidden (or, ahead of good rows, blocking the backlog).
+struct UnreadableRow {
+  std::string id;
+  std::string owner;
+  v1::TaskState state = v1::TASK_STATE_UNSPECIFIED;
+  int64_t version = 0;
+  int64_t created_at_us = 0;
+};
+
+// The rows a scan read, in scan order within each list.
+struct RecordScan {
+  std::vector<TaskRecord> records;
+  std::vector<UnreadableRow> unreadable;
+  size_t rows() const { return records.size() + unreadable.size(); }
+};
+
 struct ListPage {
   std::vector<TaskRecord> records;  // newest first
   std::string next_page_token;      // empty on the last page
@@ -50,16 +68,16 @@ class TaskStore {
   // NOT_FOUND if the id does not exist.
   virtual void Update(TaskRecord record, DoneCallback done) = 0;
 
-  // NOT_FOUND if absent.
+  // NOT_FOUND if absent; DATA_LOSS if the stored record cannot be parsed.
   virtual absl::StatusOr<TaskRecord> Get(const std::string& id) = 0;
   // Task id of the owner's task with this key, if any.
   virtual absl::StatusOr<std::optional<std::string>> FindByIdempotencyKey(
       const std::string& owner, const std::string& key) = 0;
-  // Every record whose state is not terminal (for restart recovery).
-  virtual absl::StatusOr<std::vector<TaskRecord>> ListNonTerminal() = 0;
-  // Up to `limit` PENDING records, oldest first (the dispatcher's backlog,
-  // which lives only here).
-  virtual absl::StatusOr<std::vector<TaskRecord>> ListPending(int limit) = 0;
+  // Every row whose state is not terminal (for restart recovery).
+  virtual absl::StatusOr<RecordScan> ListNonTerminal() = 0;
+  // Up to `limit` PENDING rows, oldest first (the dispatcher's backlog,
+  // which lives only here); unreadable rows count towards `limit`.
+  virtual absl::StatusOr<RecordScan> ListPending(int limit) = 0;
   // INVALID_ARGUMENT for a malformed page token.
   virtual absl::StatusOr<ListPage> List(const ListFilter& filter) = 0;
 };

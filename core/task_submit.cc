@@ -9,7 +9,9 @@
 #include "absl/strings/str_replace.h"
 #include "common/ids.h"
 #include "common/metrics.h"
+#include "common/status_macros.h"
 #include "common/status_mapping.h"
+#include "common/utf8.h"
 #include "core/image_info.h"
 #include "core/request_normalizer.h"
 #include "core/task_service.h"
@@ -22,6 +24,8 @@ using google::protobuf::util::TimeUtil;
 namespace {
 
 inline constexpr char kDefaultVideoWorkflow[] = "video";
+// As Stripe allows.
+inline constexpr size_t kMaxIdempotencyKeyBytes = 255;
 
 // Submits by result: the benchmark checks gRPC status here, server side.
 void CountSubmit(const absl::Status& st) {
@@ -72,6 +76,21 @@ absl::Status WrongKind(const WorkflowInfo& wf) {
                          "' makes videos: use video_generation (SubmitVideo)")
           : absl::StrCat("workflow '", wf.name,
                          "' makes images: use image_generation (SubmitImage)"));
+}
+
+// Every string of a request is stored with its task, and a record holding
+// text that is not UTF-8 could never be read back. The surfaces check text
+// where it enters; this catches whatever an adapter let through.
+absl::Status CheckText(const google::protobuf::Message& request) {
+  MG_RETURN_IF_ERROR(ValidateUtf8Fields(request));
+  const auto* key = request.GetDescriptor()->FindFieldByName("idempotency_key");
+  if (key != nullptr &&
+      request.GetReflection()->GetString(request, key).size() >
+          kMaxIdempotencyKeyBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "idempotency key is longer than ", kMaxIdempotencyKeyBytes, " bytes"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -140,6 +159,10 @@ void TaskService::SubmitImage(const Caller& caller,
                               v1::SubmitImageRequest request,
                               Callback<v1::Task> reply) {
   auto done = Counted(std::move(reply));
+  if (absl::Status text = CheckText(request); !text.ok()) {
+    done(text);
+    return;
+  }
   if (request.workflow().empty()) request.set_workflow(kDefaultWorkflow);
   auto workflow = deps_.router->Workflow(request.workflow());
   if (!workflow.ok()) {
@@ -174,6 +197,10 @@ void TaskService::SubmitVideo(const Caller& caller,
                               v1::SubmitVideoRequest request,
                               Callback<v1::Task> reply) {
   auto done = Counted(std::move(reply));
+  if (absl::Status text = CheckText(request); !text.ok()) {
+    done(text);
+    return;
+  }
   if (request.workflow().empty()) request.set_workflow(kDefaultVideoWorkflow);
   auto workflow = deps_.router->Workflow(request.workflow());
   if (!workflow.ok()) {

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/metrics.h"
 #include "common/status_mapping.h"
+#include "common/utf8.h"
 #include "gateway/legacy_codec.h"
 
 namespace mediagw::gateway {
@@ -48,10 +49,36 @@ std::function<void(absl::StatusOr<v1::Task>)> QueuedReply(
   };
 }
 
+// Text from the request line and the headers we keep must be UTF-8 before
+// any of it can reach a task, a log line or an error message.
+absl::Status CheckRequestText(const net::ServerRequest& request) {
+  if (!IsValidUtf8(request.path)) {
+    return absl::InvalidArgumentError("Request path is not valid UTF-8");
+  }
+  for (const auto& [name, value] : request.QueryParams()) {
+    if (!IsValidUtf8(name)) {
+      return absl::InvalidArgumentError(
+          "Query parameter name is not valid UTF-8");
+    }
+    if (!IsValidUtf8(value)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "Query parameter '", name, "' is not valid UTF-8"));
+    }
+  }
+  if (!IsValidUtf8(request.Header("idempotency-key"))) {
+    return absl::InvalidArgumentError("Idempotency-Key is not valid UTF-8");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void Gateway::Handle(net::ServerRequest request,
                      std::shared_ptr<net::ResponseWriter> writer) {
+  if (absl::Status text = CheckRequestText(request); !text.ok()) {
+    SendError(writer, text);
+    return;
+  }
   const std::string& path = request.path;
   if (path == "/healthz") {
     SendJson(writer, 200, EncodeHealth("ok"));

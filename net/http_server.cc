@@ -48,6 +48,21 @@ std::optional<std::string> ServerRequest::QueryParam(
   return std::nullopt;
 }
 
+std::vector<std::pair<std::string, std::string>> ServerRequest::QueryParams()
+    const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (absl::string_view pair : absl::StrSplit(query, '&')) {
+    if (pair.empty()) continue;
+    const size_t eq = pair.find('=');
+    out.emplace_back(
+        PercentDecode(pair.substr(0, eq), /*plus_as_space=*/true),
+        eq == absl::string_view::npos
+            ? std::string()
+            : PercentDecode(pair.substr(eq + 1), /*plus_as_space=*/true));
+  }
+  return out;
+}
+
 namespace {
 
 constexpr std::chrono::milliseconds kAcceptRetry(100);

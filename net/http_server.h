@@ -14,6 +14,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 #include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
@@ -36,6 +38,8 @@ struct ServerRequest {
   // Percent-decoded ('+' as space) value of the first query parameter
   // `name`, or nullopt when absent.
   std::optional<std::string> QueryParam(absl::string_view name) const;
+  // Every query parameter, percent-decoded, in order.
+  std::vector<std::pair<std::string, std::string>> QueryParams() const;
 };
 
 struct ServerResponse {

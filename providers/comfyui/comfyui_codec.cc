@@ -10,6 +10,7 @@
 #include "common/json.h"
 #include "common/status_macros.h"
 #include "common/status_mapping.h"
+#include "common/utf8.h"
 #include "rapidjson/document.h"
 
 namespace mediagw::comfyui {
@@ -173,7 +174,7 @@ absl::StatusOr<std::string> ExecutionError(const rapidjson::Value& messages,
     } else {
       absl::StrAppend(&out, "execution error");
     }
-    return out;
+    return SanitizeUpstreamText(out, 1000);
   }
   return std::string();
 }
@@ -370,7 +371,7 @@ std::string BuildPromptBody(absl::string_view workflow_json,
 absl::StatusOr<std::string> ParsePromptResponse(int http_status,
                                                 absl::string_view body) {
   if (http_status >= 200 && http_status < 300) {
-    auto doc = json::ParseObject(body);
+    auto doc = json::ParseObject(body, json::Utf8Policy::kRepair);
     if (!doc.ok()) return Malformed("POST /prompt", doc.status());
     auto id = json::GetString(*doc, "prompt_id");
     if (!id.ok()) return Malformed("POST /prompt", id.status());
@@ -380,7 +381,7 @@ absl::StatusOr<std::string> ParsePromptResponse(int http_status,
     return *std::move(id);
   }
   if (http_status == 400) {
-    auto doc = json::ParseObject(body);
+    auto doc = json::ParseObject(body, json::Utf8Policy::kRepair);
     const rapidjson::Value* error = doc.ok() ? json::Find(*doc, "error") : nullptr;
     if (error != nullptr) {
       std::string msg = "comfyui rejected the workflow";
@@ -396,19 +397,20 @@ absl::StatusOr<std::string> ParsePromptResponse(int http_status,
       }
       const rapidjson::Value* node_errors = json::Find(*doc, "node_errors");
       if (node_errors != nullptr) {
-        std::string summary = SummarizeNodeErrors(*node_errors);
+        std::string summary =
+            SanitizeUpstreamText(SummarizeNodeErrors(*node_errors), 1000);
         if (!summary.empty()) absl::StrAppend(&msg, " [", summary, "]");
       }
       return absl::InvalidArgumentError(msg);
     }
   }
-  return UpstreamHttpToStatus(http_status, kProvider, body.substr(0, 200));
+  return UpstreamHttpToStatus(http_status, kProvider, SanitizeUpstreamText(body, 200));
 }
 
 absl::StatusOr<HistoryEntry> ParseHistory(absl::string_view body,
                                           absl::string_view prompt_id) {
   constexpr absl::string_view kWhat = "GET /history";
-  auto doc = json::ParseObject(body);
+  auto doc = json::ParseObject(body, json::Utf8Policy::kRepair);
   if (!doc.ok()) return Malformed(kWhat, doc.status());
   HistoryEntry entry;
   const rapidjson::Value* run = json::Find(*doc, prompt_id);
@@ -469,7 +471,7 @@ bool QueueSnapshot::IsPending(absl::string_view id) const {
 
 absl::StatusOr<QueueSnapshot> ParseQueue(absl::string_view body) {
   constexpr absl::string_view kWhat = "GET /queue";
-  auto doc = json::ParseObject(body);
+  auto doc = json::ParseObject(body, json::Utf8Policy::kRepair);
   if (!doc.ok()) return Malformed(kWhat, doc.status());
   QueueSnapshot q;
   auto running = QueueIds(*doc, "queue_running");

@@ -9,6 +9,7 @@
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "common/status_mapping.h"
+#include "common/utf8.h"
 #include "providers/comfyui/comfyui_outputs.h"
 #include "providers/comfyui/comfyui_upload_codec.h"
 
@@ -28,7 +29,7 @@ bool Is2xx(int status) { return status >= 200 && status < 300; }
 
 absl::Status HttpError(const HttpResponse& r) {
   return UpstreamHttpToStatus(r.status, kProvider,
-                              absl::string_view(r.body).substr(0, 200));
+                              SanitizeUpstreamText(r.body, 200));
 }
 
 PollResult StateOnly(UpstreamState state, double progress = 0) {

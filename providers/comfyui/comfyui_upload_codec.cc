@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
 #include "common/status_mapping.h"
+#include "common/utf8.h"
 
 namespace mediagw::comfyui {
 namespace {
@@ -97,9 +98,9 @@ bool BoundaryFits(absl::string_view bytes, absl::string_view boundary) {
 absl::StatusOr<UploadedImage> ParseUploadResponse(int http_status,
                                                   absl::string_view body) {
   if (http_status < 200 || http_status >= 300) {
-    return UpstreamHttpToStatus(http_status, "comfyui", body.substr(0, 200));
+    return UpstreamHttpToStatus(http_status, "comfyui", SanitizeUpstreamText(body, 200));
   }
-  auto doc = json::ParseObject(body);
+  auto doc = json::ParseObject(body, json::Utf8Policy::kRepair);
   if (!doc.ok()) return Malformed(doc.status());
   UploadedImage image;
   auto name = json::GetString(*doc, "name");

@@ -406,7 +406,7 @@ JsonReply& JsonReply::operator=(JsonReply&&) noexcept = default;
 JsonReply::~JsonReply() = default;
 
 absl::StatusOr<JsonReply> JsonReply::Parse(absl::string_view body) {
-  auto doc = json::Parse(body);
+  auto doc = json::Parse(body, json::Utf8Policy::kRepair);
   if (!doc.ok()) return doc.status();
   auto impl = std::make_unique<Impl>();
   impl->doc = *std::move(doc);

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "common/status_mapping.h"
+#include "common/utf8.h"
 #include "providers/http_async/http_async_codec.h"
 
 namespace mediagw::http_async {
@@ -28,7 +29,7 @@ absl::Status Malformed(const Spec& spec, absl::string_view what) {
 
 absl::Status HttpError(const Spec& spec, const HttpResponse& r) {
   return UpstreamHttpToStatus(r.status, spec.channel,
-                              absl::string_view(r.body).substr(0, kBodyHint));
+                              SanitizeUpstreamText(r.body, kBodyHint));
 }
 
 bool Contains(const std::vector<std::string>& list, absl::string_view v) {
@@ -56,7 +57,7 @@ absl::Status CheckStatus(const Spec& spec, const JsonReply& reply) {
       spec.channel, " upstream refused the request: status ", code);
   if (!spec.status_message_pointer.empty()) {
     if (auto text = reply.Message(spec.status_message_pointer)) {
-      absl::StrAppend(&message, ": ", text->substr(0, 300));
+      absl::StrAppend(&message, ": ", SanitizeUpstreamText(*text, 300));
     }
   }
   if (Contains(spec.status_not_found, code)) {
@@ -97,13 +98,15 @@ absl::StatusOr<std::string> ResolveUrl(absl::string_view base,
     return absl::StrCat(Origin(base), url);
   }
   return absl::InvalidArgumentError(absl::StrCat(
-      "result URL '", url.substr(0, 100), "' is not an http(s) URL"));
+      "result URL '", SanitizeUpstreamText(url, 100), "' is not an http(s) URL"));
 }
 
 std::string FailureText(const Spec& spec, const JsonReply& reply,
                         absl::string_view state) {
   for (const std::string& pointer : spec.error_pointers) {
-    if (auto text = reply.Message(pointer)) return text->substr(0, 1000);
+    if (auto text = reply.Message(pointer)) {
+      return SanitizeUpstreamText(*text, 1000);
+    }
   }
   return absl::StrCat("the upstream reported state '", state, "'");
 }
@@ -170,7 +173,7 @@ absl::StatusOr<PollResult> ReadPollReply(const Spec& spec,
   if (mapped == spec.state_map.end()) {
     return absl::FailedPreconditionError(
         absl::StrCat("channel '", spec.channel, "': upstream state '",
-                     upstream_state.substr(0, 100), "' at '",
+                     SanitizeUpstreamText(upstream_state, 100), "' at '",
                      spec.state_pointer, "' is not in http_async.state_map"));
   }
   out.state = mapped->second;

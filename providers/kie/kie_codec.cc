@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
 #include "common/status_mapping.h"
+#include "common/utf8.h"
 #include "rapidjson/document.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
@@ -92,7 +93,7 @@ absl::StatusOr<std::vector<std::string>> UrlsFrom(const rapidjson::Value& obj) {
     if (!IsHttpUrl(*url)) {
       return absl::InvalidArgumentError(
           absl::StrCat("resultJson lists a URL that is not http(s): ",
-                       absl::string_view(*url).substr(0, kMaxQuoted)));
+                       SanitizeUpstreamText(*url, kMaxQuoted)));
     }
     urls.push_back(*std::move(url));
   }
@@ -109,7 +110,7 @@ absl::StatusOr<TaskInfo::State> ParseState(absl::string_view state) {
   if (state == "success") return TaskInfo::State::kSuccess;
   if (state == "fail") return TaskInfo::State::kFail;
   return absl::InvalidArgumentError(
-      absl::StrCat("unknown state '", state.substr(0, kMaxQuoted), "'"));
+      absl::StrCat("unknown state '", SanitizeUpstreamText(state, kMaxQuoted), "'"));
 }
 
 }  // namespace
@@ -170,7 +171,7 @@ std::string BuildCreateTaskBody(const CreateTaskRequest& request) {
 absl::Status BodyCodeToStatus(int64_t code, absl::string_view msg) {
   const std::string message =
       absl::StrCat("kie answered code ", code, msg.empty() ? "" : ": ",
-                   msg.substr(0, kMaxQuoted));
+                   SanitizeUpstreamText(msg, kMaxQuoted));
   switch (code) {
     case 401:
       return absl::FailedPreconditionError(
@@ -193,7 +194,7 @@ absl::Status BodyCodeToStatus(int64_t code, absl::string_view msg) {
     return absl::UnknownError(message);
   }
   return UpstreamHttpToStatus(static_cast<int>(code), kProvider,
-                              msg.substr(0, kMaxQuoted));
+                              SanitizeUpstreamText(msg, kMaxQuoted));
 }
 
 absl::Status CreateTaskCodeToStatus(int64_t code, absl::string_view msg) {
@@ -207,7 +208,7 @@ absl::Status CreateTaskCodeToStatus(int64_t code, absl::string_view msg) {
 
 absl::StatusOr<std::string> ParseCreateTaskResponse(int http_status,
                                                     absl::string_view body) {
-  auto doc = json::ParseObject(body);
+  auto doc = json::ParseObject(body, json::Utf8Policy::kRepair);
   std::optional<Envelope> envelope;
   if (doc.ok()) envelope = ReadEnvelope(*doc);
   if (envelope.has_value() && envelope->code != 200) {
@@ -215,7 +216,7 @@ absl::StatusOr<std::string> ParseCreateTaskResponse(int http_status,
   }
   if (!Is2xx(http_status)) {
     return UpstreamHttpToStatus(http_status, kProvider,
-                                body.substr(0, kMaxQuoted));
+                                SanitizeUpstreamText(body, kMaxQuoted));
   }
   // kie answered 2xx, so it may have created (and will bill) the job.
   auto unreadable = [](absl::string_view why) {
@@ -236,7 +237,7 @@ absl::StatusOr<std::string> ParseCreateTaskResponse(int http_status,
 absl::StatusOr<TaskInfo> ParseRecordInfo(int http_status,
                                          absl::string_view body,
                                          absl::string_view task_id) {
-  auto doc = json::ParseObject(body);
+  auto doc = json::ParseObject(body, json::Utf8Policy::kRepair);
   std::optional<Envelope> envelope;
   if (doc.ok()) envelope = ReadEnvelope(*doc);
   if (envelope.has_value() && envelope->code == 404) {
@@ -250,7 +251,7 @@ absl::StatusOr<TaskInfo> ParseRecordInfo(int http_status,
   }
   if (!Is2xx(http_status)) {
     return UpstreamHttpToStatus(http_status, kProvider,
-                                body.substr(0, kMaxQuoted));
+                                SanitizeUpstreamText(body, kMaxQuoted));
   }
   if (!doc.ok()) return Malformed("recordInfo", doc.status().message());
   if (!envelope.has_value()) {
@@ -272,7 +273,7 @@ absl::StatusOr<TaskInfo> ParseRecordInfo(int http_status,
     return Malformed(
         "recordInfo",
         absl::StrCat("answered about task '",
-                     absl::string_view(**id).substr(0, kMaxQuoted), "'"));
+                     SanitizeUpstreamText(**id, kMaxQuoted), "'"));
   }
   auto model = json::GetOptString(*data, "model");
   if (!model.ok()) return Malformed("recordInfo", model.status().message());
@@ -319,7 +320,7 @@ absl::StatusOr<std::vector<std::string>> ParseResultJson(
   if (absl::StripAsciiWhitespace(text).empty()) {
     return absl::InvalidArgumentError("resultJson is empty");
   }
-  auto doc = json::Parse(text);
+  auto doc = json::Parse(text, json::Utf8Policy::kRepair);
   if (!doc.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("resultJson: ", doc.status().message()));
@@ -331,9 +332,9 @@ absl::Status FailureToStatus(absl::string_view fail_code,
                              absl::string_view fail_msg) {
   std::string message = absl::StrCat(
       "kie: ", fail_msg.empty() ? absl::string_view("generation failed")
-                                : fail_msg.substr(0, kMaxQuoted));
+                                : SanitizeUpstreamText(fail_msg, kMaxQuoted));
   if (!fail_code.empty()) {
-    absl::StrAppend(&message, " (failCode ", fail_code.substr(0, 32), ")");
+    absl::StrAppend(&message, " (failCode ", SanitizeUpstreamText(fail_code, 32), ")");
   }
   int code = 0;
   if (absl::SimpleAtoi(fail_code, &code) && code >= 400 && code < 500) {
@@ -344,7 +345,7 @@ absl::Status FailureToStatus(absl::string_view fail_code,
 }
 
 absl::StatusOr<std::string> ParseCallbackTaskId(absl::string_view body) {
-  auto doc = json::ParseObject(body);
+  auto doc = json::ParseObject(body, json::Utf8Policy::kRepair);
   if (!doc.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("kie callback: ", doc.status().message()));

@@ -129,7 +129,7 @@ std::string ResolutionFor(int width, int height) {
 }
 
 std::string ErrorMessage(absl::string_view body) {
-  auto doc = json::ParseObject(body);
+  auto doc = json::ParseObject(body, json::Utf8Policy::kRepair);
   if (!doc.ok()) return "";
   const rapidjson::Value* error = json::Find(*doc, "error");
   if (error != nullptr && error->IsObject()) {
@@ -154,7 +154,7 @@ absl::StatusOr<ImagesReply> ParseImagesReply(int http_status,
     if (hint.empty()) hint = std::string(body.substr(0, kMaxHint));
     return UpstreamHttpToStatus(http_status, provider, hint);
   }
-  auto doc = json::ParseObject(body);
+  auto doc = json::ParseObject(body, json::Utf8Policy::kRepair);
   if (!doc.ok()) return Malformed(doc.status());
   const rapidjson::Value* data = json::Find(*doc, "data");
   if (data == nullptr || data->IsNull()) {

@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "common/utf8.h"
 #include "store/sqlite/page_token.h"
 #include "store/sqlite/schema.h"
 
@@ -36,12 +37,12 @@ constexpr char kFindKeySql[] =
 // Listing the states (rather than NOT IN terminal) lets SQLite use the
 // state index.
 constexpr char kNonTerminalSql[] =
-    "SELECT id, record FROM tasks WHERE state IN (0, 1, 2, 3, 4, 5) "
-    "ORDER BY created_at_us, id";
+    "SELECT id, record, owner, state, version, created_at_us FROM tasks "
+    "WHERE state IN (0, 1, 2, 3, 4, 5) ORDER BY created_at_us, id";
 
 constexpr char kPendingSql[] =
-    "SELECT id, record FROM tasks WHERE state = 1 "
-    "ORDER BY created_at_us, id LIMIT ?";
+    "SELECT id, record, owner, state, version, created_at_us FROM tasks "
+    "WHERE state = 1 ORDER BY created_at_us, id LIMIT ?";
 
 int64_t ToMicros(const google::protobuf::Timestamp& ts) {
   return ts.seconds() * 1000000 + ts.nanos() / 1000;
@@ -90,6 +91,23 @@ absl::StatusOr<TaskRecord> ParseRecord(absl::string_view id,
         absl::StrCat("stored record of task ", id, " is corrupt"));
   }
   return record;
+}
+
+// The last guard against a record that could never be read back: protobuf
+// serializes a `string` field that is not UTF-8 but refuses to parse it,
+// so every record is parsed back before it is written.
+absl::Status Serialize(const TaskRecord& record, std::string* blob) {
+  if (!record.SerializeToString(blob)) {
+    return absl::InternalError("cannot serialize task record");
+  }
+  TaskRecord check;
+  if (!check.ParseFromString(*blob)) {
+    absl::Status why = ValidateUtf8Fields(record);
+    return absl::InternalError(absl::StrCat(
+        "task record not stored, it could not be read back",
+        why.ok() ? "" : ": ", why.message()));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -200,9 +218,7 @@ void SqliteTaskStore::Insert(TaskRecord record, DoneCallback done) {
   op.updated_at_us = record.task().has_update_time()
                          ? ToMicros(record.task().update_time())
                          : now_us;
-  if (op.precheck.ok() && !record.SerializeToString(&op.blob)) {
-    op.precheck = absl::InternalError("cannot serialize task record");
-  }
+  if (op.precheck.ok()) op.precheck = Serialize(record, &op.blob);
   Enqueue(std::move(op));
 }
 
@@ -225,9 +241,7 @@ void SqliteTaskStore::Update(TaskRecord record, DoneCallback done) {
   op.updated_at_us = record.task().has_update_time()
                          ? ToMicros(record.task().update_time())
                          : absl::ToUnixMicros(absl::Now());
-  if (op.precheck.ok() && !record.SerializeToString(&op.blob)) {
-    op.precheck = absl::InternalError("cannot serialize task record");
-  }
+  if (op.precheck.ok()) op.precheck = Serialize(record, &op.blob);
   Enqueue(std::move(op));
 }
 
@@ -423,10 +437,12 @@ SqliteTaskStore::FindByIdempotencyKey(const std::string& owner,
 
 namespace {
 
-// Steps `stmt` to the end, parsing (id, record) rows; unparsable rows are
-// logged and skipped so one bad row cannot block recovery or the backlog.
-absl::StatusOr<std::vector<TaskRecord>> ReadRecords(Statement* stmt) {
-  std::vector<TaskRecord> out;
+// Steps `stmt` to the end, parsing (id, record, owner, state, version,
+// created_at_us) rows. A row that does not parse is reported with its
+// columns, so one bad row can neither block recovery or the backlog nor
+// vanish from them.
+absl::StatusOr<RecordScan> ReadRecords(Statement* stmt) {
+  RecordScan out;
   while (true) {
     absl::StatusOr<bool> row = stmt->Step();
     if (!row.ok()) {
@@ -436,11 +452,18 @@ absl::StatusOr<std::vector<TaskRecord>> ReadRecords(Statement* stmt) {
     if (!*row) break;
     absl::StatusOr<TaskRecord> record =
         ParseRecord(stmt->ColumnText(0), stmt->ColumnBlob(1));
-    if (!record.ok()) {
-      MG_LOG(Error, "task store: skipping: ", record.status().ToString());
+    if (record.ok()) {
+      out.records.push_back(*std::move(record));
       continue;
     }
-    out.push_back(*std::move(record));
+    MG_LOG(Error, "task store: ", record.status().ToString());
+    UnreadableRow bad;
+    bad.id = std::string(stmt->ColumnText(0));
+    bad.owner = std::string(stmt->ColumnText(2));
+    bad.state = static_cast<v1::TaskState>(stmt->ColumnInt64(3));
+    bad.version = stmt->ColumnInt64(4);
+    bad.created_at_us = stmt->ColumnInt64(5);
+    out.unreadable.push_back(std::move(bad));
   }
   stmt->Reset();
   return out;
@@ -448,15 +471,14 @@ absl::StatusOr<std::vector<TaskRecord>> ReadRecords(Statement* stmt) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<TaskRecord>> SqliteTaskStore::ListNonTerminal() {
+absl::StatusOr<RecordScan> SqliteTaskStore::ListNonTerminal() {
   ReaderLease db(this);
   MG_ASSIGN_OR_RETURN(Statement * stmt, db->Cached(kNonTerminalSql));
   return ReadRecords(stmt);
 }
 
-absl::StatusOr<std::vector<TaskRecord>> SqliteTaskStore::ListPending(
-    int limit) {
-  if (limit <= 0) return std::vector<TaskRecord>();
+absl::StatusOr<RecordScan> SqliteTaskStore::ListPending(int limit) {
+  if (limit <= 0) return RecordScan();
   ReaderLease db(this);
   MG_ASSIGN_OR_RETURN(Statement * stmt, db->Cached(kPendingSql));
   MG_RETURN_IF_ERROR(stmt->BindInt64(1, limit));

@@ -14,8 +14,10 @@
 // Reads run synchronously on the calling thread over a small pool of
 // separate read-only connections, so they never wait for the writer's
 // transaction (WAL readers see the last committed state). Records that fail
-// to parse: Get returns DATA_LOSS; List and ListNonTerminal log and skip
-// them so one damaged row cannot block listing or restart recovery.
+// to parse: Get returns DATA_LOSS; List skips them; ListNonTerminal and
+// ListPending report them as UnreadableRow so that the dispatcher fails
+// them. A record that would not parse back (text that is not UTF-8) is
+// never written: Insert and Update answer INTERNAL.
 //
 // Thread-safety: all public methods are thread-safe. The destructor must not
 // run concurrently with other calls; it drains the queue, commits, runs the
@@ -90,8 +92,8 @@ class SqliteTaskStore : public TaskStore {
   absl::StatusOr<std::optional<std::string>> FindByIdempotencyKey(
       const std::string& owner, const std::string& key) override;
   // Oldest first.
-  absl::StatusOr<std::vector<TaskRecord>> ListNonTerminal() override;
-  absl::StatusOr<std::vector<TaskRecord>> ListPending(int limit) override;
+  absl::StatusOr<RecordScan> ListNonTerminal() override;
+  absl::StatusOr<RecordScan> ListPending(int limit) override;
   // page_size <= 0 means 50; above 500 is clamped to 500.
   absl::StatusOr<ListPage> List(const ListFilter& filter) override;
 

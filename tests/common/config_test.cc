@@ -115,6 +115,26 @@ TEST(ParseConfigTest, WrongTypeIsNamed) {
               "default_cfg");
 }
 
+TEST(ParseConfigTest, TextThatIsNotUtf8IsRefused) {
+  // A raw byte, and an escape that decodes to a lone surrogate.
+  auto raw = ParseConfig(With(R"("name": "alice")", "\"name\": \"al\xFFice\""),
+                         "/etc/mg");
+  ASSERT_FALSE(raw.ok());
+  EXPECT_EQ(raw.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(raw.status().message(), StartsWith("config: "));
+  auto escaped = ParseConfig(With("http://h:1", R"(http://h:1/\udc80)"),
+                             "/etc/mg");
+  ASSERT_FALSE(escaped.ok());
+  EXPECT_EQ(escaped.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(SecretFromEnvTest, ValueThatIsNotUtf8IsRefused) {
+  setenv("MEDIAGW_TEST_BAD_SECRET", "k\xFF", 1);
+  auto v = SecretFromEnv("MEDIAGW_TEST_BAD_SECRET");
+  EXPECT_EQ(v.status().code(), absl::StatusCode::kInvalidArgument);
+  unsetenv("MEDIAGW_TEST_BAD_SECRET");
+}
+
 TEST(ParseConfigTest, MalformedJsonIsInvalidArgument) {
   auto c = ParseConfig("{not json", "");
   ASSERT_FALSE(c.ok());

@@ -171,22 +171,22 @@ class FakeTaskStore : public TaskStore {
     if (it == keys_.end()) return std::optional<std::string>();
     return std::optional<std::string>(it->second);
   }
-  absl::StatusOr<std::vector<TaskRecord>> ListNonTerminal() override {
+  absl::StatusOr<RecordScan> ListNonTerminal() override {
     absl::MutexLock l(&mu_);
-    std::vector<TaskRecord> out;
+    RecordScan out;
     for (const auto& [id, r] : records_) {
-      if (!IsTerminal(r.task().state())) out.push_back(r);
+      if (!IsTerminal(r.task().state())) out.records.push_back(r);
     }
     return out;
   }
-  absl::StatusOr<std::vector<TaskRecord>> ListPending(int limit) override {
+  absl::StatusOr<RecordScan> ListPending(int limit) override {
     absl::MutexLock l(&mu_);
-    std::vector<TaskRecord> out;
+    RecordScan out;
     for (const auto& id : order_) {  // insertion order = oldest first
       const TaskRecord& r = records_.at(id);
       if (r.task().state() != v1::TASK_STATE_PENDING) continue;
-      if (static_cast<int>(out.size()) >= limit) break;
-      out.push_back(r);
+      if (static_cast<int>(out.rows()) >= limit) break;
+      out.records.push_back(r);
     }
     return out;
   }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/json.h"
+#include "common/utf8.h"
 #include "providers/comfyui/comfyui_codec.h"
 #include "tests/fuzz/fuzz_util.h"
 
@@ -20,6 +21,7 @@ void Check(absl::string_view body, absl::string_view id) {
   auto entry = comfyui::ParseHistory(body, id);
   if (!entry.ok()) {
     FUZZ_CHECK(entry.status().code() == absl::StatusCode::kUnavailable);
+    FUZZ_CHECK(IsValidUtf8(entry.status().message()));
     return;
   }
   switch (entry->status) {
@@ -33,6 +35,9 @@ void Check(absl::string_view body, absl::string_view id) {
       break;
     case Status::kFailed:
       FUZZ_CHECK(!entry->error_message.empty());
+      // The message is stored with the task: bounded and readable.
+      FUZZ_CHECK(IsValidUtf8(entry->error_message));
+      FUZZ_CHECK(entry->error_message.size() <= 1000);
       break;
     case Status::kAbsent:
     case Status::kRunning:

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/json.h"
+#include "common/utf8.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace mediagw::fuzz {
@@ -63,20 +64,42 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto doc = json::Parse(text);
   auto obj = json::ParseObject(text);
   FUZZ_CHECK(!obj.ok() || doc.ok());
+  auto repaired = json::Parse(text, json::Utf8Policy::kRepair);
+  // Text is the only thing repair changes: it accepts what strict accepts.
+  FUZZ_CHECK(!doc.ok() || repaired.ok());
   if (doc.ok()) {
     FUZZ_CHECK(obj.ok() == doc->IsObject());
     const std::string once = json::Serialize(*doc);
+    FUZZ_CHECK(IsValidUtf8(once));
     auto again = json::Parse(once);
     FUZZ_CHECK(again.ok());
     FUZZ_CHECK(again->GetType() == doc->GetType());
   }
+  if (repaired.ok()) {
+    // Every string of a repaired upstream reply can be stored.
+    const std::string once = json::Serialize(*repaired);
+    FUZZ_CHECK(IsValidUtf8(once));
+    FUZZ_CHECK(json::Parse(once).ok());
+  }
   if (obj.ok()) fuzz::ExerciseGetters(*obj);
 
-  // Any bytes quote into a JSON string that parses back to the same bytes.
+  // Any bytes quote into a JSON string. Valid text parses back to the same
+  // bytes; other text is refused, naming it, or repaired on request.
   const std::string quoted = json::Quote(text);
   auto back = json::Parse(quoted);
-  FUZZ_CHECK(back.ok() && back->IsString());
-  FUZZ_CHECK(absl::string_view(back->GetString(), back->GetStringLength()) ==
-             text);
+  if (IsValidUtf8(text)) {
+    FUZZ_CHECK(back.ok() && back->IsString());
+    FUZZ_CHECK(absl::string_view(back->GetString(),
+                                 back->GetStringLength()) == text);
+  } else {
+    FUZZ_CHECK(!back.ok());
+    FUZZ_CHECK(back.status().message() ==
+               "field '(root)' is not valid UTF-8");
+    auto fixed = json::Parse(quoted, json::Utf8Policy::kRepair);
+    FUZZ_CHECK(fixed.ok() && fixed->IsString());
+    FUZZ_CHECK(absl::string_view(fixed->GetString(),
+                                 fixed->GetStringLength()) ==
+               RepairUtf8(text));
+  }
   return 0;
 }

@@ -2,13 +2,15 @@
 // string-encoded resultJson inside), the createTask reply and resultJson on
 // its own. Properties: errors on a 2xx recordInfo are UNAVAILABLE; a
 // success lists only http(s) URLs, or says why it has none; a failure maps
-// to an error status; a createTask success is a non-empty id.
+// to an error status; a createTask success is a non-empty id; every message
+// and URL is valid UTF-8, whatever bytes the upstream sent.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "common/utf8.h"
 #include "providers/kie/kie_codec.h"
 #include "tests/fuzz/fuzz_util.h"
 
@@ -26,6 +28,8 @@ bool IsHttp(const std::string& url) {
 void CheckRecordInfo(int http_status, absl::string_view body) {
   using State = kie::TaskInfo::State;
   auto info = kie::ParseRecordInfo(http_status, body, kSeedId);
+  // Whatever the upstream sent, what we would store or relay is readable.
+  FUZZ_CHECK(IsValidUtf8(info.status().message()));
   if (!info.ok()) {
     if (http_status == 200 &&
         absl::StartsWith(info.status().message(), "malformed upstream")) {
@@ -38,13 +42,17 @@ void CheckRecordInfo(int http_status, absl::string_view body) {
     FUZZ_CHECK(info->result_urls.empty() != info->result_problem.empty());
     for (const std::string& url : info->result_urls) {
       FUZZ_CHECK(IsHttp(url));
+      FUZZ_CHECK(IsValidUtf8(url));
       (void)kie::MimeTypeForUrl(url, "image/png");
     }
   } else {
     FUZZ_CHECK(info->result_urls.empty());
   }
   if (info->state == State::kFail) {
-    FUZZ_CHECK(!kie::FailureToStatus(info->fail_code, info->fail_msg).ok());
+    const absl::Status failed =
+        kie::FailureToStatus(info->fail_code, info->fail_msg);
+    FUZZ_CHECK(!failed.ok());
+    FUZZ_CHECK(IsValidUtf8(failed.message()));
   }
 }
 

@@ -9,7 +9,9 @@
 #include <string>
 
 #include "common/json.h"
+#include "common/utf8.h"
 #include "gateway/legacy_codec.h"
+#include "mediagw/internal/record.pb.h"
 #include "tests/fuzz/fuzz_util.h"
 
 namespace mediagw::fuzz {
@@ -48,6 +50,18 @@ void CheckEncoders(const v1::SubmitImageRequest& req) {
   FUZZ_CHECK(*json::GetInt(data, "seed") == task.seed());
 }
 
+// What the store does with an accepted request: it must parse back.
+void CheckStoredRoundTrip(const v1::SubmitImageRequest& req) {
+  FUZZ_CHECK(ValidateUtf8Fields(req).ok());
+  internal::TaskRecord rec;
+  *rec.mutable_request() = req;
+  std::string bytes;
+  FUZZ_CHECK(rec.SerializeToString(&bytes));
+  internal::TaskRecord back;
+  FUZZ_CHECK(back.ParseFromString(bytes));
+  FUZZ_CHECK(back.request().prompt() == req.prompt());
+}
+
 }  // namespace
 }  // namespace mediagw::fuzz
 
@@ -56,6 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view body = fuzz::AsView(data, size);
   auto video = gateway::DecodeVideoGeneration(body);
   if (video.ok()) {
+    FUZZ_CHECK(ValidateUtf8Fields(*video).ok());
     v1::Task t;
     t.set_id(video->prompt());
     t.set_kind(v1::TASK_KIND_VIDEO);
@@ -81,6 +96,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   FUZZ_CHECK(req->prompt().empty() != req->workflow_json().empty() ||
              req->prompt().empty());
+  fuzz::CheckStoredRoundTrip(*req);
   if (!req->workflow_json().empty()) {
     FUZZ_CHECK(json::ParseObject(req->workflow_json()).ok());
   }

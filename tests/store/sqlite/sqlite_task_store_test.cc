@@ -8,6 +8,7 @@
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store/sqlite/sqlite_db.h"
 #include "tests/store/sqlite/store_test_util.h"
@@ -204,10 +205,10 @@ TEST_F(SqliteTaskStoreTest, ListNonTerminalReturnsOnlyActiveTasks) {
         InsertSync(*store, MakeRecord(v1::TaskState_Name(s), "alice", s, t++))
             .ok());
   }
-  absl::StatusOr<std::vector<TaskRecord>> active = store->ListNonTerminal();
+  absl::StatusOr<RecordScan> active = store->ListNonTerminal();
   ASSERT_TRUE(active.ok()) << active.status();
   std::vector<std::string> ids;
-  for (const TaskRecord& r : *active) ids.push_back(r.task().id());
+  for (const TaskRecord& r : active->records) ids.push_back(r.task().id());
   EXPECT_EQ(ids, (std::vector<std::string>{
                      "TASK_STATE_PENDING", "TASK_STATE_SUBMITTING",
                      "TASK_STATE_QUEUED", "TASK_STATE_RUNNING",
@@ -357,16 +358,16 @@ TEST_F(SqliteTaskStoreTest, ListPendingIsOldestFirstAndOnlyPending) {
   ASSERT_TRUE(InsertSync(*store, MakeRecord("b", "alice", v1::TASK_STATE_PENDING, t0 + 2)).ok());
   auto two = store->ListPending(2);
   ASSERT_TRUE(two.ok());
-  ASSERT_EQ(two->size(), 2u);
-  EXPECT_EQ((*two)[0].task().id(), "a");
-  EXPECT_EQ((*two)[1].task().id(), "b");
+  ASSERT_EQ(two->records.size(), 2u);
+  EXPECT_EQ(two->records[0].task().id(), "a");
+  EXPECT_EQ(two->records[1].task().id(), "b");
   auto all = store->ListPending(10);
   ASSERT_TRUE(all.ok());
-  ASSERT_EQ(all->size(), 3u);
-  EXPECT_EQ((*all)[2].task().id(), "c");
+  ASSERT_EQ(all->records.size(), 3u);
+  EXPECT_EQ(all->records[2].task().id(), "c");
   auto none = store->ListPending(0);
   ASSERT_TRUE(none.ok());
-  EXPECT_TRUE(none->empty());
+  EXPECT_EQ(none->rows(), 0u);
   auto db = RawDb();
   ASSERT_NE(db, nullptr);
   EXPECT_EQ(db->QueryText("SELECT COUNT(*) FROM sqlite_master WHERE type = "
@@ -414,13 +415,69 @@ TEST_F(SqliteTaskStoreTest, CorruptRecordIsDataLossNotACrash) {
   }
   EXPECT_EQ(store->Get("bad").status().code(), absl::StatusCode::kDataLoss);
   EXPECT_TRUE(store->Get("good").ok());
-  absl::StatusOr<std::vector<TaskRecord>> active = store->ListNonTerminal();
+  absl::StatusOr<RecordScan> active = store->ListNonTerminal();
   ASSERT_TRUE(active.ok());
-  ASSERT_EQ(active->size(), 1u);
-  EXPECT_EQ((*active)[0].task().id(), "good");
+  ASSERT_EQ(active->records.size(), 1u);
+  EXPECT_EQ(active->records[0].task().id(), "good");
+  // The bad row is reported with what its columns say, not dropped.
+  ASSERT_EQ(active->unreadable.size(), 1u);
+  EXPECT_EQ(active->unreadable[0].id, "bad");
+  EXPECT_EQ(active->unreadable[0].owner, "alice");
+  EXPECT_EQ(active->unreadable[0].state, v1::TASK_STATE_PENDING);
+  EXPECT_EQ(active->unreadable[0].version, 1);
   absl::StatusOr<ListPage> page = store->List(ListFilter{});
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->records.size(), 1u);
+}
+
+TEST_F(SqliteTaskStoreTest, UnreadablePendingRowsCountTowardsTheLimit) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  const int64_t t0 = 1700000000000000;
+  ASSERT_TRUE(InsertSync(*store, MakeRecord("bad", "alice",
+                                            v1::TASK_STATE_PENDING, t0))
+                  .ok());
+  ASSERT_TRUE(InsertSync(*store, MakeRecord("good", "alice",
+                                            v1::TASK_STATE_PENDING, t0 + 1))
+                  .ok());
+  {
+    auto db = RawDb();
+    ASSERT_NE(db, nullptr);
+    ASSERT_TRUE(db->Exec("UPDATE tasks SET record = x'0a02ff41' "
+                         "WHERE id = 'bad'")
+                    .ok());
+  }
+  auto one = store->ListPending(1);
+  ASSERT_TRUE(one.ok());
+  EXPECT_TRUE(one->records.empty());
+  ASSERT_EQ(one->unreadable.size(), 1u);
+  EXPECT_EQ(one->unreadable[0].id, "bad");
+  EXPECT_EQ(one->unreadable[0].created_at_us, t0);
+  auto two = store->ListPending(2);
+  ASSERT_TRUE(two.ok());
+  ASSERT_EQ(two->records.size(), 1u);
+  EXPECT_EQ(two->records[0].task().id(), "good");
+}
+
+// Text that is not UTF-8 would make the record unreadable for good; the
+// store refuses to write it, whatever let it through.
+TEST_F(SqliteTaskStoreTest, RecordThatWouldNotParseBackIsNotWritten) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  TaskRecord rec = MakeRecord("t1", "alice");
+  rec.mutable_request()->set_prompt("cat \xED\xB2\x80");
+  absl::Status st = InsertSync(*store, rec);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(std::string(st.message()), testing::HasSubstr("request.prompt"));
+  EXPECT_EQ(store->Get("t1").status().code(), absl::StatusCode::kNotFound);
+
+  ASSERT_TRUE(InsertSync(*store, MakeRecord("t2", "alice")).ok());
+  TaskRecord next = *store->Get("t2");
+  next.set_version(2);
+  next.mutable_task()->mutable_error()->set_message("\xFF");
+  absl::Status update = UpdateSync(*store, next);
+  EXPECT_EQ(update.code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(store->Get("t2")->version(), 1);
 }
 
 TEST_F(SqliteTaskStoreTest, DestructorDrainsQueueAndCallbacksMayWrite) {
