@@ -246,7 +246,8 @@ int Run(int argc, char** argv) {
       [&dispatcher] { return double(dispatcher.WaitingCount()); });
 
   MediaServiceImpl media(&tasks, &auth);
-  auto grpc_server = StartGrpcServer(cfg.server().grpc_listen(), {&media});
+  auto grpc_server = StartGrpcServer(cfg.server().grpc_listen(), {&media},
+                                     cfg.server().grpc_limits());
   if (!grpc_server.ok()) return fail(grpc_server.status());
 
   std::atomic<bool> ready{true};
