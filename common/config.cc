@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/host_port.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -60,13 +61,8 @@ std::string Resolve(const std::string& base, const std::string& path) {
 }
 
 absl::Status CheckHostPort(absl::string_view field, const std::string& v) {
-  auto colon = v.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || colon == 0 ||
-      !absl::SimpleAtoi(v.substr(colon + 1), &port) || port < 0 ||
-      port > 65535) {
-    return Bad(field, absl::StrCat("'", v, "' is not host:port"));
-  }
+  auto parsed = ParseHostPort(v);
+  if (!parsed.ok()) return Bad(field, parsed.status().message());
   return absl::OkStatus();
 }
 

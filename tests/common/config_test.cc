@@ -124,13 +124,16 @@ TEST(ParseConfigTest, MalformedJsonIsInvalidArgument) {
 
 TEST(ParseConfigTest, BadHostPort) {
   for (const char* bad :
-       {"nohost", ":80", "host:", "host:x", "host:70000", "host:-1"}) {
+       {"nohost", ":80", "host:", "host:x", "host:70000", "host:-1",
+        "::1:80", "[::1]", "host:+80"}) {
     SCOPED_TRACE(bad);
     ExpectError(With("0.0.0.0:50051", bad), "server.grpc_listen");
   }
   ExpectError(With(R"("server": {)", R"("server": {"http_listen": "h",)"),
               "server.http_listen");
   EXPECT_TRUE(ParseConfig(With("0.0.0.0:50051", "[::1]:0"), "").ok());
+  ExpectError(With("0.0.0.0:50051", "[::1]:x"),
+              "server.grpc_listen: '[::1]:x' is not host:port");
 }
 
 TEST(ParseConfigTest, GrpcLimitsDefaultsAndBounds) {

@@ -1,5 +1,8 @@
 // End-to-end: the real mediagw binary + the simulator, over REST and gRPC.
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <future>
 #include <set>
@@ -103,6 +106,44 @@ TEST_F(E2eTest, RestSubmitPollsToCompletedAndServesPngOfRequestedSize) {
   EXPECT_EQ(img.status, 200);
   EXPECT_EQ(img.content_type, "image/png");
   EXPECT_EQ(PngSize(img.body), std::make_pair(768, 1024));
+}
+
+bool HasIpv6Loopback() {
+  int fd = socket(AF_INET6, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in6 addr{};
+  addr.sin6_family = AF_INET6;
+  addr.sin6_addr = in6addr_loopback;
+  addr.sin6_port = 0;
+  const bool ok =
+      bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+TEST_F(E2eTest, BothSurfacesListenOnIpv6LoopbackAndOutputUrlsUseIt) {
+  if (!HasIpv6Loopback()) GTEST_SKIP() << "no IPv6 loopback on this machine";
+  Simulator sim(dir_, /*step_ms=*/5);
+  ServerOptions options;
+  options.listen_host = "::1";  // grpc_listen and http_listen "[::1]:0"
+  Server server(dir_, sim.url(), options);
+  server.Start();
+  ASSERT_EQ(server.rest().rfind("http://[::1]:", 0), 0u) << server.rest();
+  EXPECT_EQ(Http("GET", server.rest() + "/healthz").status, 200);
+  const std::string id = SubmitRest(
+      server, R"({"prompt": "v6", "steps": 1, "width": 32, "height": 32})");
+  ASSERT_FALSE(id.empty());
+  // gRPC over [::1] sees it finish.
+  ASSERT_TRUE(WaitFor(
+      [&] { return Get(server, id).state() == v1::TASK_STATE_SUCCEEDED; },
+      absl::Seconds(30)));
+  // public_base_url is derived from the bracketed listen address.
+  const v1::Task task = Get(server, id);
+  ASSERT_EQ(task.outputs_size(), 1);
+  EXPECT_EQ(task.outputs(0).uri(), server.rest() + "/uploads/" + id + ".png");
+  auto img = Http("GET", task.outputs(0).uri());
+  EXPECT_EQ(img.status, 200);
+  EXPECT_EQ(PngSize(img.body), std::make_pair(32, 32));
 }
 
 TEST_F(E2eTest, GrpcSubmitAndStreamSeesOrderedStatesAndRisingProgress) {
