@@ -95,6 +95,8 @@ class SqliteDb {
   // use. The statement is reset before it is returned; it is owned by this
   // SqliteDb.
   absl::StatusOr<Statement*> Cached(const std::string& sql);
+  // Statements cached so far on this connection.
+  size_t CachedCount() const { return cache_.size(); }
 
   // Rows changed by the most recent INSERT/UPDATE/DELETE.
   int64_t Changes() const;

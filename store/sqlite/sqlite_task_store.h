@@ -92,8 +92,15 @@ class SqliteTaskStore : public TaskStore {
   // Oldest first.
   absl::StatusOr<std::vector<TaskRecord>> ListNonTerminal() override;
   absl::StatusOr<std::vector<TaskRecord>> ListPending(int limit) override;
-  // page_size <= 0 means 50; above 500 is clamped to 500.
+  // page_size <= 0 means 50; above 500 is clamped to 500. Repeated states
+  // count once; more than v1::TaskState_ARRAYSIZE distinct ones is
+  // INVALID_ARGUMENT. Every states list shares one compiled statement.
   absl::StatusOr<ListPage> List(const ListFilter& filter) override;
+
+  // Statements compiled and cached on the read connections not leased
+  // right now (all of them when the store is idle); for tests and
+  // diagnostics.
+  size_t CachedReadStatements();
 
   // Write transactions committed successfully since Open. With concurrent
   // writers this is well below the number of acknowledged writes.
