@@ -7,7 +7,7 @@
 // with no store lock held. A failed op (ALREADY_EXISTS, ABORTED, NOT_FOUND,
 // INVALID_ARGUMENT) does not affect the other ops of its batch; if the
 // COMMIT itself fails every op of the batch gets that error (UNAVAILABLE for
-// I/O or lock errors, RESOURCE_EXHAUSTED for a full disk, INTERNAL
+// I/O or lock errors and, with reason kDiskFull, a full disk; INTERNAL
 // otherwise) and nothing of the batch is stored. `done` is always called
 // exactly once, OK only after the write is durable.
 //

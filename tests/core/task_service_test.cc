@@ -342,6 +342,36 @@ TEST_F(TaskServiceTest, OurCredentialProblemOnEveryChannelFailsOnce) {
   EXPECT_EQ(p2_->Submits().size(), 1u);
 }
 
+// A submit failure retryable by its code, or FAILED_PRECONDITION (which
+// moves on past a channel that refused our credentials): the final-refusal
+// reason overrules both.
+TEST_F(TaskServiceTest, FinalRefusalIsNeverRetriedEvenIfTheCodeIsRetryable) {
+  Init();
+  p1_->ScriptSubmit(WithReason(absl::UnavailableError("prov1: refused"),
+                               Reason::kUpstreamRefusedFinal));
+  std::string id = Submit("multi").id();
+  AdvanceAndPump(absl::Seconds(1));
+  AdvanceAndPump(absl::Seconds(2));
+  TaskRecord rec = Stored(id);
+  EXPECT_EQ(rec.task().state(), v1::TASK_STATE_FAILED);
+  EXPECT_EQ(rec.task().error().message(), "prov1: refused");
+  EXPECT_EQ(p1_->Submits().size(), 1u);
+  EXPECT_TRUE(p2_->Submits().empty());
+}
+
+TEST_F(TaskServiceTest, FinalRefusalOfOurAccountIsNotSentToTheNextChannel) {
+  Init();
+  p1_->ScriptSubmit(WithReason(absl::FailedPreconditionError("prov1: refused"),
+                               Reason::kUpstreamRefusedFinal));
+  std::string id = Submit("multi").id();
+  AdvanceAndPump(absl::Seconds(1));
+  AdvanceAndPump(absl::Seconds(2));
+  TaskRecord rec = Stored(id);
+  EXPECT_EQ(rec.task().state(), v1::TASK_STATE_FAILED);
+  EXPECT_EQ(p1_->Submits().size(), 1u);
+  EXPECT_TRUE(p2_->Submits().empty());
+}
+
 TEST_F(TaskServiceTest, NonRetryableSubmitFailureFails) {
   Init();
   p1_->ScriptSubmit(absl::InvalidArgumentError("bad workflow node 7"));

@@ -8,6 +8,7 @@
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "common/status_mapping.h"
 #include "gtest/gtest.h"
 #include "store/sqlite/sqlite_db.h"
 #include "tests/store/sqlite/store_test_util.h"
@@ -325,6 +326,25 @@ TEST_F(SqliteTaskStoreTest, StatesFiltersOfAnyLengthShareOneStatement) {
   }
   EXPECT_EQ(store->List(too_many).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(SqliteTaskStoreTest, AFullDatabaseIsUnavailableWithReasonDiskFull) {
+  // max_page_count makes SQLite answer SQLITE_FULL as a full disk would.
+  auto store = OpenStore();  // creates the file and its folder
+  ASSERT_NE(store, nullptr);
+  auto db = RawDb();
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(db->Exec("CREATE TABLE filler(b BLOB)").ok());
+  ASSERT_TRUE(db->Exec("PRAGMA max_page_count = 8").ok());
+  absl::Status st;
+  for (int i = 0; i < 100 && st.ok(); ++i) {
+    st = db->Exec("INSERT INTO filler VALUES(zeroblob(4096))");
+  }
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
+  EXPECT_EQ(ReasonOf(st), Reason::kDiskFull) << st;
+  EXPECT_EQ(ToHttpStatus(st), 503);
+  EXPECT_EQ(ReasonOf(store::SqliteError(SQLITE_BUSY, "x", "y")), std::nullopt);
 }
 
 TEST_F(SqliteTaskStoreTest, PageSizeIsClampedTo500) {
