@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/host_port.h"
 #include "common/status_macros.h"
 #include "common/utf8.h"
 #include "google/protobuf/util/json_util.h"
@@ -61,13 +62,8 @@ std::string Resolve(const std::string& base, const std::string& path) {
 }
 
 absl::Status CheckHostPort(absl::string_view field, const std::string& v) {
-  auto colon = v.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || colon == 0 ||
-      !absl::SimpleAtoi(v.substr(colon + 1), &port) || port < 0 ||
-      port > 65535) {
-    return Bad(field, absl::StrCat("'", v, "' is not host:port"));
-  }
+  auto parsed = ParseHostPort(v);
+  if (!parsed.ok()) return Bad(field, parsed.status().message());
   return absl::OkStatus();
 }
 
@@ -100,6 +96,23 @@ void ApplyDefaults(Config& c, const std::string& base) {
   if (s->http_listen().empty()) s->set_http_listen("127.0.0.1:8080");
   if (s->max_body_bytes() == 0) s->set_max_body_bytes(8 << 20);
   if (s->header_timeout_ms() == 0) s->set_header_timeout_ms(10000);
+  auto* g = s->mutable_grpc_limits();
+  if (g->max_concurrent_streams() == 0) g->set_max_concurrent_streams(100);
+  if (g->max_receive_message_bytes() == 0) {
+    g->set_max_receive_message_bytes(16 << 20);
+  }
+  if (g->memory_quota_bytes() == 0) g->set_memory_quota_bytes(uint64_t{1} << 30);
+  if (g->max_threads() == 0) g->set_max_threads(64);
+  if (g->keepalive_time_ms() == 0) g->set_keepalive_time_ms(2 * 3600 * 1000);
+  if (g->keepalive_timeout_ms() == 0) g->set_keepalive_timeout_ms(20000);
+  if (g->min_ping_interval_ms() == 0) g->set_min_ping_interval_ms(300000);
+  if (g->max_ping_strikes() == 0) g->set_max_ping_strikes(2);
+  if (g->max_connection_idle_ms() == 0) {
+    g->set_max_connection_idle_ms(30 * 60 * 1000);
+  }
+  if (g->max_connection_age_grace_ms() == 0) {
+    g->set_max_connection_age_grace_ms(30000);
+  }
   auto* st = c.mutable_storage();
   if (st->data_dir().empty()) st->set_data_dir("data");
   st->set_data_dir(Resolve(base, st->data_dir()));
@@ -149,6 +162,26 @@ absl::Status Validate(const Config& c) {
   if (auto st = CheckHostPort("server.http_listen", c.server().http_listen());
       !st.ok()) {
     return st;
+  }
+  const auto& g = c.server().grpc_limits();
+  const std::pair<const char*, uint32_t> grpc_ints[] = {
+      {"max_concurrent_streams", g.max_concurrent_streams()},
+      {"max_receive_message_bytes", g.max_receive_message_bytes()},
+      {"max_threads", g.max_threads()},
+      {"keepalive_time_ms", g.keepalive_time_ms()},
+      {"keepalive_timeout_ms", g.keepalive_timeout_ms()},
+      {"min_ping_interval_ms", g.min_ping_interval_ms()},
+      {"max_ping_strikes", g.max_ping_strikes()},
+      {"max_connection_idle_ms", g.max_connection_idle_ms()},
+      {"max_connection_age_ms", g.max_connection_age_ms()},
+      {"max_connection_age_grace_ms", g.max_connection_age_grace_ms()},
+  };
+  for (const auto& [name, value] : grpc_ints) {
+    // gRPC takes these as int.
+    if (value > static_cast<uint32_t>(INT32_MAX)) {
+      return Bad(absl::StrCat("server.grpc_limits.", name),
+                 "must be at most 2147483647");
+    }
   }
   if (c.api_keys().empty())
     return Bad("api_keys", "at least one key is required");

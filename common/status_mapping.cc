@@ -23,14 +23,17 @@ absl::Status UpstreamHttpToStatus(int http_status, absl::string_view provider,
     case 401:
     case 403:
       // The upstream rejected *our* credentials: an operator problem.
-      return absl::FailedPreconditionError(msg);
+      return WithReason(absl::FailedPreconditionError(msg),
+                        Reason::kUpstreamCredentialsRefused);
     case 402:
       // Our account is out of credit: an operator problem, not retried.
-      return absl::FailedPreconditionError(msg);
+      return WithReason(absl::FailedPreconditionError(msg),
+                        Reason::kInsufficientBalance);
     case 404:
       return absl::NotFoundError(msg);
-    case 408:
     case 429:
+      return WithReason(absl::UnavailableError(msg), Reason::kRateLimited);
+    case 408:
     case 455:  // kie: service under maintenance
       return absl::UnavailableError(msg);
     default:
@@ -46,6 +49,7 @@ absl::Status UpstreamHttpToStatus(int http_status, absl::string_view provider,
 }
 
 bool IsRetryable(const absl::Status& status) {
+  if (ReasonOf(status) == Reason::kUpstreamRefusedFinal) return false;
   switch (status.code()) {
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kDeadlineExceeded:
@@ -60,7 +64,46 @@ bool IsRetryable(const absl::Status& status) {
 namespace {
 constexpr absl::string_view kOutcomeUnknownUrl =
     "type.mediagw.dev/outcome-unknown";
+constexpr absl::string_view kReasonUrl = "type.mediagw.dev/reason";
+
+constexpr Reason kAllReasons[] = {
+    Reason::kUpstreamKeyMissing, Reason::kUpstreamCredentialsRefused,
+    Reason::kInsufficientBalance, Reason::kRateLimited,
+    Reason::kDiskFull,           Reason::kUpstreamRefusedFinal,
+};
 }  // namespace
+
+std::string ReasonName(Reason reason) {
+  switch (reason) {
+    case Reason::kUpstreamKeyMissing:
+      return "UPSTREAM_KEY_MISSING";
+    case Reason::kUpstreamCredentialsRefused:
+      return "UPSTREAM_CREDENTIALS_REFUSED";
+    case Reason::kInsufficientBalance:
+      return "INSUFFICIENT_BALANCE";
+    case Reason::kRateLimited:
+      return "RATE_LIMITED";
+    case Reason::kDiskFull:
+      return "DISK_FULL";
+    case Reason::kUpstreamRefusedFinal:
+      return "UPSTREAM_REFUSED_FINAL";
+  }
+  return "UNKNOWN";
+}
+
+absl::Status WithReason(absl::Status status, Reason reason) {
+  if (!status.ok()) status.SetPayload(kReasonUrl, absl::Cord(ReasonName(reason)));
+  return status;
+}
+
+std::optional<Reason> ReasonOf(const absl::Status& status) {
+  auto payload = status.GetPayload(kReasonUrl);
+  if (!payload.has_value()) return std::nullopt;
+  for (Reason r : kAllReasons) {
+    if (*payload == ReasonName(r)) return r;
+  }
+  return std::nullopt;
+}
 
 absl::Status MarkOutcomeUnknown(absl::Status status) {
   if (!status.ok()) status.SetPayload(kOutcomeUnknownUrl, absl::Cord("1"));
@@ -85,6 +128,25 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   // absl and gRPC canonical codes share their numeric values.
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
                       std::string(status.message()));
+}
+
+int ToHttpStatus(const absl::Status& status) {
+  if (auto reason = ReasonOf(status); reason.has_value()) {
+    switch (*reason) {
+      case Reason::kDiskFull:
+        return 503;
+      case Reason::kRateLimited:
+        return 429;
+      case Reason::kUpstreamKeyMissing:
+        return 500;
+      case Reason::kUpstreamCredentialsRefused:
+      case Reason::kInsufficientBalance:
+        return 503;
+      case Reason::kUpstreamRefusedFinal:
+        break;  // the code says it
+    }
+  }
+  return ToHttpStatus(status.code());
 }
 
 int ToHttpStatus(absl::StatusCode code) {

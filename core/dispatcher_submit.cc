@@ -387,6 +387,8 @@ void Dispatcher::OnSubmitted(std::shared_ptr<Active> a,
 bool Dispatcher::CanFailOver(const std::shared_ptr<Active>& a,
                              const absl::Status& status, int attempts) {
   if (attempts >= options_.max_attempts) return false;
+  // The upstream's answer is final for this task, not for this channel.
+  if (ReasonOf(status) == Reason::kUpstreamRefusedFinal) return false;
   if (IsRetryable(status)) return true;
   if (status.code() != absl::StatusCode::kFailedPrecondition) return false;
   // Our own credentials or credit on this channel (an upstream 401/402/403):

@@ -1,4 +1,4 @@
-// The task lifecycle (DESIGN.md):
+// The task lifecycle (docs/API.md "Task lifecycle"):
 //   PENDING -> SUBMITTING -> QUEUED -> RUNNING -> FINALIZING -> SUCCEEDED
 //   SUBMITTING -> PENDING (retryable failure before an upstream accepted)
 //   any non-terminal -> FAILED | CANCELED | TIMED_OUT

@@ -1,5 +1,6 @@
 #include "core/task_service.h"
 
+#include <algorithm>
 #include <deque>
 
 #include "absl/strings/str_cat.h"
@@ -226,14 +227,30 @@ void TaskService::ListTasks(const Caller& caller, v1::ListTasksRequest request,
     done(absl::InvalidArgumentError("page_size must be between 0 and 500"));
     return;
   }
-  deps_.executor->Schedule([this, caller, request, done] {
+  // Each state at most once: a longer list can only be repeats.
+  if (request.states_size() > v1::TaskState_ARRAYSIZE) {
+    done(absl::InvalidArgumentError(absl::StrCat(
+        "states: at most ", v1::TaskState_ARRAYSIZE, " values")));
+    return;
+  }
+  std::vector<v1::TaskState> states;
+  for (int s : request.states()) {
+    if (!v1::TaskState_IsValid(s)) {
+      done(absl::InvalidArgumentError(
+          absl::StrCat("states: unknown state ", s)));
+      return;
+    }
+    const auto state = static_cast<v1::TaskState>(s);
+    if (std::find(states.begin(), states.end(), state) == states.end()) {
+      states.push_back(state);
+    }
+  }
+  deps_.executor->Schedule([this, caller, request, states, done] {
     ListFilter filter;
     filter.owner = caller.key_name;
     filter.page_size = request.page_size() == 0 ? 50 : request.page_size();
     filter.page_token = request.page_token();
-    for (int s : request.states()) {
-      filter.states.push_back(static_cast<v1::TaskState>(s));
-    }
+    filter.states = states;
     auto page = deps_.store->List(filter);
     if (!page.ok()) {
       done(page.status());

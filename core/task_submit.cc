@@ -6,7 +6,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "common/ids.h"
 #include "common/metrics.h"
 #include "common/status_macros.h"
@@ -48,21 +47,12 @@ TaskService::Callback<v1::Task> Counted(TaskService::Callback<v1::Task> reply) {
   };
 }
 
-// Decimal ids as the legacy rr3 surface shows them: 19 digits, never with
-// a leading zero, from the UUID generator's randomness.
-std::string NumericId() {
-  std::string hex = absl::StrReplaceAll(NewUuid(), {{"-", ""}});
-  uint64_t v = std::stoull(hex.substr(0, 15), nullptr, 16);
-  return absl::StrCat(1000000000000000000ULL + v % 8000000000000000000ULL);
-}
-
 std::string NewTaskId(const WorkflowInfo& wf) {
   switch (wf.id_style) {
     case WorkflowInfo::IdStyle::kNumeric:
-      return NumericId();
+      return NewNumericId();  // as the legacy rr3 surface shows them
     case WorkflowInfo::IdStyle::kPrefixedHex:
-      return absl::StrCat(wf.id_prefix,
-                          absl::StrReplaceAll(NewUuid(), {{"-", ""}}));
+      return NewPrefixedHexId(wf.id_prefix);
     case WorkflowInfo::IdStyle::kUuid:
       break;
   }

@@ -23,7 +23,7 @@ void SendJson(const std::shared_ptr<net::ResponseWriter>& writer, int status,
 
 void SendError(const std::shared_ptr<net::ResponseWriter>& writer,
                const absl::Status& st) {
-  SendJson(writer, ToHttpStatus(st.code()), EncodeError(st.message()));
+  SendJson(writer, ToHttpStatus(st), EncodeError(st.message()));
 }
 
 std::string ContentTypeFor(absl::string_view name) {

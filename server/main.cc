@@ -15,8 +15,10 @@
 #include "absl/strings/strip.h"
 #include "common/config.h"
 #include "common/crypto.h"
+#include "common/host_port.h"
 #include "common/logging.h"
 #include "common/metrics.h"
+#include "common/status_mapping.h"
 #include "common/thread_pool.h"
 #include "core/auth.h"
 #include "core/dispatcher.h"
@@ -57,12 +59,6 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
     return absl::InvalidArgumentError("--config=<file> is required");
   }
   return f;
-}
-
-absl::StatusOr<std::pair<std::string, int>> SplitHostPort(
-    const std::string& hp) {
-  auto colon = hp.rfind(':');
-  return std::make_pair(hp.substr(0, colon), std::stoi(hp.substr(colon + 1)));
 }
 
 absl::StatusOr<std::vector<Authenticator::Key>> LoadKeys(
@@ -194,10 +190,18 @@ int Run(int argc, char** argv) {
   // The HTTP port must be known before the dispatcher (it writes output
   // URLs), so the gateway is attached once everything else exists.
   std::atomic<gateway::Gateway*> gateway_ptr{nullptr};
-  auto http_listen = SplitHostPort(cfg.server().http_listen());
+  // Checked by the config loader already; parsed here for its parts.
+  auto http_listen = ParseHostPort(cfg.server().http_listen());
+  if (!http_listen.ok()) {
+    return fail(Annotate(http_listen.status(), "server.http_listen: "));
+  }
+  auto grpc_listen = ParseHostPort(cfg.server().grpc_listen());
+  if (!grpc_listen.ok()) {
+    return fail(Annotate(grpc_listen.status(), "server.grpc_listen: "));
+  }
   net::HttpServerOptions http_opts;
-  http_opts.host = http_listen->first;
-  http_opts.port = http_listen->second;
+  http_opts.host = http_listen->host;
+  http_opts.port = http_listen->port;
   http_opts.max_body_bytes = cfg.server().max_body_bytes();
   http_opts.header_timeout =
       absl::Milliseconds(cfg.server().header_timeout_ms());
@@ -218,9 +222,11 @@ int Run(int argc, char** argv) {
   if (auto st = http.Start(); !st.ok()) return fail(st);
   std::string public_base = cfg.server().public_base_url();
   if (public_base.empty()) {
-    std::string host =
-        http_opts.host == "0.0.0.0" ? "127.0.0.1" : http_opts.host;
-    public_base = absl::StrCat("http://", host, ":", http.port());
+    // A wildcard address is no place to send a request to: use loopback.
+    std::string host = http_opts.host;
+    if (host == "0.0.0.0") host = "127.0.0.1";
+    if (host == "::") host = "::1";
+    public_base = absl::StrCat("http://", JoinHostPort(host, http.port()));
   }
 
   DispatcherOptions dopts;
@@ -246,7 +252,8 @@ int Run(int argc, char** argv) {
       [&dispatcher] { return double(dispatcher.WaitingCount()); });
 
   MediaServiceImpl media(&tasks, &auth);
-  auto grpc_server = StartGrpcServer(cfg.server().grpc_listen(), {&media});
+  auto grpc_server = StartGrpcServer(cfg.server().grpc_listen(), {&media},
+                                     cfg.server().grpc_limits());
   if (!grpc_server.ok()) return fail(grpc_server.status());
 
   std::atomic<bool> ready{true};
@@ -257,9 +264,8 @@ int Run(int argc, char** argv) {
       }});
   gateway_ptr.store(&gw);
 
-  auto grpc_host = SplitHostPort(cfg.server().grpc_listen());
-  std::printf("mediagw serving\nrest: %s\ngrpc: %s:%d\n", public_base.c_str(),
-              grpc_host->first.c_str(), grpc_server->port);
+  std::printf("mediagw serving\nrest: %s\ngrpc: %s\n", public_base.c_str(),
+              JoinHostPort(grpc_listen->host, grpc_server->port).c_str());
   std::fflush(stdout);
   if (!cfg.server().ports_file().empty()) {
     if (auto st = WritePortsFile(cfg.server().ports_file(), grpc_server->port,

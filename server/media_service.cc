@@ -6,6 +6,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/status_mapping.h"
 #include "core/state_machine.h"
+#include "server/proto_parse.h"
 
 namespace mediagw {
 namespace {
@@ -20,20 +21,25 @@ std::string Metadata(grpc::CallbackServerContext* ctx, const char* name) {
 // Finishes `reactor` with the result of a TaskService call.
 template <typename T>
 std::function<void(absl::StatusOr<T>)> FinishWith(
-    grpc::ServerUnaryReactor* reactor, T* response) {
+    grpc::ServerUnaryReactor* reactor, grpc::ByteBuffer* response) {
   return [reactor, response](absl::StatusOr<T> result) {
     if (!result.ok()) {
       reactor->Finish(ToGrpcStatus(result.status()));
       return;
     }
-    *response = *std::move(result);
-    reactor->Finish(grpc::Status::OK);
+    reactor->Finish(ToGrpcStatus(SerializeReply(*result, response)));
   };
+}
+
+// GetTask, CancelTask and StreamTask need an id.
+absl::Status RequireId(const std::string& id) {
+  if (id.empty()) return absl::InvalidArgumentError("id is required");
+  return absl::OkStatus();
 }
 
 // Streams task events. Events arrive from TaskService threads; writes go
 // out one at a time (gRPC allows one outstanding write per stream).
-class StreamReactor : public grpc::ServerWriteReactor<v1::TaskEvent> {
+class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   explicit StreamReactor(TaskService* tasks) : tasks_(tasks) {}
 
@@ -64,8 +70,8 @@ class StreamReactor : public grpc::ServerWriteReactor<v1::TaskEvent> {
   struct State {
     absl::Mutex mu;
     StreamReactor* reactor ABSL_GUARDED_BY(mu);
-    std::deque<v1::TaskEvent> queue ABSL_GUARDED_BY(mu);
-    v1::TaskEvent in_flight ABSL_GUARDED_BY(mu);
+    std::deque<grpc::ByteBuffer> queue ABSL_GUARDED_BY(mu);
+    grpc::ByteBuffer in_flight ABSL_GUARDED_BY(mu);
     bool writing ABSL_GUARDED_BY(mu) = false;
     bool finished ABSL_GUARDED_BY(mu) = false;
     bool end_after_write ABSL_GUARDED_BY(mu) = false;
@@ -75,7 +81,14 @@ class StreamReactor : public grpc::ServerWriteReactor<v1::TaskEvent> {
       if (reactor == nullptr || finished) return;
       v1::TaskEvent ev;
       *ev.mutable_task() = task;
-      queue.push_back(std::move(ev));
+      grpc::ByteBuffer bytes;
+      if (!SerializeReply(ev, &bytes).ok()) {
+        finished = true;
+        reactor->Finish(grpc::Status(grpc::StatusCode::INTERNAL,
+                                     "cannot serialize the event"));
+        return;
+      }
+      queue.push_back(std::move(bytes));
       if (IsTerminal(task.state())) end_after_write = true;
       MaybeWriteLocked();
     }
@@ -142,76 +155,107 @@ absl::StatusOr<Caller> MediaServiceImpl::Authenticate(
       Metadata(ctx, "x-api-key"), Metadata(ctx, "authorization")));
 }
 
-template <typename Response, typename Call>
+template <typename Request, typename Call>
 grpc::ServerUnaryReactor* MediaServiceImpl::Unary(
-    grpc::CallbackServerContext* ctx, const std::string* required_id,
-    Response* response, Call&& call) {
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response, Call&& call) {
   auto* reactor = ctx->DefaultReactor();
   auto caller = Authenticate(ctx);
   if (!caller.ok()) {
     reactor->Finish(ToGrpcStatus(caller.status()));
-  } else if (required_id != nullptr && required_id->empty()) {
-    reactor->Finish(
-        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "id is required"));
-  } else {
-    call(*caller, FinishWith(reactor, response));
+    return reactor;
   }
+  Request parsed;
+  if (auto st = ParseRequest(*request, &parsed); !st.ok()) {
+    reactor->Finish(ToGrpcStatus(st));
+    return reactor;
+  }
+  call(*caller, std::move(parsed), reactor, response);
   return reactor;
 }
 
 grpc::ServerUnaryReactor* MediaServiceImpl::SubmitImage(
-    grpc::CallbackServerContext* ctx, const v1::SubmitImageRequest* request,
-    v1::Task* response) {
-  return Unary(ctx, nullptr, response, [&](const Caller& c, auto done) {
-    tasks_->SubmitImage(c, *request, std::move(done));
-  });
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return Unary<v1::SubmitImageRequest>(
+      ctx, request, response,
+      [this](const Caller& c, v1::SubmitImageRequest req, auto* reactor,
+             grpc::ByteBuffer* out) {
+        tasks_->SubmitImage(c, std::move(req),
+                            FinishWith<v1::Task>(reactor, out));
+      });
 }
 
 grpc::ServerUnaryReactor* MediaServiceImpl::SubmitVideo(
-    grpc::CallbackServerContext* ctx, const v1::SubmitVideoRequest* request,
-    v1::Task* response) {
-  return Unary(ctx, nullptr, response, [&](const Caller& c, auto done) {
-    tasks_->SubmitVideo(c, *request, std::move(done));
-  });
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return Unary<v1::SubmitVideoRequest>(
+      ctx, request, response,
+      [this](const Caller& c, v1::SubmitVideoRequest req, auto* reactor,
+             grpc::ByteBuffer* out) {
+        tasks_->SubmitVideo(c, std::move(req),
+                            FinishWith<v1::Task>(reactor, out));
+      });
 }
 
 grpc::ServerUnaryReactor* MediaServiceImpl::GetTask(
-    grpc::CallbackServerContext* ctx, const v1::GetTaskRequest* request,
-    v1::Task* response) {
-  return Unary(ctx, &request->id(), response, [&](const Caller& c, auto done) {
-    tasks_->GetTask(c, request->id(), std::move(done));
-  });
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return Unary<v1::GetTaskRequest>(
+      ctx, request, response,
+      [this](const Caller& c, v1::GetTaskRequest req, auto* reactor,
+             grpc::ByteBuffer* out) {
+        if (auto st = RequireId(req.id()); !st.ok()) {
+          reactor->Finish(ToGrpcStatus(st));
+          return;
+        }
+        tasks_->GetTask(c, req.id(), FinishWith<v1::Task>(reactor, out));
+      });
 }
 
 grpc::ServerUnaryReactor* MediaServiceImpl::CancelTask(
-    grpc::CallbackServerContext* ctx, const v1::CancelTaskRequest* request,
-    v1::Task* response) {
-  return Unary(ctx, &request->id(), response, [&](const Caller& c, auto done) {
-    tasks_->CancelTask(c, request->id(), std::move(done));
-  });
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return Unary<v1::CancelTaskRequest>(
+      ctx, request, response,
+      [this](const Caller& c, v1::CancelTaskRequest req, auto* reactor,
+             grpc::ByteBuffer* out) {
+        if (auto st = RequireId(req.id()); !st.ok()) {
+          reactor->Finish(ToGrpcStatus(st));
+          return;
+        }
+        tasks_->CancelTask(c, req.id(), FinishWith<v1::Task>(reactor, out));
+      });
 }
 
 grpc::ServerUnaryReactor* MediaServiceImpl::ListTasks(
-    grpc::CallbackServerContext* ctx, const v1::ListTasksRequest* request,
-    v1::ListTasksResponse* response) {
-  return Unary(ctx, nullptr, response, [&](const Caller& c, auto done) {
-    tasks_->ListTasks(c, *request, std::move(done));
-  });
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return Unary<v1::ListTasksRequest>(
+      ctx, request, response,
+      [this](const Caller& c, v1::ListTasksRequest req, auto* reactor,
+             grpc::ByteBuffer* out) {
+        tasks_->ListTasks(c, std::move(req),
+                          FinishWith<v1::ListTasksResponse>(reactor, out));
+      });
 }
 
-grpc::ServerWriteReactor<v1::TaskEvent>* MediaServiceImpl::StreamTask(
-    grpc::CallbackServerContext* ctx, const v1::StreamTaskRequest* request) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* MediaServiceImpl::StreamTask(
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request) {
   auto* reactor = new StreamReactor(tasks_);
   auto caller = Authenticate(ctx);
   if (!caller.ok()) {
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
   }
-  if (request->id().empty()) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "id is required"));
+  v1::StreamTaskRequest parsed;
+  absl::Status st = ParseRequest(*request, &parsed);
+  if (st.ok()) st = RequireId(parsed.id());
+  if (!st.ok()) {
+    reactor->Finish(ToGrpcStatus(st));
     return reactor;
   }
-  reactor->Start(*caller, request->id());
+  reactor->Start(*caller, parsed.id());
   return reactor;
 }
 

@@ -1,50 +1,65 @@
 // gRPC adapter for mediagw.v1.MediaService over TaskService (callback API).
-// Each call authenticates from metadata (`x-api-key`, or `authorization:
-// Bearer <key>` / `Token <key>`), hands the request to TaskService and
-// finishes from TaskService's callback; no reaction ever blocks.
-// StreamTask uses one write reactor per call that deletes itself in OnDone.
+// Every method is registered raw (ByteBuffer in and out): the request is
+// parsed here (server/proto_parse.h) so that a string field with invalid
+// UTF-8 is answered INVALID_ARGUMENT "<field>: not valid UTF-8" (and any
+// other unparsable request "malformed request") instead of gRPC's bare
+// INTERNAL. Each call authenticates from metadata (`x-api-key`, or
+// `authorization: Bearer <key>` / `Token <key>`), hands the request to
+// TaskService and finishes from TaskService's callback; no reaction ever
+// blocks. StreamTask uses one write reactor per call that deletes itself in
+// OnDone.
 #ifndef MEDIAGW_SERVER_MEDIA_SERVICE_H_
 #define MEDIAGW_SERVER_MEDIA_SERVICE_H_
 
 #include "core/auth.h"
 #include "core/task_service.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "mediagw/v1/media.grpc.pb.h"
 
 namespace mediagw {
 
-class MediaServiceImpl final : public v1::MediaService::CallbackService {
+using RawMediaService = v1::MediaService::WithRawCallbackMethod_SubmitImage<
+    v1::MediaService::WithRawCallbackMethod_SubmitVideo<
+        v1::MediaService::WithRawCallbackMethod_GetTask<
+            v1::MediaService::WithRawCallbackMethod_StreamTask<
+                v1::MediaService::WithRawCallbackMethod_CancelTask<
+                    v1::MediaService::WithRawCallbackMethod_ListTasks<
+                        v1::MediaService::Service>>>>>>;
+
+class MediaServiceImpl final : public RawMediaService {
  public:
   // Both must outlive the service.
   MediaServiceImpl(TaskService* tasks, const Authenticator* auth)
       : tasks_(tasks), auth_(auth) {}
 
   grpc::ServerUnaryReactor* SubmitImage(grpc::CallbackServerContext* ctx,
-                                        const v1::SubmitImageRequest* request,
-                                        v1::Task* response) override;
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* SubmitVideo(grpc::CallbackServerContext* ctx,
-                                        const v1::SubmitVideoRequest* request,
-                                        v1::Task* response) override;
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetTask(grpc::CallbackServerContext* ctx,
-                                    const v1::GetTaskRequest* request,
-                                    v1::Task* response) override;
+                                    const grpc::ByteBuffer* request,
+                                    grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* CancelTask(grpc::CallbackServerContext* ctx,
-                                       const v1::CancelTaskRequest* request,
-                                       v1::Task* response) override;
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* ListTasks(grpc::CallbackServerContext* ctx,
-                                      const v1::ListTasksRequest* request,
-                                      v1::ListTasksResponse* response) override;
-  grpc::ServerWriteReactor<v1::TaskEvent>* StreamTask(
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* StreamTask(
       grpc::CallbackServerContext* ctx,
-      const v1::StreamTaskRequest* request) override;
+      const grpc::ByteBuffer* request) override;
 
  private:
   absl::StatusOr<Caller> Authenticate(grpc::CallbackServerContext* ctx) const;
-  // Authenticates, checks `required_id` (when given) is set, then runs
-  // `call(caller, done)`; `done` finishes the reactor with the result.
-  template <typename Response, typename Call>
+  // Authenticates and parses the request as `Request` (finishing the
+  // reactor on failure), then runs `call(caller, std::move(parsed),
+  // reactor, response)`, which must finish the reactor.
+  template <typename Request, typename Call>
   grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx,
-                                  const std::string* required_id,
-                                  Response* response, Call&& call);
+                                  const grpc::ByteBuffer* request,
+                                  grpc::ByteBuffer* response, Call&& call);
 
   TaskService* const tasks_;
   const Authenticator* const auth_;

@@ -1,5 +1,5 @@
 // Pure JSON <-> domain functions for the ComfyUI protocol (see
-// /work/shared/PROVIDERS.md): workflow templates and slot rendering, the
+// docs/PROVIDERS.md "ComfyUI"): workflow templates and slot rendering, the
 // /prompt, /history and /queue replies, the websocket messages, and our own
 // opaque provider_state. No I/O, no threads, no global state: every function
 // is thread-safe and never aborts on malformed input.

@@ -1,5 +1,5 @@
 // Pure functions for getting an input image to a ComfyUI server (see
-// /work/shared/PROVIDERS.md): the multipart body of POST /upload/image, its
+// docs/PROVIDERS.md "ComfyUI"): the multipart body of POST /upload/image, its
 // reply, and the value a LoadImage node takes to read the upload. No I/O, no
 // threads, no global state: thread-safe, never aborts on malformed input.
 //

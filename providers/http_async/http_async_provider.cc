@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_mapping.h"
 #include "common/config.h"
 #include "common/logging.h"
 #include "providers/http_async/http_async_codec.h"
@@ -41,9 +42,11 @@ class HttpAsyncProvider : public Provider {
 
   absl::Status CheckReady() const override {
     if (spec_->needs_api_key && spec_->api_key.empty()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "Server configuration error: API key missing for channel '",
-          spec_->channel, "'"));
+      return WithReason(
+          absl::FailedPreconditionError(absl::StrCat(
+              "Server configuration error: API key missing for channel '",
+              spec_->channel, "'")),
+          Reason::kUpstreamKeyMissing);
     }
     return absl::OkStatus();
   }

@@ -174,11 +174,13 @@ absl::Status BodyCodeToStatus(int64_t code, absl::string_view msg) {
                    SanitizeUpstreamText(msg, kMaxQuoted));
   switch (code) {
     case 401:
-      return absl::FailedPreconditionError(
-          absl::StrCat(message, " (our kie API key was refused)"));
+      return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                            message, " (our kie API key was refused)")),
+                        Reason::kUpstreamCredentialsRefused);
     case 402:
-      return absl::FailedPreconditionError(
-          absl::StrCat(message, " (our kie account is out of credits)"));
+      return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                            message, " (our kie account is out of credits)")),
+                        Reason::kInsufficientBalance);
     case 501:
       return absl::InternalError(absl::StrCat(message, " (generation failed)"));
     case 505:

@@ -1,5 +1,5 @@
 // Pure JSON <-> domain functions for the kie.ai jobs API (see
-// /work/shared/PROVIDERS.md "kie.ai jobs" and seed 002): the createTask
+// docs/PROVIDERS.md "kie.ai jobs" and seed 002): the createTask
 // request and reply, the recordInfo reply with its string-encoded
 // resultJson, and the body of a completion callback. No I/O, no threads, no
 // global state: every function is thread-safe and never aborts on malformed

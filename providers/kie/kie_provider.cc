@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/config.h"
+#include "common/status_mapping.h"
 #include "common/crypto.h"
 #include "providers/kie/kie_codec.h"
 
@@ -98,7 +99,8 @@ class KieProvider : public Provider {
 
   absl::Status CheckReady() const override {
     if (options_.api_key.empty()) {
-      return absl::FailedPreconditionError(kMissingKey);
+      return WithReason(absl::FailedPreconditionError(kMissingKey),
+                        Reason::kUpstreamKeyMissing);
     }
     return absl::OkStatus();
   }

@@ -1,6 +1,6 @@
 // Pure JSON <-> domain functions shared by the synchronous OpenAI-style image
 // APIs (POST /v1/images/generations): xAI Grok and the OpenAI-compatible
-// gateways of seeds 003 and 004 (see /work/shared/PROVIDERS.md). The request
+// gateways of seeds 003 and 004 (see docs/PROVIDERS.md). The request
 // bodies differ per upstream and live in xai_codec / openai_compat_codec;
 // the reply, the error shapes, the size mapping and our provider_state are
 // the same for all of them.

@@ -97,7 +97,9 @@ class ImagesProvider : public Provider {
 
   absl::Status CheckReady() const override {
     if (options_.api_key.has_value()) return absl::OkStatus();
-    return absl::FailedPreconditionError(options_.missing_key_message);
+    return WithReason(
+        absl::FailedPreconditionError(options_.missing_key_message),
+        Reason::kUpstreamKeyMissing);
   }
 
   void Submit(const TaskRecord& record, const SubmitContext&,

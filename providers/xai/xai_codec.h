@@ -1,5 +1,5 @@
 // The request body of xAI's image generation (POST /v1/images/generations,
-// see /work/shared/PROVIDERS.md "xAI Grok images"). The reply, error shapes
+// see docs/PROVIDERS.md "xAI Grok images"). The reply, error shapes
 // and provider_state are shared with the OpenAI-compatible gateways and
 // live in providers/openai_compat/openai_images_codec.h.
 //

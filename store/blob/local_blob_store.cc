@@ -14,25 +14,33 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_mapping.h"
 
 namespace mediagw {
-namespace {
 
-constexpr size_t kMaxNameLength = 200;
-
-absl::Status ErrnoStatus(int err, absl::string_view what,
-                         absl::string_view path) {
+absl::Status BlobErrnoStatus(int err, absl::string_view what,
+                             absl::string_view path) {
   std::string msg = absl::StrCat(what, " ", path, ": ", std::strerror(err));
   switch (err) {
     case ENOENT:
       return absl::NotFoundError(msg);
     case ENOSPC:
     case EDQUOT:
-      return absl::ResourceExhaustedError(msg);
+      // Not RESOURCE_EXHAUSTED, which callers read as "slow down".
+      return WithReason(absl::UnavailableError(msg), Reason::kDiskFull);
     default:
       return absl::UnavailableError(msg);
   }
 }
+
+namespace {
+
+absl::Status ErrnoStatus(int err, absl::string_view what,
+                         absl::string_view path) {
+  return BlobErrnoStatus(err, what, path);
+}
+
+constexpr size_t kMaxNameLength = 200;
 
 absl::Status CheckName(absl::string_view name) {
   if (!IsValidBlobName(name)) {

@@ -34,8 +34,8 @@ class LocalBlobStore : public BlobStore {
   static absl::StatusOr<std::unique_ptr<LocalBlobStore>> Open(
       const std::string& root);
 
-  // INVALID_ARGUMENT for a bad name; UNAVAILABLE on I/O errors;
-  // RESOURCE_EXHAUSTED when the disk is full.
+  // INVALID_ARGUMENT for a bad name; UNAVAILABLE on I/O errors, and when
+  // the disk or quota is full with reason kDiskFull (common/status_mapping).
   absl::Status Put(const std::string& name, absl::string_view data) override;
   // INVALID_ARGUMENT for a bad name; NOT_FOUND if absent; UNAVAILABLE on I/O
   // errors.
@@ -54,6 +54,12 @@ class LocalBlobStore : public BlobStore {
 
   const std::string root_;
 };
+
+// The status for a failed file operation: ENOENT NOT_FOUND, ENOSPC/EDQUOT
+// UNAVAILABLE with reason kDiskFull, anything else UNAVAILABLE. The
+// message names `what`, `path` and the error.
+absl::Status BlobErrnoStatus(int err, absl::string_view what,
+                             absl::string_view path);
 
 }  // namespace mediagw
 

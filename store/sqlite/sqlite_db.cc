@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_mapping.h"
 
 namespace mediagw {
 namespace store {
@@ -23,7 +24,9 @@ absl::Status SqliteError(int code, absl::string_view what,
     case SQLITE_NOTADB:
       return absl::DataLossError(msg);
     case SQLITE_FULL:
-      return absl::ResourceExhaustedError(msg);
+      // Not RESOURCE_EXHAUSTED, which callers read as "slow down": the
+      // service cannot store anything until an operator frees space.
+      return WithReason(absl::UnavailableError(msg), Reason::kDiskFull);
     case SQLITE_READONLY:
       return absl::FailedPreconditionError(msg);
     default:

@@ -12,7 +12,8 @@
 //
 // Status codes: SQLITE_BUSY/LOCKED/IOERR/CANTOPEN -> UNAVAILABLE,
 // SQLITE_CONSTRAINT -> ALREADY_EXISTS, SQLITE_CORRUPT/NOTADB -> DATA_LOSS,
-// SQLITE_FULL -> RESOURCE_EXHAUSTED, anything else -> INTERNAL.
+// SQLITE_FULL -> UNAVAILABLE with reason kDiskFull (common/status_mapping),
+// anything else -> INTERNAL.
 #ifndef MEDIAGW_STORE_SQLITE_SQLITE_DB_H_
 #define MEDIAGW_STORE_SQLITE_SQLITE_DB_H_
 
@@ -95,6 +96,8 @@ class SqliteDb {
   // use. The statement is reset before it is returned; it is owned by this
   // SqliteDb.
   absl::StatusOr<Statement*> Cached(const std::string& sql);
+  // Statements cached so far on this connection.
+  size_t CachedCount() const { return cache_.size(); }
 
   // Rows changed by the most recent INSERT/UPDATE/DELETE.
   int64_t Changes() const;

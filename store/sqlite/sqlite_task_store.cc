@@ -23,6 +23,8 @@ namespace {
 
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 500;
+// Slots for the states filter of List: one per TaskState value.
+constexpr int kStateSlots = v1::TaskState_ARRAYSIZE;
 
 constexpr char kInsertSql[] =
     "INSERT INTO tasks(id, owner, state, version, created_at_us, "
@@ -493,12 +495,24 @@ absl::StatusOr<ListPage> SqliteTaskStore::List(const ListFilter& filter) {
   if (!filter.page_token.empty()) {
     MG_ASSIGN_OR_RETURN(cursor, store::DecodePageToken(filter.page_token));
   }
-  // The SQL text only varies in shape (which filters, how many states), so
-  // each shape is compiled once per connection and cached.
+  // A states filter always binds kStateSlots values, the unused ones NULL
+  // (which IN never matches), so the list length does not change the SQL:
+  // the text only varies in which filters are present, and each of those
+  // few shapes is compiled once per connection and cached.
+  std::vector<int64_t> states;
+  for (v1::TaskState state : filter.states) {
+    if (std::find(states.begin(), states.end(), state) == states.end()) {
+      states.push_back(state);
+    }
+  }
+  if (states.size() > static_cast<size_t>(kStateSlots)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("states: at most ", kStateSlots, " distinct values"));
+  }
   std::vector<std::string> where;
   if (!filter.owner.empty()) where.push_back("owner = ?");
-  if (!filter.states.empty()) {
-    std::vector<std::string> marks(filter.states.size(), "?");
+  if (!states.empty()) {
+    std::vector<std::string> marks(kStateSlots, "?");
     where.push_back(
         absl::StrCat("state IN (", absl::StrJoin(marks, ", "), ")"));
   }
@@ -515,8 +529,14 @@ absl::StatusOr<ListPage> SqliteTaskStore::List(const ListFilter& filter) {
   if (!filter.owner.empty()) {
     MG_RETURN_IF_ERROR(stmt->BindText(param++, filter.owner));
   }
-  for (v1::TaskState state : filter.states) {
-    MG_RETURN_IF_ERROR(stmt->BindInt64(param++, state));
+  if (!states.empty()) {
+    for (int i = 0; i < kStateSlots; ++i) {
+      if (i < static_cast<int>(states.size())) {
+        MG_RETURN_IF_ERROR(stmt->BindInt64(param++, states[i]));
+      } else {
+        MG_RETURN_IF_ERROR(stmt->BindNull(param++));
+      }
+    }
   }
   if (cursor.has_value()) {
     MG_RETURN_IF_ERROR(stmt->BindInt64(param++, cursor->created_at_us));
@@ -552,6 +572,13 @@ absl::StatusOr<ListPage> SqliteTaskStore::List(const ListFilter& filter) {
   }
   stmt->Reset();
   return page;
+}
+
+size_t SqliteTaskStore::CachedReadStatements() {
+  absl::MutexLock l(&read_mu_);
+  size_t n = 0;
+  for (const store::SqliteDb* db : idle_readers_) n += db->CachedCount();
+  return n;
 }
 
 }  // namespace mediagw

@@ -7,7 +7,7 @@
 // with no store lock held. A failed op (ALREADY_EXISTS, ABORTED, NOT_FOUND,
 // INVALID_ARGUMENT) does not affect the other ops of its batch; if the
 // COMMIT itself fails every op of the batch gets that error (UNAVAILABLE for
-// I/O or lock errors, RESOURCE_EXHAUSTED for a full disk, INTERNAL
+// I/O or lock errors and, with reason kDiskFull, a full disk; INTERNAL
 // otherwise) and nothing of the batch is stored. `done` is always called
 // exactly once, OK only after the write is durable.
 //
@@ -94,8 +94,15 @@ class SqliteTaskStore : public TaskStore {
   // Oldest first.
   absl::StatusOr<RecordScan> ListNonTerminal() override;
   absl::StatusOr<RecordScan> ListPending(int limit) override;
-  // page_size <= 0 means 50; above 500 is clamped to 500.
+  // page_size <= 0 means 50; above 500 is clamped to 500. Repeated states
+  // count once; more than v1::TaskState_ARRAYSIZE distinct ones is
+  // INVALID_ARGUMENT. Every states list shares one compiled statement.
   absl::StatusOr<ListPage> List(const ListFilter& filter) override;
+
+  // Statements compiled and cached on the read connections not leased
+  // right now (all of them when the store is idle); for tests and
+  // diagnostics.
+  size_t CachedReadStatements();
 
   // Write transactions committed successfully since Open. With concurrent
   // writers this is well below the number of acknowledged writes.

@@ -144,13 +144,47 @@ TEST(ParseConfigTest, MalformedJsonIsInvalidArgument) {
 
 TEST(ParseConfigTest, BadHostPort) {
   for (const char* bad :
-       {"nohost", ":80", "host:", "host:x", "host:70000", "host:-1"}) {
+       {"nohost", ":80", "host:", "host:x", "host:70000", "host:-1",
+        "::1:80", "[::1]", "host:+80"}) {
     SCOPED_TRACE(bad);
     ExpectError(With("0.0.0.0:50051", bad), "server.grpc_listen");
   }
   ExpectError(With(R"("server": {)", R"("server": {"http_listen": "h",)"),
               "server.http_listen");
   EXPECT_TRUE(ParseConfig(With("0.0.0.0:50051", "[::1]:0"), "").ok());
+  ExpectError(With("0.0.0.0:50051", "[::1]:x"),
+              "server.grpc_listen: '[::1]:x' is not host:port");
+}
+
+TEST(ParseConfigTest, GrpcLimitsDefaultsAndBounds) {
+  auto c = ParseConfig(Valid(), "/etc/mg");
+  ASSERT_TRUE(c.ok()) << c.status();
+  const auto& g = c->config.server().grpc_limits();
+  EXPECT_EQ(g.max_concurrent_streams(), 100u);
+  EXPECT_EQ(g.max_receive_message_bytes(), 16u << 20);
+  EXPECT_EQ(g.memory_quota_bytes(), uint64_t{1} << 30);
+  EXPECT_EQ(g.max_threads(), 64u);
+  EXPECT_EQ(g.keepalive_time_ms(), 7200000u);
+  EXPECT_EQ(g.keepalive_timeout_ms(), 20000u);
+  EXPECT_EQ(g.min_ping_interval_ms(), 300000u);
+  EXPECT_EQ(g.max_ping_strikes(), 2u);
+  EXPECT_EQ(g.max_connection_idle_ms(), 1800000u);
+  EXPECT_EQ(g.max_connection_age_ms(), 0u);
+  EXPECT_EQ(g.max_connection_age_grace_ms(), 30000u);
+
+  auto set = ParseConfig(
+      With(R"("server": {)",
+           R"("server": {"grpc_limits": {"max_concurrent_streams": 8,
+                                         "max_connection_age_ms": 60000},)"),
+      "");
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->config.server().grpc_limits().max_concurrent_streams(), 8u);
+  EXPECT_EQ(set->config.server().grpc_limits().max_connection_age_ms(), 60000u);
+  EXPECT_EQ(set->config.server().grpc_limits().max_ping_strikes(), 2u);
+
+  ExpectError(With(R"("server": {)",
+                   R"("server": {"grpc_limits": {"keepalive_time_ms": 3000000000},)"),
+              "server.grpc_limits.keepalive_time_ms");
 }
 
 TEST(ParseConfigTest, DuplicateChannel) {

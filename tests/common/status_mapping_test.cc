@@ -8,6 +8,78 @@ namespace {
 
 using ::testing::HasSubstr;
 
+TEST(ReasonTest, RoundTripsAndSurvivesAnnotate) {
+  for (Reason r : {Reason::kUpstreamKeyMissing,
+                   Reason::kUpstreamCredentialsRefused,
+                   Reason::kInsufficientBalance, Reason::kRateLimited,
+                   Reason::kDiskFull, Reason::kUpstreamRefusedFinal}) {
+    absl::Status st = WithReason(absl::UnavailableError("x"), r);
+    EXPECT_EQ(ReasonOf(st), r) << ReasonName(r);
+    EXPECT_EQ(ReasonOf(Annotate(st, "p: ")), r);
+    EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable);
+    EXPECT_EQ(st.message(), "x");
+  }
+  EXPECT_EQ(ReasonOf(absl::UnavailableError("x")), std::nullopt);
+  EXPECT_TRUE(WithReason(absl::OkStatus(), Reason::kDiskFull).ok());
+  EXPECT_EQ(ReasonOf(WithReason(absl::OkStatus(), Reason::kDiskFull)),
+            std::nullopt);
+  // A later reason replaces the earlier one; the outcome mark is separate.
+  absl::Status both = MarkOutcomeUnknown(
+      WithReason(WithReason(absl::UnavailableError("x"), Reason::kRateLimited),
+                 Reason::kDiskFull));
+  EXPECT_EQ(ReasonOf(both), Reason::kDiskFull);
+  EXPECT_TRUE(IsOutcomeUnknown(both));
+  EXPECT_EQ(ReasonName(Reason::kDiskFull), "DISK_FULL");
+  // A name this build does not know is no reason.
+  absl::Status foreign = absl::UnavailableError("x");
+  foreign.SetPayload("type.mediagw.dev/reason", absl::Cord("FUTURE_REASON"));
+  EXPECT_EQ(ReasonOf(foreign), std::nullopt);
+}
+
+TEST(ReasonTest, ToHttpStatusLooksAtTheReasonFirst) {
+  const absl::Status unavailable = absl::UnavailableError("x");
+  EXPECT_EQ(ToHttpStatus(unavailable), 503);
+  EXPECT_EQ(ToHttpStatus(WithReason(unavailable, Reason::kDiskFull)), 503);
+  EXPECT_EQ(ToHttpStatus(WithReason(unavailable, Reason::kRateLimited)), 429);
+  const absl::Status precondition = absl::FailedPreconditionError("x");
+  EXPECT_EQ(ToHttpStatus(precondition), 412);
+  EXPECT_EQ(
+      ToHttpStatus(WithReason(precondition, Reason::kUpstreamKeyMissing)),
+      500);
+  EXPECT_EQ(ToHttpStatus(
+                WithReason(precondition, Reason::kUpstreamCredentialsRefused)),
+            503);
+  EXPECT_EQ(
+      ToHttpStatus(WithReason(precondition, Reason::kInsufficientBalance)),
+      503);
+  EXPECT_EQ(
+      ToHttpStatus(WithReason(precondition, Reason::kUpstreamRefusedFinal)),
+      412);
+  EXPECT_EQ(ToHttpStatus(absl::OkStatus()), 200);
+  EXPECT_EQ(ToHttpStatus(absl::InvalidArgumentError("x")), 400);
+}
+
+TEST(ReasonTest, FinalRefusalIsNeverRetryable) {
+  EXPECT_TRUE(IsRetryable(absl::UnavailableError("x")));
+  EXPECT_FALSE(IsRetryable(WithReason(absl::UnavailableError("x"),
+                                      Reason::kUpstreamRefusedFinal)));
+  EXPECT_TRUE(IsRetryable(
+      WithReason(absl::UnavailableError("x"), Reason::kRateLimited)));
+}
+
+TEST(UpstreamHttpToStatusTest, TagsTheReasonsOneCodeCannotTell) {
+  EXPECT_EQ(ReasonOf(UpstreamHttpToStatus(401, "p", "")),
+            Reason::kUpstreamCredentialsRefused);
+  EXPECT_EQ(ReasonOf(UpstreamHttpToStatus(403, "p", "")),
+            Reason::kUpstreamCredentialsRefused);
+  EXPECT_EQ(ReasonOf(UpstreamHttpToStatus(402, "p", "")),
+            Reason::kInsufficientBalance);
+  EXPECT_EQ(ReasonOf(UpstreamHttpToStatus(429, "p", "")),
+            Reason::kRateLimited);
+  EXPECT_EQ(ReasonOf(UpstreamHttpToStatus(503, "p", "")), std::nullopt);
+  EXPECT_EQ(ReasonOf(UpstreamHttpToStatus(400, "p", "")), std::nullopt);
+}
+
 TEST(UpstreamHttpToStatusTest, SuccessIsOk) {
   EXPECT_TRUE(UpstreamHttpToStatus(200, "p", "").ok());
   EXPECT_TRUE(UpstreamHttpToStatus(204, "p", "body").ok());

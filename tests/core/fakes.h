@@ -192,6 +192,7 @@ class FakeTaskStore : public TaskStore {
   }
   absl::StatusOr<ListPage> List(const ListFilter& filter) override {
     absl::MutexLock l(&mu_);
+    last_list_states_ = filter.states;
     ListPage page;
     for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
       const TaskRecord& r = records_.at(*it);
@@ -199,6 +200,11 @@ class FakeTaskStore : public TaskStore {
       page.records.push_back(r);
     }
     return page;
+  }
+  // The states filter of the last List call.
+  std::vector<v1::TaskState> LastListStates() {
+    absl::MutexLock l(&mu_);
+    return last_list_states_;
   }
 
   // Test access.
@@ -238,6 +244,7 @@ class FakeTaskStore : public TaskStore {
   std::map<std::pair<std::string, std::string>, std::string> keys_
       ABSL_GUARDED_BY(mu_);
   std::vector<Change> history_ ABSL_GUARDED_BY(mu_);
+  std::vector<v1::TaskState> last_list_states_ ABSL_GUARDED_BY(mu_);
   int fail_next_updates_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

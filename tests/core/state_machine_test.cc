@@ -18,7 +18,7 @@ constexpr TaskState kAll[] = {
     v1::TASK_STATE_SUCCEEDED,   v1::TASK_STATE_FAILED,
     v1::TASK_STATE_CANCELED,    v1::TASK_STATE_TIMED_OUT};
 
-// The lifecycle of DESIGN.md, spelled out: every legal edge.
+// The lifecycle of docs/API.md, spelled out: every legal edge.
 const std::set<std::pair<TaskState, TaskState>>& Legal() {
   static const auto* legal = [] {
     auto* s = new std::set<std::pair<TaskState, TaskState>>{

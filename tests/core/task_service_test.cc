@@ -342,6 +342,36 @@ TEST_F(TaskServiceTest, OurCredentialProblemOnEveryChannelFailsOnce) {
   EXPECT_EQ(p2_->Submits().size(), 1u);
 }
 
+// A submit failure retryable by its code, or FAILED_PRECONDITION (which
+// moves on past a channel that refused our credentials): the final-refusal
+// reason overrules both.
+TEST_F(TaskServiceTest, FinalRefusalIsNeverRetriedEvenIfTheCodeIsRetryable) {
+  Init();
+  p1_->ScriptSubmit(WithReason(absl::UnavailableError("prov1: refused"),
+                               Reason::kUpstreamRefusedFinal));
+  std::string id = Submit("multi").id();
+  AdvanceAndPump(absl::Seconds(1));
+  AdvanceAndPump(absl::Seconds(2));
+  TaskRecord rec = Stored(id);
+  EXPECT_EQ(rec.task().state(), v1::TASK_STATE_FAILED);
+  EXPECT_EQ(rec.task().error().message(), "prov1: refused");
+  EXPECT_EQ(p1_->Submits().size(), 1u);
+  EXPECT_TRUE(p2_->Submits().empty());
+}
+
+TEST_F(TaskServiceTest, FinalRefusalOfOurAccountIsNotSentToTheNextChannel) {
+  Init();
+  p1_->ScriptSubmit(WithReason(absl::FailedPreconditionError("prov1: refused"),
+                               Reason::kUpstreamRefusedFinal));
+  std::string id = Submit("multi").id();
+  AdvanceAndPump(absl::Seconds(1));
+  AdvanceAndPump(absl::Seconds(2));
+  TaskRecord rec = Stored(id);
+  EXPECT_EQ(rec.task().state(), v1::TASK_STATE_FAILED);
+  EXPECT_EQ(p1_->Submits().size(), 1u);
+  EXPECT_TRUE(p2_->Submits().empty());
+}
+
 TEST_F(TaskServiceTest, NonRetryableSubmitFailureFails) {
   Init();
   p1_->ScriptSubmit(absl::InvalidArgumentError("bad workflow node 7"));
@@ -562,6 +592,45 @@ TEST_F(TaskServiceTest, ListTasksShowsOnlyTheCallersTasks) {
   service_->ListTasks(alice_, bad, [&](auto r) { out = r; });
   ASSERT_TRUE(out.has_value());
   EXPECT_EQ(out->status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(TaskServiceTest, ListTasksStatesAreDeduplicatedAndBounded) {
+  Init();
+  auto list = [&](const v1::ListTasksRequest& req) {
+    std::optional<absl::StatusOr<v1::ListTasksResponse>> out;
+    service_->ListTasks(alice_, req, [&](auto r) { out = r; });
+    Pump();
+    EXPECT_TRUE(out.has_value());
+    return out.value_or(absl::InternalError("no reply"));
+  };
+  v1::ListTasksRequest repeats;
+  for (int i = 0; i < 3; ++i) {
+    repeats.add_states(v1::TASK_STATE_RUNNING);
+    repeats.add_states(v1::TASK_STATE_FAILED);
+  }
+  ASSERT_TRUE(list(repeats).ok());
+  EXPECT_EQ(store_.LastListStates(),
+            (std::vector<v1::TaskState>{v1::TASK_STATE_RUNNING,
+                                        v1::TASK_STATE_FAILED}));
+
+  v1::ListTasksRequest every;
+  for (int s = 0; s < v1::TaskState_ARRAYSIZE; ++s) {
+    every.add_states(static_cast<v1::TaskState>(s));
+  }
+  ASSERT_TRUE(list(every).ok());
+  EXPECT_EQ(store_.LastListStates().size(), size_t{v1::TaskState_ARRAYSIZE});
+
+  v1::ListTasksRequest too_many = every;
+  too_many.add_states(v1::TASK_STATE_RUNNING);
+  auto st = list(too_many).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(st.message(), "states: at most 10 values");
+
+  v1::ListTasksRequest unknown;
+  unknown.add_states(static_cast<v1::TaskState>(99));
+  st = list(unknown).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(st.message(), "states: unknown state 99");
 }
 
 TEST_F(TaskServiceTest, MaxActiveKeepsTheRestPendingUntilASlotFrees) {

@@ -1,5 +1,5 @@
 // The simulated kie.ai jobs API, served under "/kie" (see
-// /work/shared/PROVIDERS.md "kie.ai jobs" and seed 002):
+// docs/PROVIDERS.md "kie.ai jobs" and seed 002):
 //   POST /kie/api/v1/jobs/createTask   {model, callBackUrl?, input}
 //   GET  /kie/api/v1/jobs/recordInfo?taskId=
 //   GET  /kie/files/<name>              result files (no key needed)

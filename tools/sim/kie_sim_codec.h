@@ -1,4 +1,4 @@
-// JSON of the simulated kie.ai jobs API (see /work/shared/PROVIDERS.md
+// JSON of the simulated kie.ai jobs API (see docs/PROVIDERS.md
 // "kie.ai jobs" and seed 002): the createTask request it validates, and the
 // {"code", "msg", "data"} envelopes it answers with, including the
 // recordInfo record and the completion callback body.

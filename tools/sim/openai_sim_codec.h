@@ -1,6 +1,6 @@
 // JSON of the simulated OpenAI-style image APIs: xAI Grok images and the
 // OpenAI-compatible gateways of seeds 003 and 004 (see
-// /work/shared/PROVIDERS.md). Request validation follows each vendor:
+// docs/PROVIDERS.md). Request validation follows each vendor:
 //
 //  - kXai: model in grok-imagine-image | grok-imagine-image-pro |
 //    grok-2-image, prompt, n 1..10, response_format url | b64_json,

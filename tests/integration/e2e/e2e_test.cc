@@ -1,12 +1,17 @@
 // End-to-end: the real mediagw binary + the simulator, over REST and gRPC.
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <future>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "tests/integration/e2e/harness.h"
 
@@ -101,6 +106,44 @@ TEST_F(E2eTest, RestSubmitPollsToCompletedAndServesPngOfRequestedSize) {
   EXPECT_EQ(img.status, 200);
   EXPECT_EQ(img.content_type, "image/png");
   EXPECT_EQ(PngSize(img.body), std::make_pair(768, 1024));
+}
+
+bool HasIpv6Loopback() {
+  int fd = socket(AF_INET6, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in6 addr{};
+  addr.sin6_family = AF_INET6;
+  addr.sin6_addr = in6addr_loopback;
+  addr.sin6_port = 0;
+  const bool ok =
+      bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+TEST_F(E2eTest, BothSurfacesListenOnIpv6LoopbackAndOutputUrlsUseIt) {
+  if (!HasIpv6Loopback()) GTEST_SKIP() << "no IPv6 loopback on this machine";
+  Simulator sim(dir_, /*step_ms=*/5);
+  ServerOptions options;
+  options.listen_host = "::1";  // grpc_listen and http_listen "[::1]:0"
+  Server server(dir_, sim.url(), options);
+  server.Start();
+  ASSERT_EQ(server.rest().rfind("http://[::1]:", 0), 0u) << server.rest();
+  EXPECT_EQ(Http("GET", server.rest() + "/healthz").status, 200);
+  const std::string id = SubmitRest(
+      server, R"({"prompt": "v6", "steps": 1, "width": 32, "height": 32})");
+  ASSERT_FALSE(id.empty());
+  // gRPC over [::1] sees it finish.
+  ASSERT_TRUE(WaitFor(
+      [&] { return Get(server, id).state() == v1::TASK_STATE_SUCCEEDED; },
+      absl::Seconds(30)));
+  // public_base_url is derived from the bracketed listen address.
+  const v1::Task task = Get(server, id);
+  ASSERT_EQ(task.outputs_size(), 1);
+  EXPECT_EQ(task.outputs(0).uri(), server.rest() + "/uploads/" + id + ".png");
+  auto img = Http("GET", task.outputs(0).uri());
+  EXPECT_EQ(img.status, 200);
+  EXPECT_EQ(PngSize(img.body), std::make_pair(32, 32));
 }
 
 TEST_F(E2eTest, GrpcSubmitAndStreamSeesOrderedStatesAndRisingProgress) {
@@ -340,6 +383,69 @@ TEST_F(E2eTest, BadInputOnBothSurfacesGetsClearErrorsAndStoresNothing) {
                       "", {kKeyHeader});
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(Http("GET", server.rest() + "/uploads/../../etc/passwd").status, 404);
+}
+
+// One length-delimited field, written by hand: protobuf's serializer would
+// refuse invalid UTF-8 in a string field, a hostile client does not.
+std::string WireString(int field, const std::string& bytes) {
+  std::string out;
+  out.push_back(static_cast<char>(field << 3 | 2));
+  out.push_back(static_cast<char>(bytes.size()));  // < 128 here
+  return out + bytes;
+}
+
+// A unary call with a hand-made request body; returns the status.
+grpc::Status RawCall(const Server& server, const std::string& method,
+                     const std::string& body, bool with_key = true) {
+  auto channel = grpc::CreateChannel(server.grpc_addr(),
+                                     grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext ctx;
+  if (with_key) ctx.AddMetadata("x-api-key", Server::kKey);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::Slice slice(body);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer response;
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&ctx, "/mediagw.v1.MediaService/" + method,
+                 grpc::StubOptions(), &request, &response,
+                 [&done](grpc::Status st) { done.set_value(std::move(st)); });
+  return done.get_future().get();  // the context's deadline bounds it
+}
+
+TEST_F(E2eTest, GrpcStringsThatAreNotUtf8AreRefusedByFieldAndStoreNothing) {
+  Simulator sim(dir_);
+  Server server(dir_, sim.url());
+  server.Start();
+  const std::string bad = "a cat in a caf\xC3";  // cut inside U+00E9
+  auto st = RawCall(server, "SubmitImage",
+                    WireString(8, "default") + WireString(1, bad));
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(), "prompt: not valid UTF-8");
+  st = RawCall(server, "SubmitImage",
+               WireString(1, "x") + WireString(11, "\xED\xA0\x80"));
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(), "idempotency_key: not valid UTF-8");
+  st = RawCall(server, "SubmitVideo",
+               WireString(1, "x") + WireString(2, "\xC0\xAF"));
+  EXPECT_EQ(st.error_message(), "image: not valid UTF-8");
+  st = RawCall(server, "GetTask", WireString(1, "\xFF"));
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(), "id: not valid UTF-8");
+  st = RawCall(server, "ListTasks", WireString(2, "\x80"));
+  EXPECT_EQ(st.error_message(), "page_token: not valid UTF-8");
+  st = RawCall(server, "SubmitImage", "\x0a\x7f" "short");
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(), "malformed request");
+  // The key is checked before the body is looked at.
+  st = RawCall(server, "SubmitImage", WireString(1, bad), /*with_key=*/false);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(CountTasks(server), 0);
+  // A well-formed hand-made request goes through the same path.
+  st = RawCall(server, "SubmitImage",
+               WireString(1, "caf\xC3\xA9") + std::string("\x18\x20\x20\x20"));
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(CountTasks(server), 1);
 }
 
 TEST_F(E2eTest, CancelDeletesPendingPromptAndInterruptsRunningOne) {

@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto.h"
+#include "common/host_port.h"
 #include "core/image_info.h"
 
 namespace mediagw::e2e {
@@ -175,9 +176,11 @@ Server::Server(const std::string& dir, const std::string& sim_url,
     for (const auto& name : o.unset_env) env_.erase(name);
     return;
   }
+  listen_host_ = o.listen_host;
+  const std::string listen = JoinHostPort(listen_host_, 0);
   std::string wf = SourceDir() + "/config/workflows/";
   std::string cfg = absl::StrCat(R"({
-  "server": {"grpc_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0",
+  "server": {"grpc_listen": ")", listen, R"(", "http_listen": ")", listen, R"(",
              "ports_file": ")", dir, R"(/mediagw.ports"},
   "storage": {"data_dir": ")", dir, R"(/data"},
   "api_keys": [{"name": "e2e", "sha256": ")", Sha256Hex(kKey), R"("},
@@ -206,8 +209,8 @@ void Server::Start() {
   if (!WaitFor([&] { return ReadPort(ports, "http") > 0; }, absl::Seconds(30))) {
     throw std::runtime_error("mediagw did not start; see " + dir_);
   }
-  rest_ = absl::StrCat("http://127.0.0.1:", ReadPort(ports, "http"));
-  grpc_addr_ = absl::StrCat("127.0.0.1:", ReadPort(ports, "grpc"));
+  rest_ = "http://" + JoinHostPort(listen_host_, ReadPort(ports, "http"));
+  grpc_addr_ = JoinHostPort(listen_host_, ReadPort(ports, "grpc"));
 }
 
 void Server::Kill9() {

@@ -80,6 +80,9 @@ struct ServerOptions {
   bool all_providers = false;
   // Upstream key variables to leave unset (e.g. "MEDIAGW_XAI_KEY").
   std::vector<std::string> unset_env;
+  // Address both listeners bind (port 0), e.g. "::1"; ignored with
+  // all_providers.
+  std::string listen_host = "127.0.0.1";
 };
 
 // mediagw with a SQLite file and blob dir under `dir`, one ComfyUI channel on
@@ -104,6 +107,7 @@ class Server {
   std::unique_ptr<Process> proc_;
   std::string rest_;
   std::string grpc_addr_;
+  std::string listen_host_ = "127.0.0.1";
   int starts_ = 0;
 };
 

@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "core/image_info.h"
 #include "gmock/gmock.h"
+#include "common/status_mapping.h"
 #include "gtest/gtest.h"
 #include "net/curl_multi_client.h"
 #include "providers/registry.h"
@@ -326,6 +327,7 @@ TEST_F(HttpAsyncSimTest, MissingKeyRefusesWorkWithoutCallingTheVendor) {
   EXPECT_EQ(ready.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(ready.message(),
             "Server configuration error: API key missing for channel 'rr3'");
+  EXPECT_EQ(ReasonOf(ready), Reason::kUpstreamKeyMissing);
   auto s = Submit(*p, Record());
   EXPECT_EQ(s.status(), ready);
   EXPECT_EQ(

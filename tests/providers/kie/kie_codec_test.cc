@@ -114,6 +114,13 @@ TEST(CreateTaskCodeToStatusTest, RefusalsBeforeAcceptanceAreRetryable) {
        }) {
     absl::Status st = CreateTaskCodeToStatus(c.code, "the message");
     EXPECT_EQ(st.code(), c.want) << c.code << ": " << st;
+    if (c.code == 401) {
+      EXPECT_EQ(ReasonOf(st), Reason::kUpstreamCredentialsRefused);
+    } else if (c.code == 402) {
+      EXPECT_EQ(ReasonOf(st), Reason::kInsufficientBalance);
+    } else if (c.code == 429) {
+      EXPECT_EQ(ReasonOf(st), Reason::kRateLimited);
+    }
     EXPECT_EQ(IsRetryable(st), c.retryable) << c.code;
     EXPECT_THAT(st.message(), HasSubstr("the message")) << c.code;
     EXPECT_THAT(st.message(), HasSubstr(c.says)) << c.code;

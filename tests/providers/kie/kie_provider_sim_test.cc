@@ -252,6 +252,7 @@ TEST_F(KieSimTest, MissingKeyRefusesWorkWithTheConfigurationMessage) {
   absl::Status ready = p->CheckReady();
   EXPECT_EQ(ready.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(ready.message(), "Server configuration error: kie API key missing");
+  EXPECT_EQ(ReasonOf(ready), Reason::kUpstreamKeyMissing);
   EXPECT_EQ(SubmitSync(*p, ImageRecord("t1")).status(), ready);
   TaskRecord rec = ImageRecord("t1");
   rec.set_upstream_id("task_x");

@@ -156,6 +156,7 @@ TEST_F(OpenAiCompatSimTest, KeysAreCheckedAndAMissingKeyNamesTheChannel) {
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(keyless->CheckReady().message(),
             "Server configuration error: API key missing for channel 'gw'");
+  EXPECT_EQ(ReasonOf(keyless->CheckReady()), Reason::kUpstreamKeyMissing);
   EXPECT_FALSE(SubmitSync(*keyless, Record("t-nk", 1024, 1024)).ok());
   EXPECT_EQ(Generations("/oai3"), 0);
 }

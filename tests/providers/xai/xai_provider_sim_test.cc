@@ -131,6 +131,7 @@ TEST_F(XaiSimTest, MissingKeyFailsCheckReadyAndSubmitWithoutARequest) {
   EXPECT_EQ(ready.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(ready.message(),
             "Server configuration error: Grok API key missing");
+  EXPECT_EQ(ReasonOf(ready), Reason::kUpstreamKeyMissing);
   auto r = SubmitSync(*p, Record("t-nokey", 1024, 1024));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status(), ready);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_mapping.h"
 #include "gtest/gtest.h"
 
 namespace mediagw {
@@ -47,6 +48,21 @@ class LocalBlobStoreTest : public ::testing::Test {
   std::string dir_;
   std::unique_ptr<LocalBlobStore> store_;
 };
+
+TEST(BlobErrnoStatusTest, AFullDiskIsUnavailableWithReasonDiskFull) {
+  for (int err : {ENOSPC, EDQUOT}) {
+    absl::Status st = BlobErrnoStatus(err, "write", "/b/x.png");
+    EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << err;
+    EXPECT_EQ(ReasonOf(st), Reason::kDiskFull) << err;
+    EXPECT_EQ(ToHttpStatus(st), 503);
+    EXPECT_NE(st.message().find("write /b/x.png: "), absl::string_view::npos);
+  }
+  EXPECT_EQ(BlobErrnoStatus(ENOENT, "open", "x").code(),
+            absl::StatusCode::kNotFound);
+  absl::Status io = BlobErrnoStatus(EIO, "fsync", "x");
+  EXPECT_EQ(io.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ReasonOf(io), std::nullopt);
+}
 
 TEST_F(LocalBlobStoreTest, PutThenGetBinaryData) {
   std::string data("\x89PNG\r\n\x1a\n\0\0\xff", 11);

@@ -8,6 +8,7 @@
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "common/status_mapping.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store/sqlite/sqlite_db.h"
@@ -275,6 +276,76 @@ TEST_F(SqliteTaskStoreTest, ListPaginatesNewestFirstWithFilters) {
   bad.page_token = "%%% not a token";
   EXPECT_EQ(store->List(bad).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(SqliteTaskStoreTest, StatesFiltersOfAnyLengthShareOneStatement) {
+  // One read connection, so the count below is that connection's cache.
+  SqliteOptions one_reader;
+  one_reader.read_connections = 1;
+  auto opened = SqliteTaskStore::Open(DbPath(), one_reader);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  auto store = *std::move(opened);
+  int64_t t = 1700000000000000;
+  for (int s = 1; s < v1::TaskState_ARRAYSIZE; ++s) {
+    const auto state = static_cast<v1::TaskState>(s);
+    ASSERT_TRUE(InsertSync(*store, MakeRecord(v1::TaskState_Name(state),
+                                              "alice", state, t++))
+                    .ok());
+  }
+  auto count = [&](std::vector<v1::TaskState> states) -> int {
+    ListFilter f;
+    f.owner = "alice";
+    f.states = std::move(states);
+    f.page_size = 100;
+    auto page = store->List(f);
+    EXPECT_TRUE(page.ok()) << page.status();
+    return page.ok() ? static_cast<int>(page->records.size()) : -1;
+  };
+  EXPECT_EQ(count({v1::TASK_STATE_RUNNING}), 1);
+  const size_t cached = store->CachedReadStatements();
+  // Every prefix of the states, each state repeated k times: list lengths
+  // 1..90, one statement shape.
+  for (int n = 1; n < v1::TaskState_ARRAYSIZE; ++n) {
+    for (int k = 1; k <= 10; ++k) {
+      std::vector<v1::TaskState> states;
+      for (int s = 1; s <= n; ++s) {
+        for (int r = 0; r < k; ++r) {
+          states.push_back(static_cast<v1::TaskState>(s));
+        }
+      }
+      EXPECT_EQ(count(states), n) << n << " x" << k;
+    }
+  }
+  EXPECT_EQ(count({v1::TASK_STATE_UNSPECIFIED}), 0);
+  EXPECT_EQ(store->CachedReadStatements(), cached);
+
+  // More distinct values than there are states (values outside the enum
+  // can reach the store) is refused.
+  ListFilter too_many;
+  for (int s = 0; s <= v1::TaskState_ARRAYSIZE; ++s) {
+    too_many.states.push_back(static_cast<v1::TaskState>(s));
+  }
+  EXPECT_EQ(store->List(too_many).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(SqliteTaskStoreTest, AFullDatabaseIsUnavailableWithReasonDiskFull) {
+  // max_page_count makes SQLite answer SQLITE_FULL as a full disk would.
+  auto store = OpenStore();  // creates the file and its folder
+  ASSERT_NE(store, nullptr);
+  auto db = RawDb();
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(db->Exec("CREATE TABLE filler(b BLOB)").ok());
+  ASSERT_TRUE(db->Exec("PRAGMA max_page_count = 8").ok());
+  absl::Status st;
+  for (int i = 0; i < 100 && st.ok(); ++i) {
+    st = db->Exec("INSERT INTO filler VALUES(zeroblob(4096))");
+  }
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
+  EXPECT_EQ(ReasonOf(st), Reason::kDiskFull) << st;
+  EXPECT_EQ(ToHttpStatus(st), 503);
+  EXPECT_EQ(ReasonOf(store::SqliteError(SQLITE_BUSY, "x", "y")), std::nullopt);
 }
 
 TEST_F(SqliteTaskStoreTest, PageSizeIsClampedTo500) {
