@@ -99,6 +99,8 @@ void ApplyDefaults(Config& c, const std::string& base) {
   if (s->http_listen().empty()) s->set_http_listen("127.0.0.1:8080");
   if (s->max_body_bytes() == 0) s->set_max_body_bytes(8 << 20);
   if (s->header_timeout_ms() == 0) s->set_header_timeout_ms(10000);
+  if (s->max_http_connections() == 0) s->set_max_http_connections(10000);
+  if (s->request_timeout_ms() == 0) s->set_request_timeout_ms(30000);
   auto* st = c.mutable_storage();
   if (st->data_dir().empty()) st->set_data_dir("data");
   st->set_data_dir(Resolve(base, st->data_dir()));
