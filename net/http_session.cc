@@ -273,8 +273,11 @@ void HttpSession::ReadBody() {
     return;
   }
   // One deadline for the whole request: a body trickled a byte at a time
-  // cannot hold the connection longer than request_timeout.
-  stream_->expires_at(request_deadline_);
+  // cannot hold the connection longer than request_timeout. A body that
+  // stops altogether is also cut after idle_timeout, if that comes first.
+  stream_->expires_at(std::min(std::chrono::steady_clock::now() +
+                                   Chrono(ctx_->options().idle_timeout),
+                               request_deadline_));
   http::async_read_some(
       *stream_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, size_t) {

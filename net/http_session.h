@@ -11,8 +11,8 @@
 // Timeouts: header_timeout from the connection (or, between keep-alive
 // requests, from the first byte) to the end of the headers; request_timeout
 // from the same moment to the end of the body (one deadline, however slowly
-// the bytes trickle); idle_timeout while waiting for the next request, and
-// as the limit for each write.
+// the bytes trickle); idle_timeout while waiting for the next request, as
+// the inactivity limit of body reads and as the limit for each write.
 //
 // A connection waiting for its next keep-alive request is marked idle in the
 // context, which may close it (CloseIfIdle) to make room near the cap.
