@@ -113,6 +113,8 @@ void ApplyDefaults(Config& c, const std::string& base) {
   if (g->max_connection_age_grace_ms() == 0) {
     g->set_max_connection_age_grace_ms(30000);
   }
+  if (s->max_http_connections() == 0) s->set_max_http_connections(10000);
+  if (s->request_timeout_ms() == 0) s->set_request_timeout_ms(30000);
   auto* st = c.mutable_storage();
   if (st->data_dir().empty()) st->set_data_dir("data");
   st->set_data_dir(Resolve(base, st->data_dir()));

@@ -26,16 +26,6 @@ void SendError(const std::shared_ptr<net::ResponseWriter>& writer,
   SendJson(writer, ToHttpStatus(st), EncodeError(st.message()));
 }
 
-std::string ContentTypeFor(absl::string_view name) {
-  if (absl::EndsWith(name, ".png")) return "image/png";
-  if (absl::EndsWith(name, ".jpg")) return "image/jpeg";
-  if (absl::EndsWith(name, ".webp")) return "image/webp";
-  if (absl::EndsWith(name, ".gif")) return "image/gif";
-  if (absl::EndsWith(name, ".mp4")) return "video/mp4";
-  if (absl::EndsWith(name, ".webm")) return "video/webm";
-  return "application/octet-stream";
-}
-
 // The reply to a submit: the seed's "queued" envelope, or the error's.
 std::function<void(absl::StatusOr<v1::Task>)> QueuedReply(
     std::shared_ptr<net::ResponseWriter> writer,
@@ -98,11 +88,7 @@ void Gateway::Handle(net::ServerRequest request,
     return;
   }
   if (absl::StartsWith(path, "/uploads/")) {
-    if (request.method != "GET" && request.method != "HEAD") {
-      SendJson(writer, 405, EncodeError("Method not allowed"));
-      return;
-    }
-    ServeUpload(path.substr(9), writer);
+    deps_.uploads->Serve(request, std::move(writer));
     return;
   }
   if (absl::StartsWith(path, "/v1/callbacks/")) {
@@ -114,6 +100,27 @@ void Gateway::Handle(net::ServerRequest request,
     return;
   }
   SendJson(writer, 404, EncodeError("Not found"));
+}
+
+std::optional<net::ServerResponse> Gateway::CheckHead(
+    const net::ServerRequest& head) const {
+  if (head.path != "/v1/index.php" || head.method != "POST") {
+    return std::nullopt;
+  }
+  // Only the submit routes; anything else gets HandleLegacy's own answer
+  // (400/404/405 before the key is looked at).
+  const auto endpoint = head.QueryParam("endpoint");
+  if (!endpoint ||
+      (*endpoint != "image_generation" && *endpoint != "video_generation")) {
+    return std::nullopt;
+  }
+  auto caller = deps_.auth->Authenticate(Authenticator::ExtractKey(
+      head.Header("x-api-key"), head.Header("authorization")));
+  if (caller.ok()) return std::nullopt;
+  net::ServerResponse resp;
+  resp.status = ToHttpStatus(caller.status().code());
+  resp.body = EncodeError(caller.status().message());
+  return resp;
 }
 
 void Gateway::HandleLegacy(net::ServerRequest& request,
@@ -209,36 +216,6 @@ void Gateway::TaskStatus(const Caller& caller, net::ServerRequest& request,
       return;
     }
     SendJson(writer, 200, EncodeTaskStatus(*task));
-  });
-}
-
-void Gateway::ServeUpload(const std::string& name,
-                          std::shared_ptr<net::ResponseWriter> writer) {
-  deps_.executor->Schedule([this, name, writer] {
-    std::string served = name;
-    auto data = deps_.blobs->Get(served);
-    // The seed documents uploads/{task_id}.png for every image task, but a
-    // JPEG or WebP upstream result is stored under its real extension.
-    if (!data.ok() && absl::EndsWith(name, ".png")) {
-      const absl::string_view stem =
-          absl::string_view(name).substr(0, name.size() - 4);
-      for (absl::string_view ext : {".jpg", ".webp", ".gif"}) {
-        served = absl::StrCat(stem, ext);
-        data = deps_.blobs->Get(served);
-        if (data.ok()) break;
-      }
-    }
-    if (!data.ok()) {
-      // Bad names and missing files look the same from outside.
-      SendJson(writer, 404, EncodeError("Not found"));
-      return;
-    }
-    net::ServerResponse resp;
-    resp.content_type = ContentTypeFor(served);
-    resp.headers.emplace_back("cache-control",
-                              "public, max-age=31536000, immutable");
-    resp.body = *std::move(data);
-    writer->Send(std::move(resp));
   });
 }
 

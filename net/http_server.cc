@@ -3,6 +3,7 @@
 #include <chrono>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -133,10 +134,33 @@ class Listener : public std::enable_shared_from_this<Listener> {
           });
       return;
     }
+    std::optional<ConnectionSlot> slot = ctx_->TryAdmit();
+    if (!slot) {
+      Refuse(socket);
+      Accept();
+      return;
+    }
+    ctx_->EvictIdleNearCap();
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    std::make_shared<HttpSession>(ctx_, std::move(socket))->Start();
+    std::make_shared<HttpSession>(ctx_, std::move(socket), std::move(*slot))
+        ->Start();
     Accept();
+  }
+
+  // Over the cap: one non-blocking send of a bare 503 and close, nothing
+  // read, so a flood of connections costs us no buffer and no timer. The 503
+  // is best effort: if the peer's request is already in our receive buffer
+  // the close turns into a reset.
+  static void Refuse(tcp::socket& socket) {
+    static constexpr char kBusy[] =
+        "HTTP/1.1 503 Service Unavailable\r\nServer: mediagw\r\n"
+        "Content-Length: 0\r\nConnection: close\r\n\r\n";
+    boost::system::error_code ignored;
+    socket.non_blocking(true, ignored);
+    socket.write_some(asio::buffer(kBusy, sizeof(kBusy) - 1), ignored);
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
   }
 
   const std::shared_ptr<ServerContext> ctx_;
@@ -229,6 +253,10 @@ absl::Status HttpServer::Start() {
 int HttpServer::port() const {
   absl::MutexLock lock(&impl_->mu);
   return impl_->port;
+}
+
+size_t HttpServer::open_connections() const {
+  return impl_->ctx->open_connections();
 }
 
 void HttpServer::Stop() {

@@ -1,7 +1,16 @@
 // Asynchronous HTTP/1.1 server on Boost.Beast, shared by the REST gateway and
 // the provider simulator. Keep-alive, a request body limit, a header read
-// timeout and an idle timeout; websocket upgrade and chunked streaming (SSE)
-// for handlers that need them.
+// timeout, one deadline for the whole request and an idle timeout; a cap on
+// open connections; a hook that can refuse a request from its headers before
+// any body byte is read; websocket upgrade, chunked streaming (SSE) and
+// bodies of known length pulled from a source chunk by chunk.
+//
+// Hostile clients: a connection beyond max_connections is accepted and at
+// once answered with a bare 503 (Connection: close) and closed, without
+// reading from it; connections already open are unaffected. From 90% of the
+// cap on, each new connection first closes the connections that have been
+// idle between keep-alive requests longest. A request (headers and body
+// together) must arrive within request_timeout, however slowly it trickles.
 //
 // Threading: the server runs its own io_context on `threads` threads. The
 // handler is called on one of them and must not block; it answers through
@@ -10,6 +19,7 @@
 #ifndef MEDIAGW_NET_HTTP_SERVER_H_
 #define MEDIAGW_NET_HTTP_SERVER_H_
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -19,6 +29,7 @@
 #include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "core/http_client.h"  // HttpHeaders
 
@@ -66,12 +77,38 @@ struct WebSocketCallbacks {
   std::function<void(std::shared_ptr<WebSocketSession>)> on_close;
 };
 
+// A response body of known length produced chunk by chunk, for
+// ResponseWriter::SendBody.
+class BodySource {
+ public:
+  virtual ~BodySource() = default;
+  // Produces the next at most `max` (> 0) bytes and hands them to `done`
+  // exactly once, on any thread, possibly inline: a non-empty chunk, or an
+  // error, which closes the connection (the announced length can no longer
+  // be honoured). Next is called again only after the previous chunk was
+  // written to the socket, so at most one chunk per connection is in memory;
+  // it is not called after the whole length was produced, after an error or
+  // once the connection is closed. Must not block the calling (server)
+  // thread: a source that does I/O hands the read to its own executor.
+  virtual void Next(size_t max,
+                    std::function<void(absl::StatusOr<std::string>)> done) = 0;
+};
+
 class ResponseWriter {
  public:
   virtual ~ResponseWriter() = default;
-  // Answer with exactly one of: Send; StartStream then Write* then End;
-  // AcceptWebSocket. A writer dropped without answering sends a 500.
+  // Answer with exactly one of: Send; SendBody; StartStream then Write* then
+  // End; AcceptWebSocket. A writer dropped without answering sends a 500.
   virtual void Send(ServerResponse response) = 0;
+
+  // A response of `length` body bytes pulled from `source` (see BodySource)
+  // in chunks of at most 64 KiB; `head.body` is ignored. The answer to a HEAD
+  // request (and a status that forbids a body) gets the headers only, with
+  // Content-Length: `length`, and `source` is never called. Each chunk write
+  // has idle_timeout to complete: a reader that stops reading is closed, a
+  // slow reader that keeps reading may take as long as it needs.
+  virtual void SendBody(ServerResponse head, uint64_t length,
+                        std::shared_ptr<BodySource> source) = 0;
 
   // Chunked response (e.g. text/event-stream). `headers` must include the
   // content type. Write after the peer has gone is a no-op.
@@ -93,13 +130,28 @@ class ResponseWriter {
 using HttpHandler =
     std::function<void(ServerRequest request, std::shared_ptr<ResponseWriter>)>;
 
+// Runs on a server thread once a request's headers are in, before any body
+// byte is read or a 100 Continue is sent; `head.body` is empty. A response
+// refuses the request: it is sent with Connection: close, the body is never
+// read into memory and the handler is not called. nullopt lets the request
+// through. Must not block.
+using HeadCheck =
+    std::function<std::optional<ServerResponse>(const ServerRequest& head)>;
+
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   int port = 0;  // 0: the kernel picks; see HttpServer::port()
   size_t max_body_bytes = 8 << 20;        // larger bodies get 413
   size_t max_header_bytes = 16 << 10;     // larger headers get 431
   absl::Duration header_timeout = absl::Seconds(10);  // first byte to end of headers
+  // From the connection (first request) or the request's first byte
+  // (keep-alive) to the end of its body; the connection is closed unanswered
+  // when it passes.
+  absl::Duration request_timeout = absl::Seconds(30);
   absl::Duration idle_timeout = absl::Seconds(60);    // between keep-alive requests
+  // Open connections (HTTP and websocket) at most; 0 = no cap.
+  size_t max_connections = 10000;
+  HeadCheck check_head;  // optional
   int threads = 1;
 };
 
@@ -113,6 +165,8 @@ class HttpServer {
   // Binds and starts serving. UNAVAILABLE if the address cannot be bound.
   absl::Status Start();
   int port() const;
+  // Connections open now (accepted and not yet closed). Thread-safe.
+  size_t open_connections() const;
   // Closes the listener and every connection, joins the threads. Idempotent.
   void Stop();
 

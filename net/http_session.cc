@@ -1,6 +1,8 @@
 #include "net/http_session.h"
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -28,6 +30,8 @@ namespace {
 
 constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr size_t kReadChunk = 16 << 10;
+// The largest chunk asked of a BodySource: one per connection is in memory.
+constexpr size_t kBodyChunk = 64 << 10;
 // After an error response the peer may still be sending (a rejected body);
 // closing with unread data would reset the connection before the peer reads
 // our answer, so we read and discard for a short while first.
@@ -45,12 +49,35 @@ bool IsHttpError(const beast::error_code& ec) {
          &http::make_error_code(http::error::bad_method).category();
 }
 
+// The request as the handler sees it, without the body.
+ServerRequest FromHeader(const http::request_header<>& req,
+                         const std::string& remote) {
+  ServerRequest request;
+  request.method = ToStd(req.method_string());
+  request.target = ToStd(req.target());
+  const size_t q = request.target.find('?');
+  absl::string_view raw_path = request.target;
+  if (q != std::string::npos) {
+    raw_path = raw_path.substr(0, q);
+    request.query = request.target.substr(q + 1);
+  }
+  request.path = PercentDecode(raw_path, /*plus_as_space=*/false);
+  for (const auto& field : req) {
+    request.headers.emplace_back(
+        absl::AsciiStrToLower(ToStd(field.name_string())),
+        ToStd(field.value()));
+  }
+  request.remote = remote;
+  return request;
+}
+
 }  // namespace
 
 HttpSession::HttpSession(std::shared_ptr<ServerContext> ctx,
-                         tcp::socket socket)
+                         tcp::socket socket, ConnectionSlot slot)
     : ctx_(std::move(ctx)),
       strand_(socket.get_executor()),
+      slot_(std::move(slot)),
       remote_(RemoteString(socket)) {
   stream_.emplace(std::move(socket));
 }
@@ -67,6 +94,12 @@ void HttpSession::Shutdown() {
   asio::post(strand_, [self = shared_from_this()] { self->CloseConnection(); });
 }
 
+void HttpSession::CloseIfIdle() {
+  asio::post(strand_, [self = shared_from_this()] {
+    if (self->idle_) self->CloseConnection();
+  });
+}
+
 // ---------------------------------------------------------------------------
 // Exchange operations (any thread).
 
@@ -74,6 +107,15 @@ bool HttpSession::Send(uint64_t ex, ServerResponse response) {
   return ctx_->Post(strand_, [self = shared_from_this(), ex,
                               r = std::move(response)]() mutable {
     self->DoSend(ex, std::move(r));
+  });
+}
+
+bool HttpSession::SendBody(uint64_t ex, ServerResponse head, uint64_t length,
+                           std::shared_ptr<BodySource> source) {
+  return ctx_->Post(strand_, [self = shared_from_this(), ex,
+                              h = std::move(head), length,
+                              src = std::move(source)]() mutable {
+    self->DoSendBody(ex, std::move(h), length, std::move(src));
   });
 }
 
@@ -118,8 +160,11 @@ void HttpSession::DoStart() {
     return;
   }
   registered_ = true;
-  // The first request's header timeout runs from the connection, not from
-  // its first byte, so a silent connection cannot be held open.
+  // The first request's header timeout and deadline run from the
+  // connection, not from its first byte, so a silent connection cannot be
+  // held open.
+  request_deadline_ = std::chrono::steady_clock::now() +
+                      Chrono(ctx_->options().request_timeout);
   ReadNextRequest();
 }
 
@@ -138,10 +183,19 @@ void HttpSession::ReadNextRequest() {
   stream_head_.reset();
   stream_sr_.reset();
   upgrade_request_.reset();
-  if (exchange_ == 0 || buffer_.size() > 0) {
+  body_source_.reset();
+  body_left_ = 0;
+  if (exchange_ == 0) {
     ReadHeader();
     return;
   }
+  if (buffer_.size() > 0) {
+    request_deadline_ = std::chrono::steady_clock::now() +
+                        Chrono(ctx_->options().request_timeout);
+    ReadHeader();
+    return;
+  }
+  SetIdle(true);
   stream_->expires_after(Chrono(ctx_->options().idle_timeout));
   stream_->async_read_some(
       buffer_.prepare(kReadChunk),
@@ -154,12 +208,24 @@ void HttpSession::OnIdleRead(beast::error_code ec, size_t n) {
     CloseConnection();
     return;
   }
+  SetIdle(false);
+  request_deadline_ = std::chrono::steady_clock::now() +
+                      Chrono(ctx_->options().request_timeout);
   buffer_.commit(n);
   ReadHeader();
 }
 
+void HttpSession::SetIdle(bool idle) {
+  if (idle_ == idle) return;
+  idle_ = idle;
+  if (registered_) ctx_->SetIdle(id_, idle);
+}
+
 void HttpSession::ReadHeader() {
-  stream_->expires_after(Chrono(ctx_->options().header_timeout));
+  stream_->expires_at(std::min(
+      std::chrono::steady_clock::now() +
+          Chrono(ctx_->options().header_timeout),
+      request_deadline_));
   http::async_read_header(
       *stream_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -174,9 +240,19 @@ void HttpSession::OnHeader(beast::error_code ec) {
     return;
   }
   const auto& req = parser_->get();
+  if (const HeadCheck& check = ctx_->options().check_head) {
+    std::optional<ServerResponse> refusal = check(FromHeader(req, remote_));
+    if (refusal) {
+      RefuseHead(*std::move(refusal));
+      return;
+    }
+  }
   if (!parser_->is_done() &&
       beast::iequals(req[http::field::expect], "100-continue")) {
-    stream_->expires_after(Chrono(ctx_->options().idle_timeout));
+    stream_->expires_at(std::min(
+        std::chrono::steady_clock::now() +
+            Chrono(ctx_->options().idle_timeout),
+        request_deadline_));
     asio::async_write(*stream_, asio::buffer(kContinue, sizeof(kContinue) - 1),
                       [self = shared_from_this()](beast::error_code ec, size_t) {
                         if (self->closed_) return;
@@ -196,9 +272,12 @@ void HttpSession::ReadBody() {
     Dispatch();
     return;
   }
-  // Re-armed for every read: an inactivity limit, not a deadline for the
-  // whole body.
-  stream_->expires_after(Chrono(ctx_->options().idle_timeout));
+  // One deadline for the whole request: a body trickled a byte at a time
+  // cannot hold the connection longer than request_timeout. A body that
+  // stops altogether is also cut after idle_timeout, if that comes first.
+  stream_->expires_at(std::min(std::chrono::steady_clock::now() +
+                                   Chrono(ctx_->options().idle_timeout),
+                               request_deadline_));
   http::async_read_some(
       *stream_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -231,23 +310,21 @@ void HttpSession::HandleReadError(beast::error_code ec) {
   }
 }
 
+// The head check refused the request: answer and close without a 100
+// Continue and without reading the body (LingerClose only discards what the
+// peer already sent, so that it can read the answer).
+void HttpSession::RefuseHead(ServerResponse response) {
+  const auto& req = parser_->get();
+  version_ = req.version();
+  head_request_ = req.method() == http::verb::head;
+  exchange_open_ = false;
+  keep_alive_ = false;
+  WriteResponse(BuildResponse(std::move(response), /*keep_alive=*/false));
+}
+
 void HttpSession::Dispatch() {
   Request req = parser_->release();
-  ServerRequest request;
-  request.method = ToStd(req.method_string());
-  request.target = ToStd(req.target());
-  const size_t q = request.target.find('?');
-  absl::string_view raw_path = request.target;
-  if (q != std::string::npos) {
-    raw_path = raw_path.substr(0, q);
-    request.query = request.target.substr(q + 1);
-  }
-  request.path = PercentDecode(raw_path, /*plus_as_space=*/false);
-  for (const auto& field : req) {
-    request.headers.emplace_back(absl::AsciiStrToLower(ToStd(field.name_string())),
-                                 ToStd(field.value()));
-  }
-  request.remote = remote_;
+  ServerRequest request = FromHeader(req, remote_);
   keep_alive_ = req.keep_alive();
   version_ = req.version();
   head_request_ = req.method() == http::verb::head;
@@ -273,9 +350,8 @@ bool HttpSession::Current(uint64_t ex) const {
 // ---------------------------------------------------------------------------
 // Whole responses.
 
-void HttpSession::DoSend(uint64_t ex, ServerResponse response) {
-  if (!Current(ex)) return;
-  exchange_open_ = false;
+std::shared_ptr<HttpSession::Response> HttpSession::BuildResponse(
+    ServerResponse response, bool keep_alive) const {
   auto res = std::make_shared<Response>();
   res->version(version_ == 10 ? 10 : 11);
   res->result(ValidStatus(response.status));
@@ -284,12 +360,19 @@ void HttpSession::DoSend(uint64_t ex, ServerResponse response) {
     AddHeaders({{"Content-Type", std::move(response.content_type)}}, *res);
   }
   AddHeaders(response.headers, *res);
-  res->keep_alive(keep_alive_ && !ctx_->stopping());
+  res->keep_alive(keep_alive);
   res->body() = std::move(response.body);
   if (ForbidsBody(res->result_int())) res->body().clear();
   res->prepare_payload();
   if (head_request_) res->body().clear();  // Content-Length stays
-  WriteResponse(std::move(res));
+  return res;
+}
+
+void HttpSession::DoSend(uint64_t ex, ServerResponse response) {
+  if (!Current(ex)) return;
+  exchange_open_ = false;
+  WriteResponse(
+      BuildResponse(std::move(response), keep_alive_ && !ctx_->stopping()));
 }
 
 void HttpSession::SendError(int status, absl::string_view message) {
@@ -472,6 +555,111 @@ void HttpSession::OnStreamDone() {
 }
 
 // ---------------------------------------------------------------------------
+// Bodies of known length pulled from a BodySource.
+
+void HttpSession::DoSendBody(uint64_t ex, ServerResponse head, uint64_t length,
+                             std::shared_ptr<BodySource> source) {
+  if (!Current(ex)) return;
+  exchange_open_ = false;
+  const unsigned status = ValidStatus(head.status);
+  stream_head_ = std::make_unique<StreamHead>();
+  stream_head_->version(version_ == 10 ? 10 : 11);
+  stream_head_->result(status);
+  stream_head_->set(http::field::server, kServerName);
+  if (!head.content_type.empty()) {
+    AddHeaders({{"Content-Type", std::move(head.content_type)}},
+               *stream_head_);
+  }
+  AddHeaders(head.headers, *stream_head_);
+  if (ForbidsBody(status)) {
+    length = 0;
+  } else {
+    stream_head_->content_length(length);
+  }
+  stream_head_->keep_alive(keep_alive_ && !ctx_->stopping());
+  keep_alive_ = stream_head_->keep_alive();
+  body_left_ = head_request_ ? 0 : length;
+  if (body_left_ > 0) body_source_ = std::move(source);
+  stream_sr_ = std::make_unique<
+      http::response_serializer<http::empty_body>>(*stream_head_);
+  writing_ = true;
+  stream_->expires_after(Chrono(ctx_->options().idle_timeout));
+  http::async_write_header(
+      *stream_, *stream_sr_,
+      [self = shared_from_this()](beast::error_code ec, size_t) {
+        self->writing_ = false;
+        if (self->closed_) return;
+        if (ec) {
+          self->CloseConnection();
+          return;
+        }
+        self->PullBody();
+      });
+}
+
+void HttpSession::PullBody() {
+  if (body_left_ == 0) {
+    FinishBody();
+    return;
+  }
+  // No socket operation is pending while the source works, so no timer
+  // runs: the source must answer (our sources always do, with data or an
+  // error).
+  stream_->expires_never();
+  const size_t want =
+      static_cast<size_t>(std::min<uint64_t>(kBodyChunk, body_left_));
+  body_source_->Next(
+      want, [self = shared_from_this(),
+             ex = exchange_](absl::StatusOr<std::string> chunk) mutable {
+        // Always through the strand, also when the source answers inline.
+        self->ctx_->Post(self->strand_, [self, ex,
+                                         c = std::move(chunk)]() mutable {
+          self->OnBodyChunk(ex, std::move(c));
+        });
+      });
+}
+
+void HttpSession::OnBodyChunk(uint64_t ex, absl::StatusOr<std::string> chunk) {
+  if (closed_ || ex != exchange_ || body_source_ == nullptr) return;
+  if (!chunk.ok() || chunk->empty() || chunk->size() > body_left_) {
+    MG_LOG(Warning, "response body to ", remote_, " cut short: ",
+           chunk.ok() ? "bad chunk size" : chunk.status().ToString());
+    CloseConnection();
+    return;
+  }
+  body_chunk_ = *std::move(chunk);
+  writing_ = true;
+  // Per chunk: a reader that keeps reading may be slow, one that stops is
+  // closed after idle_timeout.
+  stream_->expires_after(Chrono(ctx_->options().idle_timeout));
+  asio::async_write(*stream_, asio::buffer(body_chunk_),
+                    [self = shared_from_this()](beast::error_code ec,
+                                                size_t n) {
+                      self->writing_ = false;
+                      if (self->closed_) return;
+                      if (ec) {
+                        self->CloseConnection();
+                        return;
+                      }
+                      self->body_left_ -= n;
+                      self->PullBody();
+                    });
+}
+
+void HttpSession::FinishBody() {
+  body_source_.reset();
+  body_chunk_.clear();
+  body_chunk_.shrink_to_fit();
+  response_done_ = true;
+  FinishExchange();
+  if (!keep_alive_ || ctx_->stopping()) {
+    LingerClose();
+  } else {
+    ReadNextRequest();
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Websocket hand-over and closing.
 
 void HttpSession::DoAcceptWebSocket(uint64_t ex, WebSocketCallbacks callbacks) {
@@ -479,7 +667,7 @@ void HttpSession::DoAcceptWebSocket(uint64_t ex, WebSocketCallbacks callbacks) {
   exchange_open_ = false;
   auto ws = std::make_shared<WebSocketSessionImpl>(
       ctx_, std::move(*stream_), std::move(callbacks),
-      std::move(close_notifier_));
+      std::move(close_notifier_), std::move(slot_));
   stream_.reset();
   closed_ = true;
   Request req = std::move(*upgrade_request_);
@@ -529,8 +717,12 @@ void HttpSession::CloseConnection() {
   if (closed_) return;
   closed_ = true;
   streaming_ = false;
-  // out_ is left alone: a write being aborted may still point into it.
+  // out_ and body_chunk_ are left alone: a write being aborted may still
+  // point into them.
   if (stream_) stream_->close();
+  slot_.Release();
+  body_source_.reset();
+  idle_ = false;
   if (registered_) {
     ctx_->Unregister(id_);
     registered_ = false;

@@ -9,9 +9,13 @@
 // is ignored.
 //
 // Timeouts: header_timeout from the connection (or, between keep-alive
-// requests, from the first byte) to the end of the headers; idle_timeout
-// while waiting for the next request, and as the inactivity limit for body
-// reads and for each write.
+// requests, from the first byte) to the end of the headers; request_timeout
+// from the same moment to the end of the body (one deadline, however slowly
+// the bytes trickle); idle_timeout while waiting for the next request, as
+// the inactivity limit of body reads and as the limit for each write.
+//
+// A connection waiting for its next keep-alive request is marked idle in the
+// context, which may close it (CloseIfIdle) to make room near the cap.
 //
 // Lifetime: pending asynchronous operations and the current ResponseWriter
 // hold the session by shared_ptr. The ServerContext lists it weakly so that
@@ -19,6 +23,7 @@
 #ifndef MEDIAGW_NET_HTTP_SESSION_H_
 #define MEDIAGW_NET_HTTP_SESSION_H_
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -38,16 +43,19 @@ class HttpSession : public Connection,
                     public std::enable_shared_from_this<HttpSession> {
  public:
   HttpSession(std::shared_ptr<ServerContext> ctx,
-              boost::asio::ip::tcp::socket socket);
+              boost::asio::ip::tcp::socket socket, ConnectionSlot slot);
   ~HttpSession() override;
 
   // Registers with the context and starts reading. Call once, from any
   // thread, right after construction.
   void Start();
   void Shutdown() override;
+  void CloseIfIdle() override;
 
   // Exchange operations, used by the ResponseWriter of exchange `ex`.
   bool Send(uint64_t ex, ServerResponse response);
+  bool SendBody(uint64_t ex, ServerResponse head, uint64_t length,
+                std::shared_ptr<BodySource> source);
   bool StartStream(uint64_t ex, int status, HttpHeaders headers);
   bool Write(uint64_t ex, std::string chunk);
   bool End(uint64_t ex);
@@ -69,8 +77,12 @@ class HttpSession : public Connection,
   void ReadBody();
   void OnBody(boost::beast::error_code ec);
   void HandleReadError(boost::beast::error_code ec);
+  void RefuseHead(ServerResponse response);
   void Dispatch();
+  void SetIdle(bool idle);
 
+  std::shared_ptr<Response> BuildResponse(ServerResponse response,
+                                          bool keep_alive) const;
   void DoSend(uint64_t ex, ServerResponse response);
   void SendError(int status, absl::string_view message);
   void WriteResponse(std::shared_ptr<Response> res);
@@ -84,6 +96,12 @@ class HttpSession : public Connection,
   void OnMonitor(boost::beast::error_code ec, size_t n);
   void OnStreamDone();
 
+  void DoSendBody(uint64_t ex, ServerResponse head, uint64_t length,
+                  std::shared_ptr<BodySource> source);
+  void PullBody();
+  void OnBodyChunk(uint64_t ex, absl::StatusOr<std::string> chunk);
+  void FinishBody();
+
   void DoAcceptWebSocket(uint64_t ex, WebSocketCallbacks callbacks);
   void FinishExchange();
   void LingerClose();
@@ -96,6 +114,7 @@ class HttpSession : public Connection,
   const boost::asio::any_io_executor strand_;
 
   // Everything below is confined to the strand.
+  ConnectionSlot slot_;  // after ctx_: released before the context goes
   std::optional<boost::beast::tcp_stream> stream_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<
@@ -105,6 +124,8 @@ class HttpSession : public Connection,
   uint64_t id_ = 0;
   bool registered_ = false;
   bool closed_ = false;
+  bool idle_ = false;  // waiting for the next keep-alive request
+  std::chrono::steady_clock::time_point request_deadline_;
 
   uint64_t exchange_ = 0;
   bool exchange_open_ = false;  // handler owns the exchange, not answered
@@ -129,6 +150,12 @@ class HttpSession : public Connection,
   std::unique_ptr<boost::beast::http::response_serializer<
       boost::beast::http::empty_body>>
       stream_sr_;
+
+  // SendBody state: the source, the bytes still to send, the chunk being
+  // written.
+  std::shared_ptr<BodySource> body_source_;
+  uint64_t body_left_ = 0;
+  std::string body_chunk_;
 
   size_t drained_ = 0;
   char drain_buf_[4096];

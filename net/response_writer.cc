@@ -43,6 +43,12 @@ void ResponseWriterImpl::Send(ServerResponse response) {
   session_->Send(exchange_, std::move(response));
 }
 
+void ResponseWriterImpl::SendBody(ServerResponse head, uint64_t length,
+                                  std::shared_ptr<BodySource> source) {
+  if (!Transition(Phase::kNew, Phase::kSent)) return;
+  session_->SendBody(exchange_, std::move(head), length, std::move(source));
+}
+
 void ResponseWriterImpl::StartStream(int status, HttpHeaders headers) {
   if (!Transition(Phase::kNew, Phase::kStreaming)) return;
   session_->StartStream(exchange_, status, std::move(headers));

@@ -1,5 +1,5 @@
 // Internal to net/: the ResponseWriter handed to the HTTP handler. Enforces
-// the answer protocol (exactly one of Send / StartStream..End /
+// the answer protocol (exactly one of Send / SendBody / StartStream..End /
 // AcceptWebSocket; Abort at any time) and forwards each accepted call to the
 // HttpSession, which performs it on the connection's strand.
 //
@@ -30,6 +30,8 @@ class ResponseWriterImpl : public ResponseWriter {
   ~ResponseWriterImpl() override;
 
   void Send(ServerResponse response) override;
+  void SendBody(ServerResponse head, uint64_t length,
+                std::shared_ptr<BodySource> source) override;
   void StartStream(int status, HttpHeaders headers) override;
   void Write(std::string chunk) override;
   void End() override;

@@ -8,9 +8,12 @@
 #ifndef MEDIAGW_NET_SERVER_CONTEXT_H_
 #define MEDIAGW_NET_SERVER_CONTEXT_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -37,6 +40,37 @@ class Connection {
   // strand); pending operations complete with errors and release the
   // connection.
   virtual void Shutdown() = 0;
+  // Thread-safe. Like Shutdown, but only if the connection is still idle
+  // between requests once the close runs on its strand (a request may have
+  // arrived since it was marked idle).
+  virtual void CloseIfIdle() { Shutdown(); }
+};
+
+class ServerContext;
+
+// One admitted connection, counted against max_connections until it is
+// destroyed or released. Moves with the socket (e.g. to a websocket). Must
+// not outlive its context: whoever holds it holds the context too.
+class ConnectionSlot {
+ public:
+  ConnectionSlot() = default;
+  explicit ConnectionSlot(ServerContext* ctx) : ctx_(ctx) {}
+  ConnectionSlot(ConnectionSlot&& other) noexcept
+      : ctx_(std::exchange(other.ctx_, nullptr)) {}
+  ConnectionSlot& operator=(ConnectionSlot&& other) noexcept {
+    if (this != &other) {
+      Release();
+      ctx_ = std::exchange(other.ctx_, nullptr);
+    }
+    return *this;
+  }
+  ConnectionSlot(const ConnectionSlot&) = delete;
+  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+  ~ConnectionSlot() { Release(); }
+  void Release();
+
+ private:
+  ServerContext* ctx_ = nullptr;
 };
 
 // Runs a list of callbacks exactly once: when a response is finished or its
@@ -64,11 +98,23 @@ class ServerContext {
   const HttpHandler& handler() const { return handler_; }
   boost::asio::io_context& ioc() { return ioc_; }
 
+  // Counts a new connection against max_connections; nullopt when the cap
+  // is reached (the caller refuses the connection). Thread-safe.
+  std::optional<ConnectionSlot> TryAdmit();
+  size_t open_connections() const { return open_.load(); }
+  // From 90% of max_connections on, closes (CloseIfIdle) up to a small batch
+  // of the connections idle longest, enough to get back under that mark.
+  // Call after TryAdmit. Thread-safe; never calls out under the lock.
+  void EvictIdleNearCap();
+
   // Adds a live connection. False once the server is stopping: the caller
   // must then close its socket itself.
   bool Register(std::weak_ptr<Connection> conn, uint64_t* id);
   // Removes a connection (closed or handed over). Unknown ids are ignored.
   void Unregister(uint64_t id);
+  // Marks a registered connection idle between keep-alive requests (first
+  // to be evicted near the cap, oldest first) or busy again.
+  void SetIdle(uint64_t id, bool idle);
   // Marks the server stopping and returns every live connection.
   std::vector<std::shared_ptr<Connection>> BeginStop();
   bool stopping() const;
@@ -90,10 +136,22 @@ class ServerContext {
   boost::asio::io_context ioc_;
 
   mutable absl::Mutex mu_;
+  friend class ConnectionSlot;
+  void ReleaseSlot() { open_.fetch_sub(1); }
+
+  struct Live {
+    std::weak_ptr<Connection> conn;
+    uint64_t idle_seq = 0;  // key in idle_, 0 while busy
+  };
+
+  std::atomic<size_t> open_{0};
+
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
-  absl::flat_hash_map<uint64_t, std::weak_ptr<Connection>> live_
-      ABSL_GUARDED_BY(mu_);
+  uint64_t next_idle_seq_ ABSL_GUARDED_BY(mu_) = 1;
+  absl::flat_hash_map<uint64_t, Live> live_ ABSL_GUARDED_BY(mu_);
+  // Idle connections by the order they became idle: idle_seq -> id.
+  std::map<uint64_t, uint64_t> idle_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace mediagw::net

@@ -13,9 +13,11 @@ namespace websocket = boost::beast::websocket;
 
 WebSocketSessionImpl::WebSocketSessionImpl(
     std::shared_ptr<ServerContext> ctx, beast::tcp_stream stream,
-    WebSocketCallbacks callbacks, std::shared_ptr<CloseNotifier> notifier)
+    WebSocketCallbacks callbacks, std::shared_ptr<CloseNotifier> notifier,
+    ConnectionSlot slot)
     : ctx_(std::move(ctx)),
       strand_(stream.get_executor()),
+      slot_(std::move(slot)),
       ws_(std::move(stream)),
       callbacks_(std::move(callbacks)),
       notifier_(std::move(notifier)) {}
@@ -158,6 +160,7 @@ void WebSocketSessionImpl::Finish() {
   finished_ = true;
   open_ = false;
   beast::get_lowest_layer(ws_).close();
+  slot_.Release();
   if (registered_) {
     ctx_->Unregister(id_);
     registered_ = false;

@@ -37,11 +37,13 @@ class WebSocketSessionImpl
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
   // `stream` must have no pending operation. `notifier` (may be null) fires
-  // when the websocket closes.
+  // when the websocket closes. `slot` counts the connection until this
+  // session is gone.
   WebSocketSessionImpl(std::shared_ptr<ServerContext> ctx,
                        boost::beast::tcp_stream stream,
                        WebSocketCallbacks callbacks,
-                       std::shared_ptr<CloseNotifier> notifier);
+                       std::shared_ptr<CloseNotifier> notifier,
+                       ConnectionSlot slot);
 
   // Registers and answers the handshake in `request`. Must run on the
   // stream's strand.
@@ -64,6 +66,7 @@ class WebSocketSessionImpl
 
   const std::shared_ptr<ServerContext> ctx_;
   const boost::asio::any_io_executor strand_;
+  ConnectionSlot slot_;  // after ctx_: released before the context goes
   std::atomic<bool> open_{false};
 
   // Confined to the strand.

@@ -26,10 +26,12 @@
 #include "core/static_router.h"
 #include "core/task_service.h"
 #include "gateway/gateway.h"
+#include "gateway/uploads_handler.h"
 #include "net/curl_multi_client.h"
 #include "net/http_server.h"
 #include "net/safe_fetcher.h"
 #include "providers/registry.h"
+#include "server/fd_limits.h"
 #include "server/grpc_server.h"
 #include "server/media_service.h"
 #include "store/blob/local_blob_store.h"
@@ -123,6 +125,10 @@ int Run(int argc, char** argv) {
     std::fprintf(stderr, "mediagw: %s\n", st.ToString().c_str());
     return 1;
   };
+  // Before any thread starts: every HTTP connection needs a descriptor.
+  if (auto st = EnsureFdLimit(cfg.server().max_http_connections()); !st.ok()) {
+    return fail(st);
+  }
 
   auto keys = LoadKeys(cfg);
   if (!keys.ok()) return fail(keys.status());
@@ -190,6 +196,9 @@ int Run(int argc, char** argv) {
   // The HTTP port must be known before the dispatcher (it writes output
   // URLs), so the gateway is attached once everything else exists.
   std::atomic<gateway::Gateway*> gateway_ptr{nullptr};
+  // /uploads reads on a pool of its own, never on the one driving tasks.
+  ThreadPool uploads_pool(2);
+  gateway::UploadsHandler uploads(blobs->get(), &uploads_pool);
   // Checked by the config loader already; parsed here for its parts.
   auto http_listen = ParseHostPort(cfg.server().http_listen());
   if (!http_listen.ok()) {
@@ -205,6 +214,13 @@ int Run(int argc, char** argv) {
   http_opts.max_body_bytes = cfg.server().max_body_bytes();
   http_opts.header_timeout =
       absl::Milliseconds(cfg.server().header_timeout_ms());
+  http_opts.request_timeout =
+      absl::Milliseconds(cfg.server().request_timeout_ms());
+  http_opts.max_connections = cfg.server().max_http_connections();
+  http_opts.check_head = [&gateway_ptr](const net::ServerRequest& head) {
+    gateway::Gateway* gw = gateway_ptr.load();
+    return gw != nullptr ? gw->CheckHead(head) : std::nullopt;
+  };
   http_opts.threads = 2;
   net::HttpServer http(http_opts, [&gateway_ptr](
                                       net::ServerRequest req,
@@ -258,7 +274,7 @@ int Run(int argc, char** argv) {
 
   std::atomic<bool> ready{true};
   gateway::Gateway gw(gateway::Gateway::Deps{
-      &tasks, &auth, blobs->get(), &workers, [&ready]() {
+      &tasks, &auth, &uploads, [&ready]() {
         return ready.load() ? absl::OkStatus()
                             : absl::UnavailableError("shutting down");
       }});

@@ -40,6 +40,12 @@ class LocalBlobStore : public BlobStore {
   // INVALID_ARGUMENT for a bad name; NOT_FOUND if absent; UNAVAILABLE on I/O
   // errors.
   absl::StatusOr<std::string> Get(const std::string& name) override;
+  // The open file descriptor keeps the version opened: a Put meanwhile
+  // replaces the name, not the file being read. INVALID_ARGUMENT for a bad
+  // name; NOT_FOUND if absent or not a regular file; UNAVAILABLE on I/O
+  // errors.
+  absl::StatusOr<std::unique_ptr<BlobReader>> OpenRead(
+      const std::string& name) override;
 
   // Absolute path of an existing blob, for callers that stream the file
   // themselves (e.g. sendfile). The file is replaced, never modified in

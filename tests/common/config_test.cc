@@ -68,6 +68,8 @@ TEST(ParseConfigTest, ValidConfigWithDefaults) {
   EXPECT_EQ(cfg.server().public_base_url(), "http://h:1");
   EXPECT_EQ(cfg.server().max_body_bytes(), 8u << 20);
   EXPECT_EQ(cfg.server().header_timeout_ms(), 10000u);
+  EXPECT_EQ(cfg.server().max_http_connections(), 10000u);
+  EXPECT_EQ(cfg.server().request_timeout_ms(), 30000u);
   EXPECT_EQ(cfg.storage().data_dir(), "/etc/mg/data");
   EXPECT_EQ(cfg.storage().sqlite_path(), "/etc/mg/data/mediagw.db");
   EXPECT_EQ(cfg.storage().blob_dir(), "/etc/mg/data/uploads");

@@ -265,8 +265,29 @@ class FakeBlobStore : public BlobStore {
     if (it == blobs_.end()) return absl::NotFoundError(name);
     return it->second;
   }
+  absl::StatusOr<std::unique_ptr<BlobReader>> OpenRead(
+      const std::string& name) override {
+    auto data = Get(name);
+    if (!data.ok()) return data.status();
+    return std::unique_ptr<BlobReader>(
+        std::make_unique<MemoryReader>(*std::move(data)));
+  }
 
  private:
+  class MemoryReader : public BlobReader {
+   public:
+    explicit MemoryReader(std::string data) : data_(std::move(data)) {}
+    uint64_t size() const override { return data_.size(); }
+    absl::Time modified() const override { return absl::UnixEpoch(); }
+    absl::StatusOr<std::string> Read(uint64_t offset, size_t max) override {
+      if (offset >= data_.size()) return std::string();
+      return data_.substr(offset, max);
+    }
+
+   private:
+    const std::string data_;
+  };
+
   absl::Mutex mu_;
   std::map<std::string, std::string> blobs_ ABSL_GUARDED_BY(mu_);
 };

@@ -34,7 +34,8 @@ void ExpectInvalid(absl::string_view body, absl::string_view message) {
 TEST(DecodeImageGenerationTest, SeedExample) {
   auto r = DecodeImageGeneration(kSeedBody);
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->prompt(), "1girl, white hair, blue eyes, starry sky, masterpiece");
+  EXPECT_EQ(r->prompt(),
+            "1girl, white hair, blue eyes, starry sky, masterpiece");
   EXPECT_EQ(r->negative_prompt(), "lowres, bad quality, watermark");
   EXPECT_EQ(r->width(), 768);
   EXPECT_EQ(r->height(), 1024);
@@ -142,13 +143,14 @@ v1::Task BaseTask(v1::TaskState state) {
 }
 
 TEST(EncodeTaskStatusTest, Queued) {
-  EXPECT_EQ(EncodeTaskStatus(BaseTask(v1::TASK_STATE_PENDING)),
-            R"({"success":true,"data":{"id":"t-1","status":"queued",)"
-            R"("progress":0,"workflow":"default","provider":null,)"
-            R"("seed":4294967295,"type":"image","image_url":null,"images":[],"error":null,)"
-            R"("created_at":"2023-11-14T22:13:20.000Z",)"
-            R"("updated_at":"2023-11-14T22:13:21.500Z",)"
-            R"("started_at":null,"completed_at":null},"error":null})");
+  EXPECT_EQ(
+      EncodeTaskStatus(BaseTask(v1::TASK_STATE_PENDING)),
+      R"({"success":true,"data":{"id":"t-1","status":"queued",)"
+      R"("progress":0,"workflow":"default","provider":null,)"
+      R"("seed":4294967295,"type":"image","image_url":null,"images":[],"error":null,)"
+      R"("created_at":"2023-11-14T22:13:20.000Z",)"
+      R"("updated_at":"2023-11-14T22:13:21.500Z",)"
+      R"("started_at":null,"completed_at":null},"error":null})");
 }
 
 TEST(EncodeTaskStatusTest, Running) {
@@ -198,7 +200,8 @@ TEST(EncodeTaskStatusTest, CancelledAndTimedOut) {
   t.mutable_error()->set_message("task did not finish before its deadline");
   std::string s = EncodeTaskStatus(t);
   EXPECT_THAT(s, HasSubstr(R"("status":"failed")"));
-  EXPECT_THAT(s, HasSubstr(R"("error":"task did not finish before its deadline")"));
+  EXPECT_THAT(
+      s, HasSubstr(R"("error":"task did not finish before its deadline")"));
 }
 
 TEST(EncodeErrorTest, ShapeAndEscaping) {
@@ -255,7 +258,8 @@ TEST(DecodeVideoGenerationTest, BadInput) {
       {R"({"prompt":"p","image":["x"]})", "image must be a string"},
       {R"({"prompt":"p","image":"x","seed":"1"})", "seed must be an integer"},
       {R"({"prompt":"p","image":"x","seed":1.5})", "seed must be an integer"},
-      {R"({"prompt":"p","image":"x","workflow":7})", "workflow must be a string"},
+      {R"({"prompt":"p","image":"x","workflow":7})",
+       "workflow must be a string"},
       {R"([1,2])", "expected an object"},
       {R"({"prompt":"p",)", "Invalid JSON body"},
       {"", "Invalid JSON body"},

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/status_mapping.h"
 #include "gtest/gtest.h"
 
@@ -174,6 +176,52 @@ TEST(LocalBlobStoreOpenTest, RootThatIsAFileIsUnavailable) {
   EXPECT_EQ(LocalBlobStore::Open("").status().code(),
             absl::StatusCode::kInvalidArgument);
   ::unlink(tmpl.c_str());
+}
+
+TEST_F(LocalBlobStoreTest, OpenReadGivesSizeTimeAndPositionalReads) {
+  std::string data;
+  for (int i = 0; i < 300000; ++i) data.push_back(static_cast<char>(i * 7));
+  ASSERT_TRUE(store_->Put("clip.mp4", data).ok());
+  const absl::Time before = absl::Now() - absl::Seconds(5);
+  auto reader = store_->OpenRead("clip.mp4");
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  EXPECT_EQ((*reader)->size(), data.size());
+  EXPECT_GT((*reader)->modified(), before);
+  EXPECT_LT((*reader)->modified(), absl::Now() + absl::Seconds(5));
+
+  auto head = (*reader)->Read(0, 1000);
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(*head, data.substr(0, 1000));
+  auto middle = (*reader)->Read(123457, 65536);
+  ASSERT_TRUE(middle.ok());
+  EXPECT_EQ(*middle, data.substr(123457, 65536));
+  auto tail = (*reader)->Read(data.size() - 10, 65536);
+  ASSERT_TRUE(tail.ok());
+  EXPECT_EQ(*tail, data.substr(data.size() - 10));
+  auto past = (*reader)->Read(data.size() + 1, 10);
+  ASSERT_TRUE(past.ok());
+  EXPECT_TRUE(past->empty());
+}
+
+TEST_F(LocalBlobStoreTest, OpenReadKeepsTheVersionItOpened) {
+  ASSERT_TRUE(store_->Put("a.png", "first version").ok());
+  auto reader = store_->OpenRead("a.png");
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  ASSERT_TRUE(store_->Put("a.png", "second, longer version").ok());
+  EXPECT_EQ((*reader)->size(), 13u);
+  auto got = (*reader)->Read(0, 100);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, "first version");
+}
+
+TEST_F(LocalBlobStoreTest, OpenReadRefusesBadNamesAndMissingBlobs) {
+  EXPECT_EQ(store_->OpenRead("../etc/passwd").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->OpenRead("missing.png").status().code(),
+            absl::StatusCode::kNotFound);
+  std::filesystem::create_directory(store_->root() + "/dir.png");
+  EXPECT_EQ(store_->OpenRead("dir.png").status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 }  // namespace
