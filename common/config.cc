@@ -128,6 +128,10 @@ void ApplyDefaults(Config& c, const std::string& base) {
   if (f->max_bytes() == 0) f->set_max_bytes(64 << 20);
   if (f->timeout_ms() == 0) f->set_timeout_ms(120000);
   if (f->max_redirects() == 0) f->set_max_redirects(3);
+  if (f->max_outputs() == 0) f->set_max_outputs(16);
+  if (f->max_task_bytes() == 0) f->set_max_task_bytes(uint64_t{1} << 30);
+  if (f->max_parallel_per_task() == 0) f->set_max_parallel_per_task(4);
+  if (f->max_parallel() == 0) f->set_max_parallel(16);
   for (auto& w : *c.mutable_workflows()) {
     if (w.kind().empty()) w.set_kind("image");
     if (w.task_id_style().empty()) w.set_task_id_style("uuid");

@@ -20,6 +20,10 @@ class BlobStore {
   virtual absl::Status Put(const std::string& name, absl::string_view data) = 0;
   // NOT_FOUND if absent. Thread-safe.
   virtual absl::StatusOr<std::string> Get(const std::string& name) = 0;
+  // Removes the blob; OK also when it was absent (removal is for cleaning
+  // up, e.g. the outputs of a task that failed part way). INVALID_ARGUMENT
+  // for a bad name. Thread-safe.
+  virtual absl::Status Delete(const std::string& name) = 0;
 };
 
 }  // namespace mediagw

@@ -156,6 +156,15 @@ absl::StatusOr<std::string> LocalBlobStore::Get(const std::string& name) {
   return out;
 }
 
+absl::Status LocalBlobStore::Delete(const std::string& name) {
+  if (absl::Status s = CheckName(name); !s.ok()) return s;
+  std::string path = absl::StrCat(root_, "/", name);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return ErrnoStatus(errno, "unlink", path);
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::string> LocalBlobStore::PathFor(
     const std::string& name) const {
   if (absl::Status s = CheckName(name); !s.ok()) return s;

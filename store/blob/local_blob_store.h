@@ -40,6 +40,9 @@ class LocalBlobStore : public BlobStore {
   // INVALID_ARGUMENT for a bad name; NOT_FOUND if absent; UNAVAILABLE on I/O
   // errors.
   absl::StatusOr<std::string> Get(const std::string& name) override;
+  // INVALID_ARGUMENT for a bad name; UNAVAILABLE on I/O errors. Readers that
+  // already opened the file keep reading it.
+  absl::Status Delete(const std::string& name) override;
 
   // Absolute path of an existing blob, for callers that stream the file
   // themselves (e.g. sendfile). The file is replaced, never modified in

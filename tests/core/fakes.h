@@ -249,6 +249,7 @@ class FakeBlobStore : public BlobStore {
       return absl::InvalidArgumentError(name);
     }
     absl::MutexLock l(&mu_);
+    ++puts_;
     blobs_[name] = std::string(data);
     return absl::OkStatus();
   }
@@ -258,10 +259,27 @@ class FakeBlobStore : public BlobStore {
     if (it == blobs_.end()) return absl::NotFoundError(name);
     return it->second;
   }
+  absl::Status Delete(const std::string& name) override {
+    absl::MutexLock l(&mu_);
+    blobs_.erase(name);
+    return absl::OkStatus();
+  }
+  // Test access.
+  std::vector<std::string> Names() const {
+    absl::MutexLock l(&mu_);
+    std::vector<std::string> out;
+    for (const auto& [name, data] : blobs_) out.push_back(name);
+    return out;
+  }
+  size_t Puts() const {
+    absl::MutexLock l(&mu_);
+    return puts_;
+  }
 
  private:
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::map<std::string, std::string> blobs_ ABSL_GUARDED_BY(mu_);
+  size_t puts_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // Answers every request with `body` (status 200) unless a URL is scripted.
@@ -284,8 +302,31 @@ class FakeHttpClient : public HttpClient {
         ok.body = body_;
         resp = ok;
       }
+      if (hold_) {
+        held_.push_back([done, resp] { done(resp); });
+        return;
+      }
     }
     q_->Post([done, resp] { done(resp); });
+  }
+  // While held, answers wait until AnswerOne lets the oldest one go.
+  void Hold(bool hold) {
+    absl::MutexLock l(&mu_);
+    hold_ = hold;
+  }
+  size_t Held() const {
+    absl::MutexLock l(&mu_);
+    return held_.size();
+  }
+  void AnswerOne() {
+    std::function<void()> fn;
+    {
+      absl::MutexLock l(&mu_);
+      if (held_.empty()) return;
+      fn = std::move(held_.front());
+      held_.pop_front();
+    }
+    q_->Post(std::move(fn));
   }
   void Script(const std::string& url, absl::StatusOr<HttpResponse> resp) {
     absl::MutexLock l(&mu_);
@@ -303,6 +344,8 @@ class FakeHttpClient : public HttpClient {
   std::vector<std::string> urls_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::deque<absl::StatusOr<HttpResponse>>> scripted_
       ABSL_GUARDED_BY(mu_);
+  bool hold_ ABSL_GUARDED_BY(mu_) = false;
+  std::deque<std::function<void()>> held_ ABSL_GUARDED_BY(mu_);
 };
 
 // A provider whose answers are scripted per task; unscripted submits
