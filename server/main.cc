@@ -244,8 +244,10 @@ int Run(int argc, char** argv) {
       DispatcherDeps{store->get(), blobs->get(), &router, &curl, fetcher->get(),
                      &curl, &workers, &bus, &clock},
       dopts);
-  TaskService tasks(TaskService::Deps{store->get(), blobs->get(), &router,
-                                      &dispatcher, &workers, &bus, &clock});
+  TaskService tasks(TaskService::Deps{
+      store->get(), blobs->get(), &router, &dispatcher, &workers, &bus, &clock,
+      absl::Hours(std::min<uint32_t>(cfg.storage().idempotency_ttl_hours(),
+                                     24 * 365 * 100))});
   if (auto st = dispatcher.Recover(); !st.ok()) return fail(st);
   GlobalMetrics().Gauge(
       "mediagw_active_tasks", "Tasks driven upstream now",

@@ -129,7 +129,8 @@ class FakeTaskStore : public TaskStore {
         st = absl::InvalidArgumentError("insert needs version 1");
       } else if (records_.contains(id)) {
         st = absl::AlreadyExistsError(id);
-      } else if (!key.empty() && keys_.count({record.owner(), key}) > 0) {
+      } else if (!key.empty() && keys_.count({record.owner(), key}) > 0 &&
+                 !KeyExpired(keys_[{record.owner(), key}], record)) {
         st = absl::AlreadyExistsError(key);
       } else {
         if (!key.empty()) keys_[{record.owner(), key}] = id;
@@ -229,6 +230,18 @@ class FakeTaskStore : public TaskStore {
     records_[r.task().id()] = r;
     history_.push_back(
         {r.task().id(), r.version(), r.task().state(), r.task().progress()});
+  }
+
+  // As the contract says: the holder's expiry is at or before the new
+  // task's creation.
+  bool KeyExpired(const std::string& holder, const TaskRecord& next) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const TaskRecord& h = records_.at(holder);
+    if (!h.has_idempotency_expire_time()) return false;
+    const auto& e = h.idempotency_expire_time();
+    const auto& c = next.task().create_time();
+    return std::make_pair(e.seconds(), e.nanos()) <=
+           std::make_pair(c.seconds(), c.nanos());
   }
 
   ManualQueue* const q_;
