@@ -128,6 +128,7 @@ void ApplyDefaults(Config& c, const std::string& base) {
   } else {
     st->set_blob_dir(Resolve(base, st->blob_dir()));
   }
+  if (st->idempotency_ttl_hours() == 0) st->set_idempotency_ttl_hours(24);
   auto* d = c.mutable_dispatch();
   if (d->poll_interval_ms() == 0) d->set_poll_interval_ms(1000);
   if (d->default_deadline_seconds() == 0) d->set_default_deadline_seconds(600);
@@ -144,6 +145,10 @@ void ApplyDefaults(Config& c, const std::string& base) {
   if (f->max_bytes() == 0) f->set_max_bytes(64 << 20);
   if (f->timeout_ms() == 0) f->set_timeout_ms(120000);
   if (f->max_redirects() == 0) f->set_max_redirects(3);
+  if (f->max_outputs() == 0) f->set_max_outputs(16);
+  if (f->max_task_bytes() == 0) f->set_max_task_bytes(uint64_t{1} << 30);
+  if (f->max_parallel_per_task() == 0) f->set_max_parallel_per_task(4);
+  if (f->max_parallel() == 0) f->set_max_parallel(16);
   for (auto& w : *c.mutable_workflows()) {
     if (w.kind().empty()) w.set_kind("image");
     if (w.task_id_style().empty()) w.set_task_id_style("uuid");

@@ -40,6 +40,10 @@ class BlobStore {
   // absent, INVALID_ARGUMENT for a bad name. Thread-safe.
   virtual absl::StatusOr<std::unique_ptr<BlobReader>> OpenRead(
       const std::string& name) = 0;
+  // Removes the blob; OK also when it was absent (removal is for cleaning
+  // up, e.g. the outputs of a task that failed part way). INVALID_ARGUMENT
+  // for a bad name. Thread-safe.
+  virtual absl::Status Delete(const std::string& name) = 0;
 };
 
 }  // namespace mediagw

@@ -19,7 +19,9 @@ using google::protobuf::util::TimeUtil;
 using v1::TaskState;
 
 Dispatcher::Dispatcher(DispatcherDeps deps, DispatcherOptions options)
-    : deps_(deps), options_(std::move(options)) {}
+    : deps_(deps),
+      options_(std::move(options)),
+      fetch_slots_(options_.fetch_parallel, deps_.executor) {}
 
 Dispatcher::~Dispatcher() { Shutdown(); }
 

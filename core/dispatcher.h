@@ -31,6 +31,7 @@
 #include "core/event_bus.h"
 #include "core/http_client.h"
 #include "core/provider.h"
+#include "core/slot_queue.h"
 #include "core/task_store.h"
 
 namespace mediagw {
@@ -46,6 +47,18 @@ struct DispatcherOptions {
   // go on until the deadline).
   int poll_error_limit = 3;
   int fetch_attempts = 3;  // per output download
+  // Bounds on what one task may bring home (config fetch.*). More outputs
+  // than max_outputs fail the task before anything is downloaded; outputs
+  // totalling more than max_task_bytes fail it part way, and whatever of it
+  // was stored is removed.
+  int max_outputs = 16;
+  int64_t max_task_bytes = int64_t{1} << 30;
+  // Output downloads in flight per task and in the whole process. A body is
+  // held in memory from its download until it is written to the blob store,
+  // and its slot is only freed then, so output bodies in memory never exceed
+  // fetch_parallel times the per-file cap (fetch.max_bytes).
+  int fetch_parallel_per_task = 4;
+  int fetch_parallel = 16;
   // Progress of a RUNNING task is written at most once per interval (the
   // latest value when it is over); zero writes every update.
   absl::Duration progress_interval = absl::ZeroDuration();
@@ -153,9 +166,21 @@ class Dispatcher : public ProviderListener {
   void SchedulePoll(std::shared_ptr<Active> a, absl::Duration delay);
   void DoPoll(std::shared_ptr<Active> a);
   void OnPolled(std::shared_ptr<Active> a, absl::StatusOr<PollResult> result);
+  // Output collection (dispatcher_outputs.cc): checks the count, downloads
+  // under the per-task and global limits, writes each body to the blob store
+  // as it arrives, then commits SUCCEEDED; on any failure fails the task and
+  // removes what was stored.
+  struct FetchState;
   void FetchOutputs(std::shared_ptr<Active> a, std::vector<OutputRef> refs);
-  void StoreOutputs(std::shared_ptr<Active> a,
-                    std::shared_ptr<std::vector<std::string>> bodies);
+  void StartFetches(std::shared_ptr<Active> a, std::shared_ptr<FetchState> f);
+  void FetchOne(std::shared_ptr<Active> a, std::shared_ptr<FetchState> f,
+                size_t i, int attempt);
+  void StoreOne(std::shared_ptr<Active> a, std::shared_ptr<FetchState> f,
+                size_t i, std::shared_ptr<std::string> body);
+  void OutputDone(std::shared_ptr<Active> a, std::shared_ptr<FetchState> f,
+                  const absl::Status& status);
+  void CommitOutputs(std::shared_ptr<Active> a, std::shared_ptr<FetchState> f);
+  void RemoveStored(std::shared_ptr<FetchState> f);
   void Fail(std::shared_ptr<Active> a, v1::TaskState state,
             const absl::Status& error);
   void MarkCanceled(std::shared_ptr<Active> a, RecordCallback done);
@@ -186,6 +211,7 @@ class Dispatcher : public ProviderListener {
   absl::flat_hash_map<std::string, std::vector<int>> route_weights_
       ABSL_GUARDED_BY(mu_);
   std::atomic<int64_t> waiting_{0};  // approximate, for metrics
+  SlotQueue fetch_slots_;  // output downloads in the whole process
 };
 
 }  // namespace mediagw

@@ -150,8 +150,9 @@ class TaskWatchImpl : public TaskWatch,
 TaskService::TaskService(Deps deps) : deps_(deps) {}
 
 void TaskService::ReplyExisting(const Caller& caller, const std::string& key,
+                                const std::string& fingerprint,
                                 Callback<v1::Task> done) {
-  deps_.executor->Schedule([this, caller, key, done] {
+  deps_.executor->Schedule([this, caller, key, fingerprint, done] {
     auto id = deps_.store->FindByIdempotencyKey(caller.key_name, key);
     if (!id.ok()) {
       done(id.status());
@@ -166,8 +167,34 @@ void TaskService::ReplyExisting(const Caller& caller, const std::string& key,
       done(rec.status());
       return;
     }
-    done(rec->task());
+    // Tasks stored before fingerprints existed have none: any repeat of
+    // their key is taken for the same request, as it was then.
+    if (!rec->idempotency_fingerprint().empty() &&
+        rec->idempotency_fingerprint() != fingerprint) {
+      done(absl::AlreadyExistsError(
+          "Idempotency key was already used for a different request"));
+      return;
+    }
+    done(FirstReply(*rec));
   });
+}
+
+v1::Task TaskService::FirstReply(const TaskRecord& rec) const {
+  // What NewRecord made and Store replied, before the dispatcher touched
+  // it: later changes (the dispatch-time provider, the state) would change
+  // the reply's shape on the legacy surface.
+  const v1::Task& now = rec.task();
+  v1::Task first;
+  first.set_id(now.id());
+  first.set_state(v1::TASK_STATE_PENDING);
+  first.set_kind(now.kind());
+  first.set_workflow(now.workflow());
+  first.set_seed(now.seed());
+  auto workflow = deps_.router->Workflow(now.workflow());
+  if (workflow.ok()) first.set_provider(workflow->provider_label);
+  *first.mutable_create_time() = now.create_time();
+  *first.mutable_update_time() = now.create_time();
+  return first;
 }
 
 void TaskService::GetTask(const Caller& caller, const std::string& id,

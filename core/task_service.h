@@ -7,7 +7,8 @@
 // commit, or a worker). Callbacks must be short and must not block.
 // Codes: INVALID_ARGUMENT (bad request, message names the field),
 // NOT_FOUND (unknown task, or another caller's), FAILED_PRECONDITION
-// (cancel of a finished task), UNAVAILABLE / INTERNAL (storage).
+// (cancel of a finished task), ALREADY_EXISTS (an idempotency key reused
+// for another request), UNAVAILABLE / INTERNAL (storage).
 #ifndef MEDIAGW_CORE_TASK_SERVICE_H_
 #define MEDIAGW_CORE_TASK_SERVICE_H_
 
@@ -50,12 +51,20 @@ class TaskService {
     Executor* executor;
     EventBus* bus;
     const Clock* clock;
+    // How long an idempotency key stays bound to its task.
+    absl::Duration idempotency_ttl = absl::Hours(24);
   };
   explicit TaskService(Deps deps);
 
   // Validates and normalizes, stores the task durably, then replies with it
-  // (state PENDING) and hands it to the dispatcher. With an idempotency key
-  // already used by this caller, replies with the earlier task instead.
+  // (state PENDING) and hands it to the dispatcher.
+  // Idempotency keys work as Stripe's: a repeat of a request with a key this
+  // caller used within Deps::idempotency_ttl replies what the first submit
+  // replied (the task as it was then, PENDING; GetTask tells where it is
+  // now) and starts nothing. The same key with other parameters (compared
+  // as a fingerprint of the normalized request) is ALREADY_EXISTS
+  // "Idempotency key was already used for a different request". Once the
+  // time is over the key submits a new task.
   // FAILED_PRECONDITION when no channel of the workflow can take work (the
   // message is for the caller, e.g. "Server configuration error: Grok API
   // key missing"); INVALID_ARGUMENT for a video workflow.
@@ -91,7 +100,13 @@ class TaskService {
 
  private:
   void ReplyExisting(const Caller& caller, const std::string& key,
-                     Callback<v1::Task> done);
+                     const std::string& fingerprint, Callback<v1::Task> done);
+  // The task as the first submit of `rec` replied it.
+  v1::Task FirstReply(const TaskRecord& rec) const;
+  // Binds rec's idempotency key (if any) to the request it came with (a
+  // video's `image` included) and to the time it is kept for.
+  void SetIdempotency(TaskRecord& rec, bool random_seed,
+                      absl::string_view image) const;
   // The PENDING record of a new task (id in the workflow's style).
   TaskRecord NewRecord(const Caller& caller, const WorkflowInfo& workflow,
                        v1::SubmitImageRequest params, v1::TaskKind kind);

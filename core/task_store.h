@@ -60,7 +60,10 @@ class TaskStore {
 
   // Inserts a new record; its version must be 1. ALREADY_EXISTS if the id
   // exists, or if record.request.idempotency_key is non-empty and the same
-  // owner already has a task with that key (use FindByIdempotencyKey).
+  // owner already has a task with that key (use FindByIdempotencyKey) whose
+  // record.idempotency_expire_time is unset or after the new record's
+  // task.create_time; an expired key passes to the new task.
+  // Update never changes which task holds a key.
   virtual void Insert(TaskRecord record, DoneCallback done) = 0;
 
   // Compare-and-swap: stores `record` only if the stored version equals

@@ -6,6 +6,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "common/crypto.h"
 #include "common/ids.h"
 #include "common/metrics.h"
 #include "common/status_macros.h"
@@ -14,6 +16,8 @@
 #include "core/image_info.h"
 #include "core/request_normalizer.h"
 #include "core/task_service.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace mediagw {
@@ -57,6 +61,23 @@ std::string NewTaskId(const WorkflowInfo& wf) {
       break;
   }
   return NewUuid();
+}
+
+// Protobuf's serialization is only stable with deterministic mode on (map
+// order); the fingerprint must not change between two equal requests.
+std::string DeterministicBytes(const google::protobuf::Message& m) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    m.SerializeToCodedStream(&coded);
+  }
+  return out;
+}
+
+bool AsksForRandomSeed(bool has_seed, int64_t seed) {
+  return !has_seed || seed == -1;
 }
 
 absl::Status WrongKind(const WorkflowInfo& wf) {
@@ -122,6 +143,23 @@ absl::Status TaskService::CheckRouteLimits(
   return absl::OkStatus();
 }
 
+void TaskService::SetIdempotency(TaskRecord& rec, bool random_seed,
+                                 absl::string_view image) const {
+  if (rec.request().idempotency_key().empty()) return;
+  // What the caller asked for, normalized: defaults filled in, the key
+  // left out, and a seed we drew at random counted as "random".
+  v1::SubmitImageRequest asked = rec.request();
+  asked.clear_idempotency_key();
+  if (random_seed) asked.set_seed(-1);
+  std::string canonical = rec.task().kind() == v1::TASK_KIND_VIDEO
+                              ? absl::StrCat("video:", image.size(), ":", image)
+                              : "image:";
+  absl::StrAppend(&canonical, DeterministicBytes(asked));
+  rec.set_idempotency_fingerprint(Sha256Hex(canonical));
+  *rec.mutable_idempotency_expire_time() = TimeUtil::NanosecondsToTimestamp(
+      absl::ToUnixNanos(deps_.clock->Now() + deps_.idempotency_ttl));
+}
+
 TaskRecord TaskService::NewRecord(const Caller& caller,
                                   const WorkflowInfo& workflow,
                                   v1::SubmitImageRequest params,
@@ -177,10 +215,11 @@ void TaskService::SubmitImage(const Caller& caller,
     done(st);
     return;
   }
-  Store(
-      caller,
-      NewRecord(caller, *workflow, *std::move(normalized), v1::TASK_KIND_IMAGE),
-      std::move(done));
+  TaskRecord rec =
+      NewRecord(caller, *workflow, *std::move(normalized), v1::TASK_KIND_IMAGE);
+  SetIdempotency(rec, AsksForRandomSeed(request.has_seed(), request.seed()),
+                 "");
+  Store(caller, std::move(rec), std::move(done));
 }
 
 void TaskService::SubmitVideo(const Caller& caller,
@@ -212,6 +251,8 @@ void TaskService::SubmitVideo(const Caller& caller,
   }
   TaskRecord rec =
       NewRecord(caller, *workflow, *std::move(params), v1::TASK_KIND_VIDEO);
+  SetIdempotency(rec, AsksForRandomSeed(request.has_seed(), request.seed()),
+                 request.image());
   // Decoding and writing the image is not for a reaction thread.
   deps_.executor->Schedule([this, caller, rec = std::move(rec),
                             request = std::move(request), done]() mutable {
@@ -252,16 +293,18 @@ void TaskService::HandleCallback(const std::string& id, CallbackRequest request,
 void TaskService::Store(const Caller& caller, TaskRecord rec,
                         Callback<v1::Task> done) {
   std::string key = rec.request().idempotency_key();
+  std::string fingerprint = rec.idempotency_fingerprint();
   auto shared = std::make_shared<TaskRecord>(std::move(rec));
   deps_.store->Insert(
-      *shared, [this, shared, caller, key, done](absl::Status st) {
+      *shared,
+      [this, shared, caller, key, fingerprint, done](absl::Status st) {
         if (st.ok()) {
           done(shared->task());
           deps_.dispatcher->Enqueue(*shared);
           return;
         }
         if (st.code() == absl::StatusCode::kAlreadyExists && !key.empty()) {
-          ReplyExisting(caller, key, done);
+          ReplyExisting(caller, key, fingerprint, done);
           return;
         }
         done(st);

@@ -15,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/logging.h"
 #include "common/status_macros.h"
 #include "common/status_mapping.h"
 
@@ -170,9 +171,11 @@ absl::Status CurlCodeToStatus(CURL* easy, CURLcode code,
   // failed on its own: an ordinary connect error.
   if (code == CURLE_COULDNT_CONNECT && !t.refused_address.empty() &&
       !t.allowed_address) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("connection to ", t.refused_address,
-                     " refused: private or reserved address"));
+    // Which internal address a name led to is for the operator, not for
+    // whoever supplied the URL (the message may reach a caller).
+    MG_LOG(Warning, "connection to ", t.refused_address,
+           " refused: private or reserved address");
+    return absl::PermissionDeniedError("address not allowed");
   }
   if (code == CURLE_TOO_MANY_REDIRECTS) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -16,7 +16,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_join.h"
+#include "common/logging.h"
 
 namespace mediagw::net {
 namespace {
@@ -425,8 +427,9 @@ absl::Status SafeFetcher::CheckUrlAgainst(const Policy& policy,
   if (!peers.empty() &&
       std::none_of(peers.begin(), peers.end(),
                    [&](const Peer& p) { return policy.Allows(p); })) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "URL host ", parts->host, " is a private or reserved address"));
+    MG_LOG(Warning, "fetch refused: URL host ", absl::CEscape(parts->host),
+           " is a private or reserved address");
+    return absl::PermissionDeniedError("address not allowed");
   }
   return absl::OkStatus();
 }
@@ -454,6 +457,35 @@ struct SafeFetcher::Hop {
 };
 
 namespace {
+
+// The wrapped client's transport errors quote what curl saw, such as the
+// address and port a name resolved to ("Failed to connect to 10.0.0.5 port
+// 6379"). Those stay in the log; the caller gets the code (and any payload,
+// e.g. whether the request went out) with a message that names nothing.
+absl::Status ForCaller(const absl::Status& status) {
+  absl::string_view text;
+  switch (status.code()) {
+    case absl::StatusCode::kUnavailable:
+      text = "the server could not be reached or broke off the transfer";
+      break;
+    case absl::StatusCode::kDeadlineExceeded:
+      text = "the download timed out";
+      break;
+    case absl::StatusCode::kInternal:
+      text = "the download failed";
+      break;
+    default:
+      // Our own messages (address not allowed, size and type limits).
+      return status;
+  }
+  MG_LOG(Info, "fetch failed: ", status.ToString());
+  absl::Status out(status.code(), text);
+  status.ForEachPayload([&out](absl::string_view type_url,
+                               const absl::Cord& payload) {
+    out.SetPayload(type_url, payload);
+  });
+  return out;
+}
 
 bool IsRedirect(int status) {
   return status == 301 || status == 302 || status == 303 || status == 307 ||
@@ -516,7 +548,7 @@ void SafeFetcher::SendHop(std::shared_ptr<Hop> hop) {
   client->Send(std::move(request),
                [hop = std::move(hop)](absl::StatusOr<HttpResponse> result) {
                  if (!result.ok()) {
-                   hop->done(std::move(result));
+                   hop->done(ForCaller(result.status()));
                    return;
                  }
                  const absl::string_view location = result->Header("location");
@@ -555,9 +587,9 @@ void SafeFetcher::FollowRedirect(std::shared_ptr<Hop> hop, int status,
   if (!allowed.ok() || !to.ok()) {
     const std::string where = to.ok() ? absl::StrCat(to->host, ":", to->port)
                                       : absl::CEscape(next->substr(0, 200));
-    hop->done(absl::PermissionDeniedError(absl::StrCat(
-        "redirect to ", where, " refused: ",
-        allowed.ok() ? to.status().message() : allowed.message())));
+    MG_LOG(Warning, "fetch refused: redirect to ", where, ": ",
+           allowed.ok() ? to.status().message() : allowed.message());
+    hop->done(absl::PermissionDeniedError("redirect target not allowed"));
     return;
   }
   const absl::Duration left = hop->deadline - absl::Now();

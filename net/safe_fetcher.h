@@ -37,6 +37,11 @@
 //  - FAILED_PRECONDITION: more than max_redirects redirects, or a 2xx reply
 //    whose Content-Type is not allowed (the message names the type).
 //  - RESOURCE_EXHAUSTED: the body is over max_bytes.
+// Error messages never name an address or port that a host resolved to or
+// that a refused redirect led to (they may reach callers in task errors):
+// a refusal reads "address not allowed" or "redirect target not allowed",
+// and transport errors of the wrapped client get a fixed text per code (its
+// payloads kept). The details go to the log (common/logging.h).
 //  - OK: any other reply, including 3xx (when a Location is missing), 4xx and
 //    5xx; the caller judges the status.
 //

@@ -3,6 +3,7 @@
 // dispatcher and TaskService, and starts the gRPC and HTTP front ends.
 //
 //   mediagw --config=path/to/mediagw.json [--log-level=debug|info|warning]
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -251,14 +252,24 @@ int Run(int argc, char** argv) {
   dopts.max_active = static_cast<int>(cfg.dispatch().max_active_tasks());
   dopts.public_base_url = public_base;
   dopts.fetch_timeout = absl::Milliseconds(cfg.fetch().timeout_ms());
+  dopts.max_outputs = static_cast<int>(
+      std::min<uint32_t>(cfg.fetch().max_outputs(), 1u << 20));
+  dopts.max_task_bytes = static_cast<int64_t>(
+      std::min<uint64_t>(cfg.fetch().max_task_bytes(), uint64_t{1} << 62));
+  dopts.fetch_parallel_per_task = static_cast<int>(
+      std::min<uint32_t>(cfg.fetch().max_parallel_per_task(), 1024));
+  dopts.fetch_parallel =
+      static_cast<int>(std::min<uint32_t>(cfg.fetch().max_parallel(), 1024));
   dopts.progress_interval =
       absl::Milliseconds(cfg.dispatch().progress_interval_ms());
   Dispatcher dispatcher(
       DispatcherDeps{store->get(), blobs->get(), &router, &curl, fetcher->get(),
                      &curl, &workers, &bus, &clock},
       dopts);
-  TaskService tasks(TaskService::Deps{store->get(), blobs->get(), &router,
-                                      &dispatcher, &workers, &bus, &clock});
+  TaskService tasks(TaskService::Deps{
+      store->get(), blobs->get(), &router, &dispatcher, &workers, &bus, &clock,
+      absl::Hours(std::min<uint32_t>(cfg.storage().idempotency_ttl_hours(),
+                                     24 * 365 * 100))});
   if (auto st = dispatcher.Recover(); !st.ok()) return fail(st);
   GlobalMetrics().Gauge(
       "mediagw_active_tasks", "Tasks driven upstream now",

@@ -225,6 +225,15 @@ absl::StatusOr<std::unique_ptr<BlobReader>> LocalBlobStore::OpenRead(
       fd, std::move(path), static_cast<uint64_t>(st.st_size), modified));
 }
 
+absl::Status LocalBlobStore::Delete(const std::string& name) {
+  if (absl::Status s = CheckName(name); !s.ok()) return s;
+  std::string path = absl::StrCat(root_, "/", name);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return ErrnoStatus(errno, "unlink", path);
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::string> LocalBlobStore::PathFor(
     const std::string& name) const {
   if (absl::Status s = CheckName(name); !s.ok()) return s;

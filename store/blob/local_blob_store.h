@@ -46,6 +46,9 @@ class LocalBlobStore : public BlobStore {
   // errors.
   absl::StatusOr<std::unique_ptr<BlobReader>> OpenRead(
       const std::string& name) override;
+  // INVALID_ARGUMENT for a bad name; UNAVAILABLE on I/O errors. Readers that
+  // already opened the file keep reading it.
+  absl::Status Delete(const std::string& name) override;
 
   // Absolute path of an existing blob, for callers that stream the file
   // themselves (e.g. sendfile). The file is replaced, never modified in

@@ -32,6 +32,14 @@ CREATE INDEX tasks_owner_created
 CREATE INDEX tasks_state_created ON tasks(state, created_at_us, id);
 DROP INDEX tasks_state;
 )sql"},
+          // Idempotency keys expire: an insert lets go of an expired key
+          // through the (owner, idempotency_key) index. Keys of older tasks
+          // get the default 24 hours.
+          {3, R"sql(
+ALTER TABLE tasks ADD COLUMN idempotency_expires_at_us INTEGER NULL;
+UPDATE tasks SET idempotency_expires_at_us = created_at_us + 86400000000
+  WHERE idempotency_key IS NOT NULL;
+)sql"},
       };
   return *kMigrations;
 }

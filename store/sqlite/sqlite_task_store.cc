@@ -28,10 +28,18 @@ constexpr int kStateSlots = v1::TaskState_ARRAYSIZE;
 
 constexpr char kInsertSql[] =
     "INSERT INTO tasks(id, owner, state, version, created_at_us, "
-    "updated_at_us, idempotency_key, record) VALUES(?, ?, ?, ?, ?, ?, ?, ?)";
+    "updated_at_us, idempotency_key, record, idempotency_expires_at_us) "
+    "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)";
+// An expired key is let go by the insert that wants it: one lookup in the
+// (owner, idempotency_key) index, no sweeping. The task keeps its record.
+constexpr char kReleaseKeySql[] =
+    "UPDATE tasks SET idempotency_key = NULL WHERE owner = ? AND "
+    "idempotency_key = ? AND idempotency_expires_at_us <= ?";
+// The key column is written once, by the insert: an update of an old task
+// must not take back a key that expired and went to a newer one.
 constexpr char kUpdateSql[] =
     "UPDATE tasks SET owner = ?, state = ?, version = ?, updated_at_us = ?, "
-    "idempotency_key = ?, record = ? WHERE id = ? AND version = ?";
+    "record = ? WHERE id = ? AND version = ?";
 constexpr char kVersionSql[] = "SELECT version FROM tasks WHERE id = ?";
 constexpr char kGetSql[] = "SELECT record FROM tasks WHERE id = ?";
 constexpr char kFindKeySql[] =
@@ -211,6 +219,9 @@ void SqliteTaskStore::Insert(TaskRecord record, DoneCallback done) {
   }
   op.owner = record.owner();
   op.idempotency_key = record.request().idempotency_key();
+  if (record.has_idempotency_expire_time()) {
+    op.idempotency_expires_at_us = ToMicros(record.idempotency_expire_time());
+  }
   op.state = record.task().state();
   op.version = record.version();
   int64_t now_us = absl::ToUnixMicros(absl::Now());
@@ -237,7 +248,6 @@ void SqliteTaskStore::Update(TaskRecord record, DoneCallback done) {
                      record.version()));
   }
   op.owner = record.owner();
-  op.idempotency_key = record.request().idempotency_key();
   op.state = record.task().state();
   op.version = record.version();
   op.updated_at_us = record.task().has_update_time()
@@ -342,6 +352,16 @@ std::vector<absl::Status> SqliteTaskStore::ExecuteBatch(
 }
 
 absl::Status SqliteTaskStore::ApplyInsert(const WriteOp& op) {
+  if (!op.idempotency_key.empty()) {
+    MG_ASSIGN_OR_RETURN(Statement * release,
+                        writer_db_->Cached(kReleaseKeySql));
+    MG_RETURN_IF_ERROR(release->BindText(1, op.owner));
+    MG_RETURN_IF_ERROR(release->BindText(2, op.idempotency_key));
+    MG_RETURN_IF_ERROR(release->BindInt64(3, op.created_at_us));
+    absl::Status released = release->Run();
+    release->Reset();
+    MG_RETURN_IF_ERROR(released);
+  }
   MG_ASSIGN_OR_RETURN(Statement * stmt, writer_db_->Cached(kInsertSql));
   MG_RETURN_IF_ERROR(stmt->BindText(1, op.id));
   MG_RETURN_IF_ERROR(stmt->BindText(2, op.owner));
@@ -353,6 +373,9 @@ absl::Status SqliteTaskStore::ApplyInsert(const WriteOp& op) {
                          ? stmt->BindNull(7)
                          : stmt->BindText(7, op.idempotency_key));
   MG_RETURN_IF_ERROR(stmt->BindBlob(8, op.blob));
+  MG_RETURN_IF_ERROR(op.idempotency_expires_at_us == 0
+                         ? stmt->BindNull(9)
+                         : stmt->BindInt64(9, op.idempotency_expires_at_us));
   absl::Status s = stmt->Run();
   int code = stmt->last_code();
   stmt->Reset();
@@ -377,21 +400,11 @@ absl::Status SqliteTaskStore::ApplyUpdate(const WriteOp& op) {
   MG_RETURN_IF_ERROR(stmt->BindInt64(2, op.state));
   MG_RETURN_IF_ERROR(stmt->BindInt64(3, op.version));
   MG_RETURN_IF_ERROR(stmt->BindInt64(4, op.updated_at_us));
-  MG_RETURN_IF_ERROR(op.idempotency_key.empty()
-                         ? stmt->BindNull(5)
-                         : stmt->BindText(5, op.idempotency_key));
-  MG_RETURN_IF_ERROR(stmt->BindBlob(6, op.blob));
-  MG_RETURN_IF_ERROR(stmt->BindText(7, op.id));
-  MG_RETURN_IF_ERROR(stmt->BindInt64(8, op.version - 1));
+  MG_RETURN_IF_ERROR(stmt->BindBlob(5, op.blob));
+  MG_RETURN_IF_ERROR(stmt->BindText(6, op.id));
+  MG_RETURN_IF_ERROR(stmt->BindInt64(7, op.version - 1));
   absl::Status s = stmt->Run();
-  int code = stmt->last_code();
   stmt->Reset();
-  if (code == SQLITE_CONSTRAINT_UNIQUE) {
-    return absl::AlreadyExistsError(absl::StrCat("owner '", op.owner,
-                                                 "' already has a task with "
-                                                 "idempotency key '",
-                                                 op.idempotency_key, "'"));
-  }
   MG_RETURN_IF_ERROR(s);
   if (writer_db_->Changes() == 1) return absl::OkStatus();
 

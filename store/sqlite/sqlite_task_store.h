@@ -81,7 +81,11 @@ class SqliteTaskStore : public TaskStore {
   SqliteTaskStore(const SqliteTaskStore&) = delete;
   SqliteTaskStore& operator=(const SqliteTaskStore&) = delete;
 
-  // See core/task_store.h. Additionally INVALID_ARGUMENT (through `done`)
+  // See core/task_store.h. An insert whose idempotency key is held by a
+  // task whose record.idempotency_expire_time is at or before the new
+  // task's create_time takes the key over (the old task keeps its record;
+  // tasks without an expiry keep their key for ever). Updates never change
+  // the key. Additionally INVALID_ARGUMENT (through `done`)
   // for an empty task id, an Insert whose version is not 1, or an Update
   // whose version is below 2.
   void Insert(TaskRecord record, DoneCallback done) override;
@@ -122,6 +126,7 @@ class SqliteTaskStore : public TaskStore {
     std::string id;
     std::string owner;
     std::string idempotency_key;  // empty: stored as NULL
+    int64_t idempotency_expires_at_us = 0;  // 0: NULL (kept for ever)
     std::string blob;             // serialized TaskRecord
     int64_t state = 0;
     int64_t version = 0;

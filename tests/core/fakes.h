@@ -129,7 +129,8 @@ class FakeTaskStore : public TaskStore {
         st = absl::InvalidArgumentError("insert needs version 1");
       } else if (records_.contains(id)) {
         st = absl::AlreadyExistsError(id);
-      } else if (!key.empty() && keys_.count({record.owner(), key}) > 0) {
+      } else if (!key.empty() && keys_.count({record.owner(), key}) > 0 &&
+                 !KeyExpired(keys_[{record.owner(), key}], record)) {
         st = absl::AlreadyExistsError(key);
       } else {
         if (!key.empty()) keys_[{record.owner(), key}] = id;
@@ -237,6 +238,18 @@ class FakeTaskStore : public TaskStore {
         {r.task().id(), r.version(), r.task().state(), r.task().progress()});
   }
 
+  // As the contract says: the holder's expiry is at or before the new
+  // task's creation.
+  bool KeyExpired(const std::string& holder, const TaskRecord& next) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const TaskRecord& h = records_.at(holder);
+    if (!h.has_idempotency_expire_time()) return false;
+    const auto& e = h.idempotency_expire_time();
+    const auto& c = next.task().create_time();
+    return std::make_pair(e.seconds(), e.nanos()) <=
+           std::make_pair(c.seconds(), c.nanos());
+  }
+
   ManualQueue* const q_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, TaskRecord> records_ ABSL_GUARDED_BY(mu_);
@@ -256,6 +269,7 @@ class FakeBlobStore : public BlobStore {
       return absl::InvalidArgumentError(name);
     }
     absl::MutexLock l(&mu_);
+    ++puts_;
     blobs_[name] = std::string(data);
     return absl::OkStatus();
   }
@@ -273,6 +287,23 @@ class FakeBlobStore : public BlobStore {
         std::make_unique<MemoryReader>(*std::move(data)));
   }
 
+  absl::Status Delete(const std::string& name) override {
+    absl::MutexLock l(&mu_);
+    blobs_.erase(name);
+    return absl::OkStatus();
+  }
+  // Test access.
+  std::vector<std::string> Names() const {
+    absl::MutexLock l(&mu_);
+    std::vector<std::string> out;
+    for (const auto& [name, data] : blobs_) out.push_back(name);
+    return out;
+  }
+  size_t Puts() const {
+    absl::MutexLock l(&mu_);
+    return puts_;
+  }
+
  private:
   class MemoryReader : public BlobReader {
    public:
@@ -288,8 +319,9 @@ class FakeBlobStore : public BlobStore {
     const std::string data_;
   };
 
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::map<std::string, std::string> blobs_ ABSL_GUARDED_BY(mu_);
+  size_t puts_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // Answers every request with `body` (status 200) unless a URL is scripted.
@@ -312,8 +344,31 @@ class FakeHttpClient : public HttpClient {
         ok.body = body_;
         resp = ok;
       }
+      if (hold_) {
+        held_.push_back([done, resp] { done(resp); });
+        return;
+      }
     }
     q_->Post([done, resp] { done(resp); });
+  }
+  // While held, answers wait until AnswerOne lets the oldest one go.
+  void Hold(bool hold) {
+    absl::MutexLock l(&mu_);
+    hold_ = hold;
+  }
+  size_t Held() const {
+    absl::MutexLock l(&mu_);
+    return held_.size();
+  }
+  void AnswerOne() {
+    std::function<void()> fn;
+    {
+      absl::MutexLock l(&mu_);
+      if (held_.empty()) return;
+      fn = std::move(held_.front());
+      held_.pop_front();
+    }
+    q_->Post(std::move(fn));
   }
   void Script(const std::string& url, absl::StatusOr<HttpResponse> resp) {
     absl::MutexLock l(&mu_);
@@ -331,6 +386,8 @@ class FakeHttpClient : public HttpClient {
   std::vector<std::string> urls_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::deque<absl::StatusOr<HttpResponse>>> scripted_
       ABSL_GUARDED_BY(mu_);
+  bool hold_ ABSL_GUARDED_BY(mu_) = false;
+  std::deque<std::function<void()>> held_ ABSL_GUARDED_BY(mu_);
 };
 
 // A provider whose answers are scripted per task; unscripted submits

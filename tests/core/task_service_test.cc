@@ -3,6 +3,7 @@
 // when the FakeClock is advanced.
 #include "core/task_service.h"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -559,6 +560,65 @@ TEST_F(TaskServiceTest, IdempotencyKeyReturnsTheSameTask) {
   auto bobs = SubmitRaw(req, bob_);
   ASSERT_TRUE(bobs.ok());
   EXPECT_NE(bobs->id(), first.id());
+}
+
+TEST_F(TaskServiceTest, IdempotencyKeyWithOtherParametersIsRefused) {
+  Init();
+  v1::SubmitImageRequest req;
+  req.set_prompt("a cat");
+  req.set_idempotency_key("k");
+  auto first = SubmitRaw(req, alice_);
+  ASSERT_TRUE(first.ok()) << first.status();
+  // The seed was drawn at random, yet the same request is the same request.
+  auto again = SubmitRaw(req, alice_);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->id(), first->id());
+  // Spelling out a default is the same request too.
+  v1::SubmitImageRequest spelled = req;
+  spelled.set_width(512);
+  spelled.set_steps(20);
+  ASSERT_TRUE(SubmitRaw(spelled, alice_).ok());
+  for (auto change : std::vector<std::function<void(v1::SubmitImageRequest&)>>{
+           [](auto& r) { r.set_prompt("a dog"); },
+           [](auto& r) { r.set_width(640); },
+           [](auto& r) { r.set_seed(7); },
+           [](auto& r) { r.set_n(2); }}) {
+    v1::SubmitImageRequest other = req;
+    change(other);
+    auto refused = SubmitRaw(other, alice_);
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kAlreadyExists);
+    EXPECT_EQ(refused.status().message(),
+              "Idempotency key was already used for a different request");
+  }
+  EXPECT_EQ(store_.Size(), 1u);
+  EXPECT_EQ(p1_->Submits().size(), 1u);
+}
+
+TEST_F(TaskServiceTest, AReplayAnswersWhatTheFirstSubmitAnswered) {
+  Init();
+  v1::Task first = Submit("default", "k");
+  EXPECT_EQ(first.provider(), "");
+  // Meanwhile the dispatcher sent it on and the task records its provider.
+  ASSERT_EQ(Stored(first.id()).task().provider(), "prov1");
+  p1_->ScriptPoll(first.id(), Succeeded("http://up.test/1.png"));
+  AdvanceAndPump(absl::Seconds(1));
+  ASSERT_EQ(StateOf(first.id()), v1::TASK_STATE_SUCCEEDED);
+  v1::Task replay = Submit("default", "k");
+  EXPECT_EQ(replay.SerializeAsString(), first.SerializeAsString())
+      << replay.DebugString() << " vs " << first.DebugString();
+}
+
+TEST_F(TaskServiceTest, AnExpiredIdempotencyKeyStartsANewTask) {
+  Init();
+  v1::Task first = Submit("default", "k");
+  AdvanceAndPump(absl::Hours(23));
+  EXPECT_EQ(Submit("default", "k").id(), first.id());
+  AdvanceAndPump(absl::Hours(1));
+  v1::Task second = Submit("default", "k");
+  EXPECT_NE(second.id(), first.id());
+  EXPECT_EQ(store_.Size(), 2u);
+  // The key is now the second task's.
+  EXPECT_EQ(Submit("default", "k").id(), second.id());
 }
 
 TEST_F(TaskServiceTest, GetTaskIsScopedToItsOwner) {

@@ -100,6 +100,7 @@ class Server {
   std::string grpc_addr() const { return grpc_addr_; }
   std::unique_ptr<v1::MediaService::Stub> Stub() const;
   std::string ConfigPath() const { return dir_ + "/mediagw.json"; }
+  pid_t pid() const { return proc_ ? proc_->pid() : -1; }
 
  private:
   std::string dir_;

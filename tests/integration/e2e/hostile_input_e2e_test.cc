@@ -133,9 +133,11 @@ TEST_F(HostileInputE2eTest, UnreadableRowsAheadOfTheBacklogAreFailedNotSkipped) 
       // Older than every good task, PENDING, and not a TaskRecord: field 1
       // (task) holds a string that is not UTF-8.
       ASSERT_TRUE((*db)->Exec(absl::StrCat(
-                                 "INSERT INTO tasks SELECT '", bad.back(),
+                                 "INSERT INTO tasks (id, owner, state, version, "
+                                 "created_at_us, updated_at_us, record) "
+                                 "SELECT '", bad.back(),
                                  "', owner, 1, 1, created_at_us - 1000000 + ",
-                                 i, ", updated_at_us, NULL, x'0a020aff' "
+                                 i, ", updated_at_us, x'0a020aff' "
                                  "FROM tasks ORDER BY created_at_us LIMIT 1"))
                       .ok());
     }

@@ -95,6 +95,16 @@ TEST_F(LocalBlobStoreTest, OverwriteReplacesContent) {
   EXPECT_EQ(Listing(), std::vector<std::string>{"a.png"});
 }
 
+TEST_F(LocalBlobStoreTest, DeleteRemovesAndIgnoresAbsentBlobs) {
+  ASSERT_TRUE(store_->Put("t1_2.png", "bytes").ok());
+  EXPECT_TRUE(store_->Delete("t1_2.png").ok());
+  EXPECT_EQ(store_->Get("t1_2.png").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE(store_->Delete("t1_2.png").ok());  // already gone: fine
+  EXPECT_EQ(store_->Delete("../etc").code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(LocalBlobStoreTest, MissingBlobIsNotFound) {
   EXPECT_EQ(store_->Get("nope.png").status().code(),
             absl::StatusCode::kNotFound);

@@ -98,6 +98,40 @@ TEST_F(SqliteTaskStoreTest, IdempotencyKeyIsUniquePerOwner) {
   EXPECT_EQ(store->Get("a2").status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(SqliteTaskStoreTest, AnExpiredIdempotencyKeyPassesToTheNextTask) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  const int64_t t = 1700000000000000;
+  const int64_t day = int64_t{86400} * 1000000;
+  auto keyed = [&](const std::string& id, int64_t created, int64_t expires) {
+    TaskRecord r = MakeRecord(id, "alice", v1::TASK_STATE_PENDING, created, "k");
+    r.mutable_idempotency_expire_time()->set_seconds(expires / 1000000);
+    return r;
+  };
+  ASSERT_TRUE(InsertSync(*store, keyed("old", t, t + day)).ok());
+  // Within its time the key is taken ...
+  EXPECT_EQ(InsertSync(*store, keyed("early", t + day - 1000000, t + 2 * day))
+                .code(),
+            absl::StatusCode::kAlreadyExists);
+  // ... and at its expiry it goes to the new task.
+  ASSERT_TRUE(InsertSync(*store, keyed("new", t + day, t + 2 * day)).ok());
+  EXPECT_EQ(store->FindByIdempotencyKey("alice", "k").value(), "new");
+  // The old task is still there, and updating it does not take the key back.
+  TaskRecord old = store->Get("old").value();
+  old.set_version(2);
+  old.mutable_task()->set_state(v1::TASK_STATE_QUEUED);
+  EXPECT_TRUE(UpdateSync(*store, old).ok());
+  EXPECT_EQ(store->FindByIdempotencyKey("alice", "k").value(), "new");
+  // A key without an expiry is kept for ever.
+  ASSERT_TRUE(InsertSync(*store, MakeRecord("forever", "alice",
+                                            v1::TASK_STATE_PENDING, t, "f"))
+                  .ok());
+  TaskRecord later = keyed("later", t + 1000 * day, t + 1001 * day);
+  later.mutable_request()->set_idempotency_key("f");
+  EXPECT_EQ(InsertSync(*store, later).code(),
+            absl::StatusCode::kAlreadyExists);
+}
+
 TEST_F(SqliteTaskStoreTest, UpdateIsCompareAndSwap) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
@@ -401,21 +435,21 @@ TEST_F(SqliteTaskStoreTest, ReopenKeepsDataAndSchemaVersion) {
   {
     auto store = OpenStore();
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(store->schema_version(), 2);
+    EXPECT_EQ(store->schema_version(), 3);
     ASSERT_TRUE(InsertSync(*store, MakeRecord("t1", "alice")).ok());
   }
   {
     auto store = OpenStore();
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(store->schema_version(), 2);
+    EXPECT_EQ(store->schema_version(), 3);
     EXPECT_TRUE(store->Get("t1").ok());
   }
   auto db = RawDb();
   ASSERT_NE(db, nullptr);
   EXPECT_EQ(db->QueryText("SELECT COUNT(*) FROM schema_migrations").value(),
-            "2");
+            "3");
   EXPECT_EQ(db->QueryText("SELECT MAX(version) FROM schema_migrations").value(),
-            "2");
+            "3");
   EXPECT_EQ(db->QueryText("PRAGMA journal_mode").value(), "wal");
 }
 
