@@ -1,4 +1,4 @@
-#include "core/task_service.h"
+#include "core/task_service_impl.h"
 
 #include <algorithm>
 #include <deque>
@@ -147,9 +147,9 @@ class TaskWatchImpl : public TaskWatch,
 
 }  // namespace
 
-TaskService::TaskService(Deps deps) : deps_(deps) {}
+TaskServiceImpl::TaskServiceImpl(Deps deps) : deps_(deps) {}
 
-void TaskService::ReplyExisting(const Caller& caller, const std::string& key,
+void TaskServiceImpl::ReplyExisting(const Caller& caller, const std::string& key,
                                 const std::string& fingerprint,
                                 Callback<v1::Task> done) {
   deps_.executor->Schedule([this, caller, key, fingerprint, done] {
@@ -179,7 +179,7 @@ void TaskService::ReplyExisting(const Caller& caller, const std::string& key,
   });
 }
 
-v1::Task TaskService::FirstReply(const TaskRecord& rec) const {
+v1::Task TaskServiceImpl::FirstReply(const TaskRecord& rec) const {
   // What NewRecord made and Store replied, before the dispatcher touched
   // it: later changes (the dispatch-time provider, the state) would change
   // the reply's shape on the legacy surface.
@@ -197,7 +197,7 @@ v1::Task TaskService::FirstReply(const TaskRecord& rec) const {
   return first;
 }
 
-void TaskService::GetTask(const Caller& caller, const std::string& id,
+void TaskServiceImpl::GetTask(const Caller& caller, const std::string& id,
                           Callback<v1::Task> done) {
   if (!PlausibleId(id)) {
     done(NotFound(id));
@@ -218,7 +218,7 @@ void TaskService::GetTask(const Caller& caller, const std::string& id,
   });
 }
 
-void TaskService::CancelTask(const Caller& caller, const std::string& id,
+void TaskServiceImpl::CancelTask(const Caller& caller, const std::string& id,
                              Callback<v1::Task> done) {
   if (!PlausibleId(id)) {
     done(NotFound(id));
@@ -248,7 +248,7 @@ void TaskService::CancelTask(const Caller& caller, const std::string& id,
   });
 }
 
-void TaskService::ListTasks(const Caller& caller, v1::ListTasksRequest request,
+void TaskServiceImpl::ListTasks(const Caller& caller, v1::ListTasksRequest request,
                             Callback<v1::ListTasksResponse> done) {
   if (request.page_size() < 0 || request.page_size() > 500) {
     done(absl::InvalidArgumentError("page_size must be between 0 and 500"));
@@ -290,7 +290,7 @@ void TaskService::ListTasks(const Caller& caller, v1::ListTasksRequest request,
   });
 }
 
-std::shared_ptr<TaskWatch> TaskService::Watch(
+std::shared_ptr<TaskWatch> TaskServiceImpl::Watch(
     const Caller& caller, const std::string& id,
     std::function<void(const v1::Task&)> on_event,
     std::function<void(absl::Status)> on_error) {

@@ -1,4 +1,4 @@
-// TaskService submits: validation, ids, the stored record, hand-off to the
+// TaskServiceImpl submits: validation, ids, the stored record, hand-off to the
 // dispatcher.
 #include <atomic>
 #include <memory>
@@ -15,7 +15,7 @@
 #include "common/utf8.h"
 #include "core/image_info.h"
 #include "core/request_normalizer.h"
-#include "core/task_service.h"
+#include "core/task_service_impl.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/time_util.h"
@@ -44,7 +44,7 @@ void CountSubmit(const absl::Status& st) {
       ->fetch_add(1, std::memory_order_relaxed);
 }
 
-TaskService::Callback<v1::Task> Counted(TaskService::Callback<v1::Task> reply) {
+TaskServiceImpl::Callback<v1::Task> Counted(TaskServiceImpl::Callback<v1::Task> reply) {
   return [reply = std::move(reply)](absl::StatusOr<v1::Task> t) {
     CountSubmit(t.status());
     reply(std::move(t));
@@ -106,7 +106,7 @@ absl::Status CheckText(const google::protobuf::Message& request) {
 
 }  // namespace
 
-absl::Status TaskService::CheckChannels(const WorkflowInfo& workflow,
+absl::Status TaskServiceImpl::CheckChannels(const WorkflowInfo& workflow,
                                         const std::string& model) const {
   absl::Status first = absl::FailedPreconditionError(
       absl::StrCat("no channel serves workflow ", workflow.name));
@@ -121,7 +121,7 @@ absl::Status TaskService::CheckChannels(const WorkflowInfo& workflow,
   return first;
 }
 
-absl::Status TaskService::CheckRouteLimits(
+absl::Status TaskServiceImpl::CheckRouteLimits(
     const v1::SubmitImageRequest& request) const {
   // The channels this very request would go to (its model may have a route
   // of its own): each must be able to run it.
@@ -143,7 +143,7 @@ absl::Status TaskService::CheckRouteLimits(
   return absl::OkStatus();
 }
 
-void TaskService::SetIdempotency(TaskRecord& rec, bool random_seed,
+void TaskServiceImpl::SetIdempotency(TaskRecord& rec, bool random_seed,
                                  absl::string_view image) const {
   if (rec.request().idempotency_key().empty()) return;
   // What the caller asked for, normalized: defaults filled in, the key
@@ -160,7 +160,7 @@ void TaskService::SetIdempotency(TaskRecord& rec, bool random_seed,
       absl::ToUnixNanos(deps_.clock->Now() + deps_.idempotency_ttl));
 }
 
-TaskRecord TaskService::NewRecord(const Caller& caller,
+TaskRecord TaskServiceImpl::NewRecord(const Caller& caller,
                                   const WorkflowInfo& workflow,
                                   v1::SubmitImageRequest params,
                                   v1::TaskKind kind) {
@@ -183,7 +183,7 @@ TaskRecord TaskService::NewRecord(const Caller& caller,
   return rec;
 }
 
-void TaskService::SubmitImage(const Caller& caller,
+void TaskServiceImpl::SubmitImage(const Caller& caller,
                               v1::SubmitImageRequest request,
                               Callback<v1::Task> reply) {
   auto done = Counted(std::move(reply));
@@ -222,7 +222,7 @@ void TaskService::SubmitImage(const Caller& caller,
   Store(caller, std::move(rec), std::move(done));
 }
 
-void TaskService::SubmitVideo(const Caller& caller,
+void TaskServiceImpl::SubmitVideo(const Caller& caller,
                               v1::SubmitVideoRequest request,
                               Callback<v1::Task> reply) {
   auto done = Counted(std::move(reply));
@@ -285,12 +285,12 @@ void TaskService::SubmitVideo(const Caller& caller,
   });
 }
 
-void TaskService::HandleCallback(const std::string& id, CallbackRequest request,
+void TaskServiceImpl::HandleCallback(const std::string& id, CallbackRequest request,
                                  std::function<void(absl::Status)> done) {
   deps_.dispatcher->OnCallback(id, std::move(request), std::move(done));
 }
 
-void TaskService::Store(const Caller& caller, TaskRecord rec,
+void TaskServiceImpl::Store(const Caller& caller, TaskRecord rec,
                         Callback<v1::Task> done) {
   std::string key = rec.request().idempotency_key();
   std::string fingerprint = rec.idempotency_fingerprint();

@@ -1,22 +1,16 @@
-// The REST transcoder: maps the legacy JSON endpoints onto TaskService and
-// serves stored outputs. A peer of the gRPC adapter; it never talks to a
-// provider or the task store.
+// The REST gateway: one route table with a handler per surface, each with
+// its own codec and error envelope. A peer of the gRPC adapter over the
+// core's TaskService; it never talks to a provider or the task store.
 //
-// Routes:
-//   POST /v1/index.php?endpoint=image_generation
-//   POST /v1/index.php?endpoint=video_generation
-//   GET  /v1/index.php?endpoint=task_status&task_id=<id>
-//   POST /v1/callbacks/<task id>  (upstream completion notices; no API key:
-//                                  the task's provider checks the signature)
-//   GET  /uploads/<name>          (stored outputs, see UploadsHandler; no
-//                                  key needed, ids are unguessable UUIDs as
-//                                  in the legacy API)
-//   GET  /healthz, /readyz, /metrics (Prometheus text)
-// Errors use the legacy envelope {"success":false,"data":null,"error":...}.
+// Surfaces and routes:
+//   legacy (gateway/legacy_handler.h)      /v1/index.php?endpoint=...
+//   uploads (gateway/uploads_handler.h)    GET|HEAD /uploads/<name>
+//   callbacks (gateway/callback_handler.h) POST /v1/callbacks/<task id>
+//   health (gateway/health_handler.h)      GET /healthz, /readyz, /metrics
+// Paths no route claims get 404 in the legacy envelope.
 //
-// Threading: Handle and CheckHead run on an HTTP server thread and never
-// block; blob reads go to the uploads handler's own pool; answers are sent
-// from TaskService callbacks.
+// Threading: Handle and CheckHead run on HTTP server threads and never
+// block.
 #ifndef MEDIAGW_GATEWAY_GATEWAY_H_
 #define MEDIAGW_GATEWAY_GATEWAY_H_
 
@@ -24,10 +18,12 @@
 #include <memory>
 #include <optional>
 
-#include "common/thread_pool.h"
 #include "core/auth.h"
-#include "core/blob_store.h"
 #include "core/task_service.h"
+#include "gateway/callback_handler.h"
+#include "gateway/health_handler.h"
+#include "gateway/legacy_handler.h"
+#include "gateway/route_table.h"
 #include "gateway/uploads_handler.h"
 #include "net/http_server.h"
 
@@ -42,31 +38,22 @@ class Gateway {
     // OK when the service can take work (store open, recovery done).
     std::function<absl::Status()> ready;
   };
-  explicit Gateway(Deps deps) : deps_(std::move(deps)) {}
+  // Every pointer must outlive the gateway.
+  explicit Gateway(Deps deps);
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
 
   void Handle(net::ServerRequest request,
               std::shared_ptr<net::ResponseWriter> writer);
-
-  // The server's head check (net::HeadCheck): refuses a submit (POST
-  // image_generation / video_generation) without a valid key with the same
-  // 401 envelope HandleLegacy sends, before its body is read. nullopt for
-  // everything else, which Handle then checks in full.
+  // The server's head check (net::HeadCheck), by route.
   std::optional<net::ServerResponse> CheckHead(
       const net::ServerRequest& head) const;
 
  private:
-  void HandleLegacy(net::ServerRequest& request,
-                    std::shared_ptr<net::ResponseWriter> writer);
-  void ImageGeneration(const Caller& caller, net::ServerRequest& request,
-                       std::shared_ptr<net::ResponseWriter> writer);
-  void VideoGeneration(const Caller& caller, net::ServerRequest& request,
-                       std::shared_ptr<net::ResponseWriter> writer);
-  void TaskStatus(const Caller& caller, net::ServerRequest& request,
-                  std::shared_ptr<net::ResponseWriter> writer);
-  void Callback(const std::string& task_id, net::ServerRequest& request,
-                std::shared_ptr<net::ResponseWriter> writer);
-
-  Deps deps_;
+  LegacyHandler legacy_;
+  CallbackHandler callbacks_;
+  HealthHandler health_;
+  RouteTable routes_;
 };
 
 }  // namespace mediagw::gateway

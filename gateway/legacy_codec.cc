@@ -290,8 +290,4 @@ std::string EncodeError(absl::string_view message) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-std::string EncodeHealth(absl::string_view status) {
-  return absl::StrCat("{\"status\":", json::Quote(status), "}");
-}
-
 }  // namespace mediagw::gateway

@@ -39,9 +39,6 @@ std::string EncodeTaskStatus(const v1::Task& task);
 // {"success":false,"data":null,"error":"<message>"}
 std::string EncodeError(absl::string_view message);
 
-// {"status":"<status>"} and similar one-field bodies for health probes.
-std::string EncodeHealth(absl::string_view status);
-
 }  // namespace mediagw::gateway
 
 #endif  // MEDIAGW_GATEWAY_LEGACY_CODEC_H_

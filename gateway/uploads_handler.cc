@@ -233,4 +233,13 @@ void UploadsHandler::Serve(const net::ServerRequest& request,
   });
 }
 
+void UploadsHandler::Register(RouteTable& table) {
+  table.Add({"uploads", "/uploads/", true, {"GET", "HEAD"},
+             [this](net::ServerRequest r,
+                    std::shared_ptr<net::ResponseWriter> w) {
+               Serve(r, std::move(w));
+             },
+             nullptr, &EncodeError});
+}
+
 }  // namespace mediagw::gateway

@@ -23,6 +23,7 @@
 
 #include "common/thread_pool.h"
 #include "core/blob_store.h"
+#include "gateway/route_table.h"
 #include "net/http_server.h"
 
 namespace mediagw::gateway {
@@ -33,6 +34,10 @@ class UploadsHandler {
   // started (shut the HTTP server down first).
   UploadsHandler(BlobStore* blobs, Executor* own_pool)
       : blobs_(blobs), pool_(own_pool) {}
+
+  // GET and HEAD under /uploads/, errors in the legacy envelope (the links
+  // are the legacy API's).
+  void Register(RouteTable& table);
 
   // `request.path` starts with "/uploads/".
   void Serve(const net::ServerRequest& request,

@@ -25,7 +25,7 @@
 #include "core/dispatcher.h"
 #include "core/event_bus.h"
 #include "core/static_router.h"
-#include "core/task_service.h"
+#include "core/task_service_impl.h"
 #include "gateway/gateway.h"
 #include "gateway/uploads_handler.h"
 #include "net/curl_multi_client.h"
@@ -266,7 +266,7 @@ int Run(int argc, char** argv) {
       DispatcherDeps{store->get(), blobs->get(), &router, &curl, fetcher->get(),
                      &curl, &workers, &bus, &clock},
       dopts);
-  TaskService tasks(TaskService::Deps{
+  TaskServiceImpl tasks(TaskServiceImpl::Deps{
       store->get(), blobs->get(), &router, &dispatcher, &workers, &bus, &clock,
       absl::Hours(std::min<uint32_t>(cfg.storage().idempotency_ttl_hours(),
                                      24 * 365 * 100))});

@@ -12,7 +12,7 @@
 #include "core/dispatcher.h"
 #include "core/state_machine.h"
 #include "core/static_router.h"
-#include "core/task_service.h"
+#include "core/task_service_impl.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
@@ -80,7 +80,7 @@ class TaskServiceTest : public ::testing::Test {
                         &fetcher_, &scheduler_, &queue_,  &bus_,
                         &clock_};
     dispatcher_ = std::make_unique<Dispatcher>(deps, options);
-    service_ = std::make_unique<TaskService>(TaskService::Deps{
+    service_ = std::make_unique<TaskServiceImpl>(TaskServiceImpl::Deps{
         &store_, &blobs_, &router_, dispatcher_.get(), &queue_, &bus_,
         &clock_});
   }
@@ -182,7 +182,7 @@ class TaskServiceTest : public ::testing::Test {
   std::shared_ptr<FakeProvider> p2_;
   StaticRouter router_;
   std::unique_ptr<Dispatcher> dispatcher_;
-  std::unique_ptr<TaskService> service_;
+  std::unique_ptr<TaskServiceImpl> service_;
   const Caller alice_{"alice"};
   const Caller bob_{"bob"};
 };

@@ -11,6 +11,7 @@
 #include "common/json.h"
 #include "common/utf8.h"
 #include "gateway/legacy_codec.h"
+#include "gateway/service_codec.h"
 #include "mediagw/internal/record.pb.h"
 #include "tests/fuzz/fuzz_util.h"
 
@@ -101,7 +102,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(json::ParseObject(req->workflow_json()).ok());
   }
   fuzz::CheckEncoders(*req);
-  auto health = json::ParseObject(gateway::EncodeHealth(req->workflow()));
+  auto health =
+      json::ParseObject(gateway::EncodeServiceStatus(req->workflow()));
   FUZZ_CHECK(health.ok());
+  auto error = json::ParseObject(gateway::EncodeServiceError(req->prompt()));
+  FUZZ_CHECK(error.ok());
+  FUZZ_CHECK(*json::GetString(*error, "error") == req->prompt());
   return 0;
 }

@@ -1,5 +1,5 @@
 // Gateway::CheckHead: submits without a valid key are refused from their
-// headers alone, with the envelope HandleLegacy would send.
+// headers alone, with the envelope the legacy handler would send.
 #include <optional>
 
 #include "common/crypto.h"
@@ -27,7 +27,8 @@ net::ServerRequest Head(const std::string& method, const std::string& query,
 class GatewayCheckHeadTest : public ::testing::Test {
  protected:
   Authenticator auth_{{{"backend", Sha256Hex(kKey)}}};
-  Gateway gateway_{Gateway::Deps{nullptr, &auth_, nullptr, nullptr}};
+  UploadsHandler uploads_{nullptr, nullptr};  // never reached
+  Gateway gateway_{Gateway::Deps{nullptr, &auth_, &uploads_, nullptr}};
 };
 
 TEST_F(GatewayCheckHeadTest, SubmitsWithoutAGoodKeyAreRefused) {

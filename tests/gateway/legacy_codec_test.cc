@@ -214,11 +214,6 @@ TEST(EncodeErrorTest, ShapeAndEscaping) {
   EXPECT_EQ(EncodeError(""), R"({"success":false,"data":null,"error":""})");
 }
 
-TEST(EncodeHealthTest, Quoted) {
-  EXPECT_EQ(EncodeHealth("ok"), R"({"status":"ok"})");
-  EXPECT_EQ(EncodeHealth("a\"b"), R"({"status":"a\"b"})");
-}
-
 // The video request example of seed 000.
 constexpr char kSeedVideoBody[] = R"({
   "prompt": "1girl, dancing, high quality",

@@ -1,0 +1,38 @@
+#include "gateway/callback_handler.h"
+
+#include <string>
+#include <utility>
+
+#include "common/status_mapping.h"
+#include "gateway/service_codec.h"
+
+namespace mediagw::gateway {
+namespace {
+constexpr absl::string_view kPrefix = "/v1/callbacks/";
+}  // namespace
+
+void CallbackHandler::Register(RouteTable& table) {
+  table.Add({"callbacks", std::string(kPrefix), true, {"POST"},
+             [this](net::ServerRequest r,
+                    std::shared_ptr<net::ResponseWriter> w) {
+               Handle(std::move(r), std::move(w));
+             },
+             nullptr, &EncodeServiceError});
+}
+
+void CallbackHandler::Handle(net::ServerRequest request,
+                             std::shared_ptr<net::ResponseWriter> writer) {
+  const std::string task_id = request.path.substr(kPrefix.size());
+  CallbackRequest cb;
+  cb.headers = std::move(request.headers);
+  cb.body = std::move(request.body);
+  tasks_->HandleCallback(task_id, std::move(cb), [writer](absl::Status st) {
+    if (!st.ok()) {
+      SendJson(writer, ToHttpStatus(st), EncodeServiceError(st.message()));
+      return;
+    }
+    SendJson(writer, 200, EncodeServiceStatus("ok"));
+  });
+}
+
+}  // namespace mediagw::gateway

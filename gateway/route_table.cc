@@ -1,0 +1,102 @@
+#include "gateway/route_table.h"
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/utf8.h"
+
+namespace mediagw::gateway {
+namespace {
+
+// Text from the request line and the headers we keep must be UTF-8 before
+// any of it can reach a task, a log line or an error message.
+absl::Status CheckRequestText(const net::ServerRequest& request) {
+  if (!IsValidUtf8(request.path)) {
+    return absl::InvalidArgumentError("Request path is not valid UTF-8");
+  }
+  for (const auto& [name, value] : request.QueryParams()) {
+    if (!IsValidUtf8(name)) {
+      return absl::InvalidArgumentError(
+          "Query parameter name is not valid UTF-8");
+    }
+    if (!IsValidUtf8(value)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("Query parameter '", name, "' is not valid UTF-8"));
+    }
+  }
+  if (!IsValidUtf8(request.Header("idempotency-key"))) {
+    return absl::InvalidArgumentError("Idempotency-Key is not valid UTF-8");
+  }
+  return absl::OkStatus();
+}
+
+bool Allows(const Route& route, absl::string_view method) {
+  for (const std::string& m : route.methods) {
+    if (m == method) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void SendJson(const std::shared_ptr<net::ResponseWriter>& writer, int status,
+              std::string body) {
+  net::ServerResponse resp;
+  resp.status = status;
+  resp.body = std::move(body);
+  writer->Send(std::move(resp));
+}
+
+void RouteTable::Add(Route route) { routes_.push_back(std::move(route)); }
+
+const Route* RouteTable::Find(absl::string_view path) const {
+  const Route* best = nullptr;
+  for (const Route& r : routes_) {
+    if (!r.prefix) {
+      if (r.path == path) return &r;
+      continue;
+    }
+    if (absl::StartsWith(path, r.path) &&
+        (best == nullptr || r.path.size() > best->path.size())) {
+      best = &r;
+    }
+  }
+  return best;
+}
+
+void RouteTable::Dispatch(net::ServerRequest request,
+                          std::shared_ptr<net::ResponseWriter> writer) const {
+  const Route* route = Find(request.path);
+  if (route == nullptr) {
+    // The path itself may be what is not UTF-8; the 404 says nothing of it.
+    SendJson(writer, 404, not_found_("Not found"));
+    return;
+  }
+  if (!Allows(*route, request.method)) {
+    net::ServerResponse resp;
+    resp.status = 405;
+    resp.headers.emplace_back("allow", absl::StrJoin(route->methods, ", "));
+    resp.body = route->errors("Method not allowed");
+    writer->Send(std::move(resp));
+    return;
+  }
+  if (absl::Status text = CheckRequestText(request); !text.ok()) {
+    SendJson(writer, 400, route->errors(text.message()));
+    return;
+  }
+  route->handler(std::move(request), std::move(writer));
+}
+
+std::optional<net::ServerResponse> RouteTable::CheckHead(
+    const net::ServerRequest& head) const {
+  const Route* route = Find(head.path);
+  if (route == nullptr || !route->check_head || !Allows(*route, head.method)) {
+    return std::nullopt;
+  }
+  return route->check_head(head);
+}
+
+}  // namespace mediagw::gateway
