@@ -103,9 +103,9 @@ class Dispatcher : public ProviderListener {
 
   // A completion notice POSTed by an upstream for `task_id`. The task's
   // provider verifies it; a genuine one makes the task poll at once.
-  // `done` gets OK (also for a finished task: nothing to do), NOT_FOUND,
-  // or the provider's verdict (UNAUTHENTICATED, INVALID_ARGUMENT,
-  // UNIMPLEMENTED). Runs `done` on an internal thread.
+  // `done` gets NOT_FOUND for a task not driven right now (no store read),
+  // or the provider's verdict (OK, UNAUTHENTICATED, INVALID_ARGUMENT,
+  // UNIMPLEMENTED). Runs `done` on the calling thread before returning.
   void OnCallback(const std::string& task_id, CallbackRequest request,
                   std::function<void(absl::Status)> done);
 

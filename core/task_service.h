@@ -70,8 +70,11 @@ class TaskService {
                          Callback<v1::ListTasksResponse> done) = 0;
 
   // A completion notice an upstream POSTed for task `id` (no caller auth:
-  // the task's provider verifies the signature). OK also when the task has
-  // finished; NOT_FOUND, UNAUTHENTICATED, INVALID_ARGUMENT, UNIMPLEMENTED.
+  // the task's provider verifies the signature); a genuine one makes the
+  // task poll its upstream at once. Answered on the calling thread, without
+  // a store read. NOT_FOUND for a task not being driven right now (unknown,
+  // finished, or not yet upstream), UNAUTHENTICATED, INVALID_ARGUMENT,
+  // UNIMPLEMENTED.
   virtual void HandleCallback(const std::string& id, CallbackRequest request,
                               std::function<void(absl::Status)> done) = 0;
 

@@ -287,6 +287,10 @@ void TaskServiceImpl::SubmitVideo(const Caller& caller,
 
 void TaskServiceImpl::HandleCallback(const std::string& id, CallbackRequest request,
                                  std::function<void(absl::Status)> done) {
+  if (id.empty() || id.size() > 128 || !IsValidUtf8(id)) {
+    done(absl::NotFoundError("task not found"));
+    return;
+  }
   deps_.dispatcher->OnCallback(id, std::move(request), std::move(done));
 }
 

@@ -159,8 +159,14 @@ class FakeTaskStore : public TaskStore {
     q_->Post([done, st] { done(st); });
   }
 
+  // Get calls so far.
+  size_t Gets() const {
+    absl::MutexLock l(&mu_);
+    return gets_;
+  }
   absl::StatusOr<TaskRecord> Get(const std::string& id) override {
     absl::MutexLock l(&mu_);
+    ++gets_;
     auto it = records_.find(id);
     if (it == records_.end()) return absl::NotFoundError(id);
     return it->second;
@@ -252,6 +258,7 @@ class FakeTaskStore : public TaskStore {
 
   ManualQueue* const q_;
   mutable absl::Mutex mu_;
+  size_t gets_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<std::string, TaskRecord> records_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> order_ ABSL_GUARDED_BY(mu_);
   std::map<std::pair<std::string, std::string>, std::string> keys_

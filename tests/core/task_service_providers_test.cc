@@ -441,6 +441,29 @@ TEST_F(ProvidersTest, ForgedCallbackIsRefusedAndChangesNothing) {
   EXPECT_EQ(unknown->code(), absl::StatusCode::kNotFound);
 }
 
+// A flood of notices for ids that are not being driven must cost neither a
+// store read nor a turn on the pool that drives tasks.
+TEST_F(ProvidersTest, CallbacksAreAnsweredWithoutTheStoreOrTheTaskPool) {
+  Init();
+  std::string id = Submit().id();
+  Pump();
+  const size_t gets = store_.Gets();
+  for (const std::string& unknown :
+       {std::string("no-such-task"), std::string(300, 'x'), id + "-x"}) {
+    std::optional<absl::Status> verdict;
+    service_->HandleCallback(unknown, CallbackRequest{{}, "{}"},
+                             [&](absl::Status st) { verdict = st; });
+    ASSERT_TRUE(verdict.has_value()) << "waited for the task pool";
+    EXPECT_EQ(verdict->code(), absl::StatusCode::kNotFound);
+  }
+  std::optional<absl::Status> genuine;
+  service_->HandleCallback(id, CallbackRequest{{}, "{\"taskId\":\"x\"}"},
+                           [&](absl::Status st) { genuine = st; });
+  ASSERT_TRUE(genuine.has_value()) << "waited for the task pool";
+  EXPECT_TRUE(genuine->ok()) << *genuine;
+  EXPECT_EQ(store_.Gets(), gets);
+}
+
 TEST_F(ProvidersTest, AModelCanRouteToItsOwnChannels) {
   router_.AddModelRoute("grok", "grok-imagine-image-pro", {"c2"});
   Init();

@@ -344,3 +344,80 @@ def fetch(port, path, timeout=60):
     n = len(resp.read())
     conn.close()
     return resp.status, n, time.monotonic() - start
+
+
+class CallbackFlood(threading.Thread):
+    """`conns` keep-alive connections POSTing completion notices for task
+    ids that do not exist, as fast as the server answers; counts answers
+    by status."""
+
+    def __init__(self, port, conns=8):
+        super().__init__(daemon=True)
+        self.port, self.conns = port, conns
+        self.stopping = threading.Event()
+        self.answers = {}
+        self.lock = threading.Lock()
+
+    def stop(self):
+        self.stopping.set()
+        self.join(30)
+
+    def _one(self, i):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        n = 0
+        while not self.stopping.is_set():
+            n += 1
+            status = -1
+            try:
+                conn.request("POST", "/v1/callbacks/forged-%d-%d" % (i, n),
+                             '{"code":200,"data":{"taskId":"x"}}',
+                             {"Content-Type": "application/json"})
+                resp = conn.getresponse()
+                resp.read()
+                status = resp.status
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", self.port,
+                                                  timeout=10)
+            with self.lock:
+                self.answers[status] = self.answers.get(status, 0) + 1
+        conn.close()
+
+    def run(self):
+        workers = [threading.Thread(target=self._one, args=(i,), daemon=True)
+                   for i in range(self.conns)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+
+
+def run_tasks(port, n, timeout=120.0):
+    """Submits `n` image tasks at once and polls each to its end; returns
+    (seconds from submit to the end of each, final legacy states)."""
+    started, ids = [], []
+    for _ in range(n):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        body = json.dumps({"prompt": "a lighthouse at dusk", "steps": 4,
+                           "width": 64, "height": 64})
+        started.append(time.monotonic())
+        conn.request("POST", SUBMIT_PATH, body,
+                     {"x-api-key": KEY, "Content-Type": "application/json"})
+        ids.append(json.loads(conn.getresponse().read())["data"]["id"])
+        conn.close()
+    took, states = [None] * n, [None] * n
+    deadline = time.monotonic() + timeout
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    while time.monotonic() < deadline and None in states:
+        for i, task_id in enumerate(ids):
+            if states[i] is not None:
+                continue
+            conn.request("GET", "/v1/index.php?endpoint=task_status&task_id=" +
+                         task_id, headers={"x-api-key": KEY})
+            data = json.loads(conn.getresponse().read())["data"]
+            if data["status"] in ("completed", "failed", "cancelled"):
+                took[i] = time.monotonic() - started[i]
+                states[i] = data["status"]
+        time.sleep(0.02)
+    conn.close()
+    return [t for t in took if t is not None], states
