@@ -11,6 +11,7 @@
 #include "core/dispatcher_internal.h"
 #include "core/image_info.h"
 #include "core/state_machine.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace mediagw {
@@ -401,23 +402,32 @@ void Dispatcher::Drain(std::shared_ptr<Active> a) {
       a->queue.pop_front();
       next = a->record;
     }
+    const v1::Task before = next.task();
     absl::Status want = m.fn(next);
     if (!want.ok()) {
       if (m.after) m.after(want);
       continue;
     }
     next.set_version(next.version() + 1);
-    *next.mutable_task()->mutable_update_time() =
-        ToProtoTime(deps_.clock->Now());
+    // Bookkeeping that callers cannot see (e.g. submit_sent) is stored but
+    // is no change of the task: no new update_time, no event.
+    const bool visible =
+        !google::protobuf::util::MessageDifferencer::Equals(before,
+                                                            next.task());
+    if (visible) {
+      *next.mutable_task()->mutable_update_time() =
+          ToProtoTime(deps_.clock->Now());
+    }
     auto after = std::make_shared<RecordCallback>(std::move(m.after));
     MutateFn fn = std::move(m.fn);
-    deps_.store->Update(next, [this, a, next, after, fn](absl::Status st) {
+    deps_.store->Update(next, [this, a, next, after, fn,
+                               visible](absl::Status st) {
       if (st.ok()) {
         {
           absl::MutexLock l(&mu_);
           a->record = next;
         }
-        deps_.bus->Publish(next.task(), next.version());
+        if (visible) deps_.bus->Publish(next.task(), next.version());
         if (*after) (*after)(next);
         if (IsTerminal(next.task().state())) {
           GlobalMetrics()

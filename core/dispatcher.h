@@ -134,7 +134,10 @@ class Dispatcher : public ProviderListener {
   void PrepareAndSubmit(std::shared_ptr<Active> a, bool resume);
   void FetchInput(std::shared_ptr<Active> a, const std::string& url,
                   bool resume);
+  // Records that the submit is going out (not for a resume), then
+  // Transmits it.
   void Send(std::shared_ptr<Active> a, SubmitContext ctx, bool resume);
+  void Transmit(std::shared_ptr<Active> a, SubmitContext ctx, bool resume);
   // Counts the task against the channel's concurrency limit; false when
   // the channel is full or the task is retired. Moves the task's slot from
   // any earlier channel.

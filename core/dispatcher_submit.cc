@@ -161,6 +161,7 @@ void Dispatcher::Start(std::shared_ptr<Active> a) {
         r.set_channel(channel.name);
         r.set_upstream_id(upstream_id);
         r.set_attempts(r.attempts() + 1);
+        r.set_submit_sent(false);
         return absl::OkStatus();
       },
       [this, a](absl::StatusOr<TaskRecord> r) {
@@ -262,6 +263,28 @@ void Dispatcher::FetchInput(std::shared_ptr<Active> a, const std::string& url,
 void Dispatcher::Send(std::shared_ptr<Active> a, SubmitContext ctx,
                       bool resume) {
   if (stopping_) return;
+  if (resume) {
+    Transmit(a, std::move(ctx), /*resume=*/true);
+    return;
+  }
+  // Recorded before the request leaves, so that a restart can tell a submit
+  // that may have reached the upstream from one that never went out.
+  auto shared_ctx = std::make_shared<SubmitContext>(std::move(ctx));
+  Mutate(
+      a,
+      [](TaskRecord& r) {
+        if (r.task().state() != v1::TASK_STATE_SUBMITTING) return Unchanged();
+        r.set_submit_sent(true);
+        return absl::OkStatus();
+      },
+      [this, a, shared_ctx](absl::StatusOr<TaskRecord> r) {
+        if (r.ok()) Transmit(a, std::move(*shared_ctx), /*resume=*/false);
+      });
+}
+
+void Dispatcher::Transmit(std::shared_ptr<Active> a, SubmitContext ctx,
+                          bool resume) {
+  if (stopping_) return;
   TaskRecord rec;
   std::shared_ptr<Provider> provider;
   {
@@ -295,7 +318,8 @@ void Dispatcher::Resume(std::shared_ptr<Active> a) {
   }
   TakeChannelSlot(a, a->channel);  // it is running there whatever the limit
   if (rec.task().state() == v1::TASK_STATE_SUBMITTING) {
-    PrepareAndSubmit(a, /*resume=*/true);
+    // A submit that never went out is sent now; one that did is looked up.
+    PrepareAndSubmit(a, /*resume=*/rec.submit_sent());
     return;
   }
   provider->Watch(rec, this);
@@ -348,8 +372,12 @@ void Dispatcher::OnSubmitted(std::shared_ptr<Active> a,
   }
   const absl::Status& status = result.status();
   if (resumed && status.code() == absl::StatusCode::kNotFound) {
-    // The provider cannot find the job again without risking a second one.
-    Fail(a, v1::TASK_STATE_FAILED, status);
+    // The request went out before the restart and the provider cannot find
+    // the job again without risking a second one (a synchronous upstream
+    // keeps no record at all).
+    Fail(a, v1::TASK_STATE_FAILED,
+         absl::UnknownError(absl::StrCat("outcome unknown after restart: ",
+                                         status.message())));
     return;
   }
   // Once a submit under our own job id may have reached the upstream (its
@@ -369,6 +397,7 @@ void Dispatcher::OnSubmitted(std::shared_ptr<Active> a,
         [](TaskRecord& r) {
           if (r.task().state() != v1::TASK_STATE_SUBMITTING) return Unchanged();
           r.mutable_task()->set_state(v1::TASK_STATE_PENDING);
+          r.set_submit_sent(false);
           return absl::OkStatus();
         },
         [this, a, attempts](absl::StatusOr<TaskRecord> r) {

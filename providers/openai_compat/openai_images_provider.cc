@@ -143,8 +143,14 @@ class ImagesProvider : public Provider {
 
   void Resume(const TaskRecord& record, const SubmitContext& context,
               std::function<void(absl::StatusOr<SubmitResult>)> done) override {
-    // Nothing upstream remembers the crashed attempt: run it again.
-    Submit(record, context, std::move(done));
+    (void)record;
+    (void)context;
+    // Only called when the request went out before a restart. The upstream
+    // answers in one call and keeps no job to look up, so the answer is
+    // lost, and sending the request again would be a second charge.
+    done(absl::NotFoundError(
+        "the upstream answers in one call and keeps no job to look up; "
+        "sending it again could charge twice"));
   }
 
   void Poll(const TaskRecord& record,

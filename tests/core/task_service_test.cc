@@ -771,6 +771,7 @@ TEST_F(TaskServiceTest, RecoverResumesSubmittingAndPollsQueued) {
     r.set_channel(upstream.empty() ? "" : "c1");
     r.set_upstream_id(upstream);
     r.set_attempts(upstream.empty() ? 0 : 1);
+    r.set_submit_sent(state == v1::TASK_STATE_SUBMITTING);
     r.set_version(version);
     *r.mutable_deadline() = TimeUtil::SecondsToTimestamp(
         absl::ToUnixSeconds(clock_.Now() + absl::Minutes(10)));
@@ -814,13 +815,50 @@ TEST_F(TaskServiceTest, RecoverOfUnrecoverableSubmitFails) {
   r.mutable_task()->set_workflow("default");
   r.set_owner("alice");
   r.set_channel("c1");
+  r.set_submit_sent(true);
   r.set_version(2);
   store_.Seed(r);
   p1_->ScriptResume(absl::NotFoundError("job unknown upstream"));
   ASSERT_TRUE(dispatcher_->Recover().ok());
   Pump();
   EXPECT_EQ(StateOf("t1"), v1::TASK_STATE_FAILED);
-  EXPECT_EQ(Stored("t1").task().error().code(), "NOT_FOUND");
+  EXPECT_EQ(Stored("t1").task().error().code(), "UNKNOWN");
+  EXPECT_EQ(Stored("t1").task().error().message(),
+            "outcome unknown after restart: job unknown upstream");
+}
+
+// A crash between storing SUBMITTING and sending the request: nothing went
+// out, so the task is simply sent, not looked up (which a provider that
+// cannot look jobs up would have to fail).
+TEST_F(TaskServiceTest, RecoverSendsASubmitThatNeverWentOut) {
+  Init();
+  TaskRecord r;
+  r.mutable_task()->set_id("t1");
+  r.mutable_task()->set_state(v1::TASK_STATE_SUBMITTING);
+  r.mutable_task()->set_workflow("default");
+  r.set_owner("alice");
+  r.set_channel("c1");
+  r.set_attempts(1);
+  r.set_version(2);
+  *r.mutable_deadline() = TimeUtil::SecondsToTimestamp(
+      absl::ToUnixSeconds(clock_.Now() + absl::Minutes(10)));
+  store_.Seed(r);
+  p1_->ScriptResume(absl::NotFoundError("must not be asked"));
+  ASSERT_TRUE(dispatcher_->Recover().ok());
+  Pump();
+  EXPECT_TRUE(p1_->Resumes().empty());
+  ASSERT_EQ(p1_->Submits().size(), 1u);
+  EXPECT_TRUE(Stored("t1").submit_sent());
+  EXPECT_EQ(StateOf("t1"), v1::TASK_STATE_QUEUED);
+}
+
+TEST_F(TaskServiceTest, SubmitSentIsStoredBeforeTheRequestLeaves) {
+  Init();
+  std::string id = Submit().id();
+  Pump();
+  ASSERT_EQ(p1_->Submits().size(), 1u);
+  // What the provider was handed had already been stored with the mark.
+  EXPECT_TRUE(p1_->Submits()[0].submit_sent());
 }
 
 TEST_F(TaskServiceTest, WatchDeliversSnapshotThenEveryStateInOrder) {
