@@ -15,6 +15,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/metrics.h"
 #include "common/status_mapping.h"
 
 namespace mediagw {
@@ -165,6 +166,11 @@ absl::Status LocalBlobStore::Put(const std::string& name,
     ::unlink(tmp.c_str());
     return s;
   }
+  static std::atomic<int64_t>* const written = GlobalMetrics().Counter(
+      "mediagw_blob_written_bytes_total",
+      "Bytes of blobs (task outputs, input images) written to the blob store");
+  written->fetch_add(static_cast<int64_t>(data.size()),
+                     std::memory_order_relaxed);
   return SyncDir(root_);
 }
 
