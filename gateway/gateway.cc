@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/access_log.h"
 #include "common/metrics.h"
 #include "common/status_mapping.h"
 #include "common/utf8.h"
@@ -149,6 +150,7 @@ void Gateway::HandleLegacy(net::ServerRequest& request,
     SendError(writer, caller.status());
     return;
   }
+  caller->request_id = RequestIdFrom(request.Header("x-request-id"));
   if (is_image) {
     ImageGeneration(*caller, request, std::move(writer));
   } else if (is_video) {
