@@ -21,6 +21,14 @@ std::vector<std::pair<std::string, int>> Sorted(
   return out;
 }
 
+CounterFamily FinishedFamily(MetricsRegistry& registry) {
+  return registry.Counters(
+      "mediagw_tasks_finished_total",
+      "Tasks that reached a final state, by workflow, channel (empty when "
+      "none was chosen) and state",
+      {"workflow", "channel", "state"});
+}
+
 MetricsRegistry::LabelledValues AsLabelled(
     const std::vector<std::pair<std::string, int>>& counts) {
   MetricsRegistry::LabelledValues out;
@@ -54,6 +62,7 @@ std::vector<std::pair<std::string, int>> Dispatcher::WaitingForChannelCounts()
 }
 
 void Dispatcher::RegisterMetrics(MetricsRegistry& registry) {
+  FinishedFamily(registry);  // listed before the first task finishes
   registry.Gauge("mediagw_active_tasks", "Tasks driven upstream now",
                  [this] { return double(ActiveCount()); });
   registry.Gauge("mediagw_waiting_tasks",
@@ -108,11 +117,7 @@ void Dispatcher::LogChange(v1::TaskState before, bool new_upstream_id,
 }
 
 void Dispatcher::CountFinished(const TaskRecord& record) {
-  static CounterFamily finished = GlobalMetrics().Counters(
-      "mediagw_tasks_finished_total",
-      "Tasks that reached a final state, by workflow, channel (empty when "
-      "none was chosen) and state",
-      {"workflow", "channel", "state"});
+  static CounterFamily finished = FinishedFamily(GlobalMetrics());
   finished
       .With({record.task().workflow(), record.channel(),
              v1::TaskState_Name(record.task().state())})
