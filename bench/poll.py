@@ -2,9 +2,10 @@
 """Waits for a run to finish, from one process (no fork per poll).
 
   bench/poll.py metric REST_URL SERIES N T0 TIMEOUT
-      polls REST_URL/metrics every 20 ms until SERIES (exact name with
-      labels, e.g. mediagw_tasks_finished_total{state="TASK_STATE_SUCCEEDED"})
-      reaches N; prints "<value> <seconds since T0>".
+      polls REST_URL/metrics every 20 ms until SERIES reaches N; prints
+      "<value> <seconds since T0>". SERIES is a name with some of its
+      labels, e.g. mediagw_tasks_finished_total{state="TASK_STATE_SUCCEEDED"}:
+      the sum of every series of that name whose labels include those.
   bench/poll.py sim SIM_URL N T0 TIMEOUT
       polls SIM_URL/prompt until the simulator's queue is empty, then reads
       /history and prints "<successful jobs> <seconds from T0 to the last
@@ -14,6 +15,7 @@ T0 is a Unix time in seconds (date +%s.%N) taken just before the load
 started. Exits 1 on timeout (still printing what was reached).
 """
 import json
+import re
 import sys
 import time
 import urllib.request
@@ -24,14 +26,25 @@ def get(url, timeout=10):
         return r.read()
 
 
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def split_series(series):
+    name, _, labels = series.partition("{")
+    return name, set(LABEL.findall(labels))
+
+
 def metric_value(text, series):
+    want_name, want_labels = split_series(series)
+    total = 0.0
     for line in text.splitlines():
         if line.startswith("#"):
             continue
-        name, _, value = line.rpartition(" ")
-        if name == series:
-            return int(float(value))
-    return 0
+        sample, _, value = line.rpartition(" ")
+        name, labels = split_series(sample)
+        if name == want_name and want_labels <= labels:
+            total += float(value)
+    return int(total)
 
 
 def wait_metric(rest, series, n, t0, timeout):

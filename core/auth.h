@@ -13,6 +13,11 @@ namespace mediagw {
 
 struct Caller {
   std::string key_name;  // the API key's configured name; owns its tasks
+  // Per request, filled by the front end (common/access_log.h
+  // RequestIdFrom): stored with a task it creates and put on the task's log
+  // lines. Empty when the front end gave none. (The initializer lets
+  // Caller{"name"} stay valid under -Wmissing-field-initializers.)
+  std::string request_id{};
 };
 
 class Authenticator {

@@ -5,7 +5,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
-#include "common/metrics.h"
 #include "common/status_mapping.h"
 #include "common/utf8.h"
 #include "core/dispatcher_internal.h"
@@ -423,19 +422,21 @@ void Dispatcher::Drain(std::shared_ptr<Active> a) {
     deps_.store->Update(next, [this, a, next, after, fn,
                                visible](absl::Status st) {
       if (st.ok()) {
+        v1::TaskState before;
+        bool new_upstream_id;
         {
           absl::MutexLock l(&mu_);
+          before = a->record.task().state();
+          new_upstream_id = a->record.upstream_id() != next.upstream_id();
           a->record = next;
         }
+        // Logged before anything that may commit the task's next change,
+        // so a task's lines come in the order of its changes.
+        LogChange(before, new_upstream_id, next);
         if (visible) deps_.bus->Publish(next.task(), next.version());
         if (*after) (*after)(next);
         if (IsTerminal(next.task().state())) {
-          GlobalMetrics()
-              .Counter(
-                  "mediagw_tasks_finished_total", "Tasks by final state",
-                  absl::StrCat("state=\"",
-                               v1::TaskState_Name(next.task().state()), "\""))
-              ->fetch_add(1, std::memory_order_relaxed);
+          CountFinished(next);
           Retire(a);
         }
       } else if (st.code() == absl::StatusCode::kAborted && !stopping_) {
@@ -479,6 +480,10 @@ void Dispatcher::Retire(std::shared_ptr<Active> a) {
     if (!a->slot_channel.empty()) {
       --channel_load_[a->slot_channel];
       a->slot_channel.clear();
+    }
+    if (!a->waiting_workflow.empty()) {
+      --channel_waiters_[a->waiting_workflow];
+      a->waiting_workflow.clear();
     }
   }
   if (poll) deps_.scheduler->Cancel(poll);

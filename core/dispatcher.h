@@ -26,6 +26,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
+#include "common/metrics.h"
 #include "common/thread_pool.h"
 #include "core/blob_store.h"
 #include "core/event_bus.h"
@@ -115,6 +116,18 @@ class Dispatcher : public ProviderListener {
 
   size_t ActiveCount() const;
   size_t WaitingCount() const;
+  // Tasks holding a concurrency slot of each channel that ever had one
+  // (running or being submitted there), by channel name.
+  std::vector<std::pair<std::string, int>> ChannelActiveCounts() const;
+  // Admitted tasks waiting because no channel of their workflow can take
+  // them now (all at max_concurrency or not ready), by workflow name.
+  std::vector<std::pair<std::string, int>> WaitingForChannelCounts() const;
+  // Registers the dispatcher's gauges in `registry` (docs/OPERATIONS.md):
+  // mediagw_active_tasks, mediagw_waiting_tasks,
+  // mediagw_channel_active_tasks{channel} and
+  // mediagw_workflow_waiting_tasks{workflow}. They read this dispatcher at
+  // render time: it must outlive every later render.
+  void RegisterMetrics(MetricsRegistry& registry);
 
  private:
   struct Active;
@@ -189,6 +202,17 @@ class Dispatcher : public ProviderListener {
   void MarkCanceled(std::shared_ptr<Active> a, RecordCallback done);
   void CancelWaiting(const std::string& task_id, RecordCallback done);
 
+  // Observability (dispatcher_metrics.cc). Marks `a` as waiting for a
+  // channel of `workflow`, or as no longer waiting when it is empty.
+  void SetWaitingForChannel(const std::shared_ptr<Active>& a,
+                            const std::string& workflow);
+  // The lifecycle log line of a committed change from state `before`
+  // (UNSPECIFIED when unknown) to `next`.
+  static void LogChange(v1::TaskState before, bool new_upstream_id,
+                        const TaskRecord& next);
+  // mediagw_tasks_finished_total{workflow,channel,state}.
+  static void CountFinished(const TaskRecord& record);
+
   void Mutate(std::shared_ptr<Active> a, MutateFn fn, RecordCallback after);
   void Drain(std::shared_ptr<Active> a);
   void Retire(std::shared_ptr<Active> a);
@@ -209,6 +233,8 @@ class Dispatcher : public ProviderListener {
   bool refilling_ ABSL_GUARDED_BY(mu_) = false;
   // Tasks in flight per channel name (for max_concurrency).
   absl::flat_hash_map<std::string, int> channel_load_ ABSL_GUARDED_BY(mu_);
+  // Admitted tasks waiting for any channel of their workflow, per workflow.
+  absl::flat_hash_map<std::string, int> channel_waiters_ ABSL_GUARDED_BY(mu_);
   // Smooth weighted round robin state per weighted route (key: its channel
   // names), one entry per channel.
   absl::flat_hash_map<std::string, std::vector<int>> route_weights_

@@ -77,18 +77,22 @@ void Dispatcher::CancelWaiting(const std::string& task_id,
       Cancel(task_id, done);
       return;
     }
-    bool was_waiting = rec->task().state() == v1::TASK_STATE_PENDING;
+    const v1::TaskState before = rec->task().state();
+    const bool was_waiting = before == v1::TASK_STATE_PENDING;
     TaskRecord next = *std::move(rec);
     next.mutable_task()->set_state(v1::TASK_STATE_CANCELED);
     *next.mutable_task()->mutable_end_time() = ToProtoTime(now);
     *next.mutable_task()->mutable_update_time() = ToProtoTime(now);
     next.set_version(next.version() + 1);
-    deps_.store->Update(next, [this, next, done, was_waiting](absl::Status st) {
+    deps_.store->Update(next, [this, next, done, before,
+                               was_waiting](absl::Status st) {
       if (!st.ok()) {
         done(st);
         return;
       }
       if (was_waiting) waiting_.fetch_sub(1, std::memory_order_relaxed);
+      LogChange(before, false, next);
+      CountFinished(next);
       deps_.bus->Publish(next.task(), next.version());
       done(next);
     });
@@ -233,6 +237,8 @@ void Dispatcher::FailUnreadable(const UnreadableRow& row,
           "mediagw_unreadable_records_total",
           "Stored task records that could not be parsed and were failed");
       failed->fetch_add(1, std::memory_order_relaxed);
+      LogChange(v1::TASK_STATE_UNSPECIFIED, false, rec);
+      CountFinished(rec);
       deps_.bus->Publish(rec.task(), rec.version());
     } else {
       // ABORTED: another pass failed it first.

@@ -39,6 +39,8 @@ struct Dispatcher::Active {
   // Channels that refused this task for our credentials or credit.
   absl::flat_hash_set<std::string> refused_channels;
   std::string slot_channel;  // channel whose concurrency slot it holds
+  // Workflow whose channels it waits for (none could take it), or empty.
+  std::string waiting_workflow;
   // Poll backoff: consecutive polls that showed no change.
   UpstreamState last_polled_state = UpstreamState::kQueued;
   double last_polled_progress = 0;

@@ -119,6 +119,7 @@ void Dispatcher::Start(std::shared_ptr<Active> a) {
     const size_t k = (first + i) % n;
     if (ready[k] && TakeChannelSlot(a, channels[k])) chosen = &channels[k];
   }
+  SetWaitingForChannel(a, chosen == nullptr ? rec.task().workflow() : "");
   if (chosen == nullptr) {
     // Every channel is busy: try again shortly; the deadline bounds it.
     if (!IsRetired(a)) {

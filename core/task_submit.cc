@@ -9,6 +9,7 @@
 #include "absl/strings/str_replace.h"
 #include "common/crypto.h"
 #include "common/ids.h"
+#include "common/logging.h"
 #include "common/metrics.h"
 #include "common/status_macros.h"
 #include "common/status_mapping.h"
@@ -177,6 +178,7 @@ TaskRecord TaskServiceImpl::NewRecord(const Caller& caller,
   *task->mutable_update_time() = task->create_time();
   *rec.mutable_request() = std::move(params);
   rec.set_owner(caller.key_name);
+  rec.set_request_id(caller.request_id);
   rec.set_version(1);
   *rec.mutable_deadline() = TimeUtil::NanosecondsToTimestamp(
       absl::ToUnixNanos(deps_.clock->Now() + workflow.deadline));
@@ -303,6 +305,12 @@ void TaskServiceImpl::Store(const Caller& caller, TaskRecord rec,
       *shared,
       [this, shared, caller, key, fingerprint, done](absl::Status st) {
         if (st.ok()) {
+          MG_LOGF(Info, "task submitted", {"task_id", shared->task().id()},
+                  {"request_id", shared->request_id()},
+                  {"workflow", shared->task().workflow()},
+                  {"kind", v1::TaskKind_Name(shared->task().kind())},
+                  {"key_name", shared->owner()},
+                  {"state", v1::TaskState_Name(shared->task().state())});
           done(shared->task());
           deps_.dispatcher->Enqueue(*shared);
           return;

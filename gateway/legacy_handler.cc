@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_mapping.h"
 #include "gateway/legacy_codec.h"
+#include "gateway/observed_writer.h"
 
 namespace mediagw::gateway {
 namespace {
@@ -108,6 +109,8 @@ void LegacyHandler::Handle(net::ServerRequest request,
     SendError(writer, caller.status());
     return;
   }
+  caller->request_id = std::string(request.Header("x-request-id"));
+  NoteKeyName(writer, caller->key_name);
   switch (*endpoint) {
     case Endpoint::kImage:
       ImageGeneration(*caller, request, std::move(writer));

@@ -6,7 +6,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "common/access_log.h"
 #include "common/utf8.h"
+#include "gateway/observed_writer.h"
 
 namespace mediagw::gateway {
 namespace {
@@ -70,6 +73,25 @@ const Route* RouteTable::Find(absl::string_view path) const {
 void RouteTable::Dispatch(net::ServerRequest request,
                           std::shared_ptr<net::ResponseWriter> writer) const {
   const Route* route = Find(request.path);
+  // The id travels with the request (handlers read x-request-id) and back
+  // to the caller; one not worth keeping is replaced by a fresh one.
+  AccessLogEntry entry;
+  entry.start = absl::Now();
+  entry.request_id = RequestIdFrom(request.Header("x-request-id"));
+  entry.surface = "http";
+  entry.method = request.method;
+  entry.route = route != nullptr ? route->name : "unmatched";
+  entry.bytes_in = static_cast<int64_t>(request.body.size());
+  entry.peer = request.remote;
+  bool replaced = false;
+  for (auto& [name, value] : request.headers) {
+    if (name == "x-request-id") {
+      value = entry.request_id;
+      replaced = true;
+    }
+  }
+  if (!replaced) request.headers.emplace_back("x-request-id", entry.request_id);
+  writer = std::make_shared<ObservedWriter>(std::move(writer), std::move(entry));
   if (route == nullptr) {
     // The path itself may be what is not UTF-8; the 404 says nothing of it.
     SendJson(writer, 404, not_found_("Not found"));

@@ -3,6 +3,10 @@
 // registers its routes with its own error envelope; the table matches the
 // path and method, checks the request's text (path, query parameters,
 // Idempotency-Key) is UTF-8, and hands the request to the route's handler.
+// Every request gets a request id (its sane `x-request-id`, or a new one),
+// set in the request's headers for the handler and returned in the
+// response's; every answer is logged and counted under the route's name
+// (gateway/observed_writer.h).
 // It knows no surface: everything surface-specific comes in with the route.
 //
 // Threading: Add before the server starts; Dispatch and CheckHead run on

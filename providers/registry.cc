@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "core/metered_http_client.h"
 #include "providers/comfyui/comfyui_provider.h"
 #include "providers/http_async/http_async_provider.h"
 #include "providers/openai_compat/openai_compat_provider.h"
@@ -56,9 +57,7 @@ absl::StatusOr<std::shared_ptr<Provider>> CreateComfyUi(
   return provider;
 }
 
-}  // namespace
-
-absl::StatusOr<std::shared_ptr<Provider>> CreateProvider(
+absl::StatusOr<std::shared_ptr<Provider>> CreateUnmetered(
     const config::Channel& channel, const ProviderContext& context) {
   if (channel.provider() == "comfyui") return CreateComfyUi(channel, context);
   if (channel.provider() == "http_async") {
@@ -76,6 +75,31 @@ absl::StatusOr<std::shared_ptr<Provider>> CreateProvider(
   return absl::InvalidArgumentError(absl::StrCat(
       "config: channel '", channel.name(), "': unknown provider '",
       channel.provider(), "'"));
+}
+
+// A provider and the client that times its calls, owned together.
+struct MeteredProvider {
+  std::unique_ptr<MeteredHttpClient> http;  // declared first: outlives it
+  std::shared_ptr<Provider> provider;
+};
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<Provider>> CreateProvider(
+    const config::Channel& channel, const ProviderContext& context) {
+  // Every call the channel's provider makes is timed under the channel's
+  // name; the provider sees only an HttpClient.
+  auto metered = std::make_shared<MeteredProvider>();
+  metered->http = std::make_unique<MeteredHttpClient>(context.http,
+                                                      channel.name());
+  ProviderContext ctx = context;
+  ctx.http = metered->http.get();
+  auto provider = CreateUnmetered(channel, ctx);
+  if (!provider.ok()) return provider.status();
+  metered->provider = *std::move(provider);
+  // Shares ownership of both; points at the provider.
+  Provider* raw = metered->provider.get();
+  return std::shared_ptr<Provider>(std::move(metered), raw);
 }
 
 }  // namespace mediagw

@@ -23,6 +23,8 @@ struct ProviderContext {
 };
 
 // INVALID_ARGUMENT naming the channel for an unknown kind or bad settings.
+// The provider's HTTP calls go through a MeteredHttpClient named after the
+// channel (mediagw_upstream_request_duration_seconds), owned with it.
 absl::StatusOr<std::shared_ptr<Provider>> CreateProvider(
     const config::Channel& channel, const ProviderContext& context);
 

@@ -3,6 +3,7 @@
 // dispatcher and TaskService, and starts the gRPC and HTTP front ends.
 //
 //   mediagw --config=path/to/mediagw.json [--log-level=debug|info|warning]
+//           [--log_format=text|json]
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
@@ -19,6 +20,7 @@
 #include "common/host_port.h"
 #include "common/logging.h"
 #include "common/metrics.h"
+#include "common/request_metrics.h"
 #include "common/status_mapping.h"
 #include "common/thread_pool.h"
 #include "core/auth.h"
@@ -44,6 +46,7 @@ namespace {
 struct Flags {
   std::string config_path;
   std::string log_level = "info";
+  std::string log_format = "text";
 };
 
 absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
@@ -54,6 +57,9 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
       f.config_path = std::string(a);
     } else if (absl::ConsumePrefix(&a, "--log-level=")) {
       f.log_level = std::string(a);
+    } else if (absl::ConsumePrefix(&a, "--log_format=") ||
+               absl::ConsumePrefix(&a, "--log-format=")) {
+      f.log_format = std::string(a);
     } else {
       return absl::InvalidArgumentError(absl::StrCat("unknown flag ", argv[i]));
     }
@@ -113,6 +119,13 @@ int Run(int argc, char** argv) {
                  std::string(flags.status().message()).c_str());
     return 2;
   }
+  auto log_format = ParseLogFormat(flags->log_format);
+  if (!log_format.ok()) {
+    std::fprintf(stderr, "mediagw: --log_format: %s\n",
+                 std::string(log_format.status().message()).c_str());
+    return 2;
+  }
+  SetLogFormat(*log_format);
   if (flags->log_level == "debug") SetMinLogLevel(LogLevel::kDebug);
   if (flags->log_level == "warning") SetMinLogLevel(LogLevel::kWarning);
   auto loaded = LoadConfigFile(flags->config_path);
@@ -271,12 +284,11 @@ int Run(int argc, char** argv) {
       absl::Hours(std::min<uint32_t>(cfg.storage().idempotency_ttl_hours(),
                                      24 * 365 * 100))});
   if (auto st = dispatcher.Recover(); !st.ok()) return fail(st);
-  GlobalMetrics().Gauge(
-      "mediagw_active_tasks", "Tasks driven upstream now",
-      [&dispatcher] { return double(dispatcher.ActiveCount()); });
-  GlobalMetrics().Gauge(
-      "mediagw_waiting_tasks", "Tasks waiting for a slot",
-      [&dispatcher] { return double(dispatcher.WaitingCount()); });
+  dispatcher.RegisterMetrics(GlobalMetrics());
+  RegisterRequestMetrics();
+  GlobalMetrics().Gauge("mediagw_http_open_connections",
+                        "HTTP connections open now",
+                        [&http] { return double(http.open_connections()); });
 
   MediaServiceImpl media(&tasks, &auth);
   auto grpc_server = StartGrpcServer(cfg.server().grpc_listen(), {&media},

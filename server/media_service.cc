@@ -4,6 +4,9 @@
 #include <memory>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "common/access_log.h"
+#include "common/request_metrics.h"
 #include "common/status_mapping.h"
 #include "core/state_machine.h"
 #include "server/proto_parse.h"
@@ -18,16 +21,52 @@ std::string Metadata(grpc::CallbackServerContext* ctx, const char* name) {
   return std::string(it->second.data(), it->second.size());
 }
 
+// One call's access line and metrics (common/access_log.h,
+// common/request_metrics.h): the request id is the client's sane
+// `x-request-id` or a new one, returned in the initial metadata.
+class CallLog {
+ public:
+  CallLog(grpc::CallbackServerContext* ctx, absl::string_view method) {
+    entry_.start = absl::Now();
+    entry_.request_id = RequestIdFrom(Metadata(ctx, "x-request-id"));
+    entry_.surface = "grpc";
+    entry_.method = std::string(method);
+    entry_.peer = ctx->peer();
+    ctx->AddInitialMetadata("x-request-id", entry_.request_id);
+  }
+  const std::string& request_id() const { return entry_.request_id; }
+  void SetKeyName(const std::string& name) { entry_.key_name = name; }
+  // Called once, when the call finishes with `status`.
+  void Done(const grpc::Status& status) {
+    entry_.status = static_cast<int>(status.error_code());
+    entry_.duration = absl::Now() - entry_.start;
+    LogAccess(entry_);
+    RecordGrpcRequest(entry_.method,
+                      static_cast<absl::StatusCode>(status.error_code()),
+                      entry_.duration);
+  }
+
+ private:
+  AccessLogEntry entry_;
+};
+
+void Finish(grpc::ServerUnaryReactor* reactor,
+            const std::shared_ptr<CallLog>& log, grpc::Status status) {
+  log->Done(status);
+  reactor->Finish(std::move(status));
+}
+
 // Finishes `reactor` with the result of a TaskService call.
 template <typename T>
 std::function<void(absl::StatusOr<T>)> FinishWith(
-    grpc::ServerUnaryReactor* reactor, grpc::ByteBuffer* response) {
-  return [reactor, response](absl::StatusOr<T> result) {
+    grpc::ServerUnaryReactor* reactor, std::shared_ptr<CallLog> log,
+    grpc::ByteBuffer* response) {
+  return [reactor, log, response](absl::StatusOr<T> result) {
     if (!result.ok()) {
-      reactor->Finish(ToGrpcStatus(result.status()));
+      Finish(reactor, log, ToGrpcStatus(result.status()));
       return;
     }
-    reactor->Finish(ToGrpcStatus(SerializeReply(*result, response)));
+    Finish(reactor, log, ToGrpcStatus(SerializeReply(*result, response)));
   };
 }
 
@@ -41,7 +80,13 @@ absl::Status RequireId(const std::string& id) {
 // out one at a time (gRPC allows one outstanding write per stream).
 class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  explicit StreamReactor(TaskService* tasks) : tasks_(tasks) {}
+  StreamReactor(TaskService* tasks, std::shared_ptr<CallLog> log)
+      : tasks_(tasks), log_(std::move(log)) {
+    GrpcStreamOpened();
+  }
+
+  // Finishes the call before it started watching.
+  void Refuse(grpc::Status status) { state_->Fail(std::move(status)); }
 
   void Start(const Caller& caller, const std::string& id) {
     // Callbacks hold only the shared state; they never touch a deleted
@@ -62,7 +107,8 @@ class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
   void OnDone() override {
     if (watch_) watch_->Stop();
-    state_->Detach();
+    log_->Done(state_->Detach());
+    GrpcStreamClosed();
     delete this;
   }
 
@@ -75,6 +121,13 @@ class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     bool writing ABSL_GUARDED_BY(mu) = false;
     bool finished ABSL_GUARDED_BY(mu) = false;
     bool end_after_write ABSL_GUARDED_BY(mu) = false;
+    grpc::Status final_status ABSL_GUARDED_BY(mu);
+
+    void FinishLocked(grpc::Status st) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+      finished = true;
+      final_status = st;
+      reactor->Finish(std::move(st));
+    }
 
     void Push(const v1::Task& task) {
       absl::MutexLock l(&mu);
@@ -83,11 +136,14 @@ class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
       *ev.mutable_task() = task;
       grpc::ByteBuffer bytes;
       if (!SerializeReply(ev, &bytes).ok()) {
-        finished = true;
-        reactor->Finish(grpc::Status(grpc::StatusCode::INTERNAL,
-                                     "cannot serialize the event"));
+        FinishLocked(grpc::Status(grpc::StatusCode::INTERNAL,
+                                  "cannot serialize the event"));
         return;
       }
+      // A slow reader never grows a buffer: what it has not taken yet
+      // collapses to the latest snapshot (progress only rises, and a
+      // terminal state is always the last event).
+      queue.clear();
       queue.push_back(std::move(bytes));
       if (IsTerminal(task.state())) end_after_write = true;
       MaybeWriteLocked();
@@ -98,10 +154,7 @@ class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     void MaybeWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
       if (writing || finished || reactor == nullptr) return;
       if (queue.empty()) {
-        if (end_after_write) {
-          finished = true;
-          reactor->Finish(grpc::Status::OK);
-        }
+        if (end_after_write) FinishLocked(grpc::Status::OK);
         return;
       }
       in_flight = std::move(queue.front());
@@ -115,9 +168,8 @@ class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
       writing = false;
       if (!ok) {
         if (!finished && reactor != nullptr) {
-          finished = true;
-          reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                       "stream write failed"));
+          FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                    "stream write failed"));
         }
         return;
       }
@@ -127,17 +179,19 @@ class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     void Fail(grpc::Status st) {
       absl::MutexLock l(&mu);
       if (finished || reactor == nullptr) return;
-      finished = true;
-      reactor->Finish(std::move(st));
+      FinishLocked(std::move(st));
     }
 
-    void Detach() {
+    // The status the call finished with.
+    grpc::Status Detach() {
       absl::MutexLock l(&mu);
       reactor = nullptr;
+      return final_status;
     }
   };
 
   TaskService* const tasks_;
+  const std::shared_ptr<CallLog> log_;
   std::shared_ptr<State> state_ = [this] {
     auto s = std::make_shared<State>();
     absl::MutexLock l(&s->mu);
@@ -157,20 +211,23 @@ absl::StatusOr<Caller> MediaServiceImpl::Authenticate(
 
 template <typename Request, typename Call>
 grpc::ServerUnaryReactor* MediaServiceImpl::Unary(
-    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
-    grpc::ByteBuffer* response, Call&& call) {
+    grpc::CallbackServerContext* ctx, absl::string_view method,
+    const grpc::ByteBuffer* request, grpc::ByteBuffer* response, Call&& call) {
   auto* reactor = ctx->DefaultReactor();
+  auto log = std::make_shared<CallLog>(ctx, method);
   auto caller = Authenticate(ctx);
   if (!caller.ok()) {
-    reactor->Finish(ToGrpcStatus(caller.status()));
+    Finish(reactor, log, ToGrpcStatus(caller.status()));
     return reactor;
   }
+  caller->request_id = log->request_id();
+  log->SetKeyName(caller->key_name);
   Request parsed;
   if (auto st = ParseRequest(*request, &parsed); !st.ok()) {
-    reactor->Finish(ToGrpcStatus(st));
+    Finish(reactor, log, ToGrpcStatus(st));
     return reactor;
   }
-  call(*caller, std::move(parsed), reactor, response);
+  call(*caller, std::move(parsed), reactor, log, response);
   return reactor;
 }
 
@@ -178,11 +235,11 @@ grpc::ServerUnaryReactor* MediaServiceImpl::SubmitImage(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   return Unary<v1::SubmitImageRequest>(
-      ctx, request, response,
+      ctx, "/mediagw.v1.MediaService/SubmitImage", request, response,
       [this](const Caller& c, v1::SubmitImageRequest req, auto* reactor,
-             grpc::ByteBuffer* out) {
+             const std::shared_ptr<CallLog>& log, grpc::ByteBuffer* out) {
         tasks_->SubmitImage(c, std::move(req),
-                            FinishWith<v1::Task>(reactor, out));
+                            FinishWith<v1::Task>(reactor, log, out));
       });
 }
 
@@ -190,11 +247,11 @@ grpc::ServerUnaryReactor* MediaServiceImpl::SubmitVideo(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   return Unary<v1::SubmitVideoRequest>(
-      ctx, request, response,
+      ctx, "/mediagw.v1.MediaService/SubmitVideo", request, response,
       [this](const Caller& c, v1::SubmitVideoRequest req, auto* reactor,
-             grpc::ByteBuffer* out) {
+             const std::shared_ptr<CallLog>& log, grpc::ByteBuffer* out) {
         tasks_->SubmitVideo(c, std::move(req),
-                            FinishWith<v1::Task>(reactor, out));
+                            FinishWith<v1::Task>(reactor, log, out));
       });
 }
 
@@ -202,14 +259,14 @@ grpc::ServerUnaryReactor* MediaServiceImpl::GetTask(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   return Unary<v1::GetTaskRequest>(
-      ctx, request, response,
+      ctx, "/mediagw.v1.MediaService/GetTask", request, response,
       [this](const Caller& c, v1::GetTaskRequest req, auto* reactor,
-             grpc::ByteBuffer* out) {
+             const std::shared_ptr<CallLog>& log, grpc::ByteBuffer* out) {
         if (auto st = RequireId(req.id()); !st.ok()) {
-          reactor->Finish(ToGrpcStatus(st));
+          Finish(reactor, log, ToGrpcStatus(st));
           return;
         }
-        tasks_->GetTask(c, req.id(), FinishWith<v1::Task>(reactor, out));
+        tasks_->GetTask(c, req.id(), FinishWith<v1::Task>(reactor, log, out));
       });
 }
 
@@ -217,14 +274,14 @@ grpc::ServerUnaryReactor* MediaServiceImpl::CancelTask(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   return Unary<v1::CancelTaskRequest>(
-      ctx, request, response,
+      ctx, "/mediagw.v1.MediaService/CancelTask", request, response,
       [this](const Caller& c, v1::CancelTaskRequest req, auto* reactor,
-             grpc::ByteBuffer* out) {
+             const std::shared_ptr<CallLog>& log, grpc::ByteBuffer* out) {
         if (auto st = RequireId(req.id()); !st.ok()) {
-          reactor->Finish(ToGrpcStatus(st));
+          Finish(reactor, log, ToGrpcStatus(st));
           return;
         }
-        tasks_->CancelTask(c, req.id(), FinishWith<v1::Task>(reactor, out));
+        tasks_->CancelTask(c, req.id(), FinishWith<v1::Task>(reactor, log, out));
       });
 }
 
@@ -232,27 +289,31 @@ grpc::ServerUnaryReactor* MediaServiceImpl::ListTasks(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   return Unary<v1::ListTasksRequest>(
-      ctx, request, response,
+      ctx, "/mediagw.v1.MediaService/ListTasks", request, response,
       [this](const Caller& c, v1::ListTasksRequest req, auto* reactor,
-             grpc::ByteBuffer* out) {
+             const std::shared_ptr<CallLog>& log, grpc::ByteBuffer* out) {
         tasks_->ListTasks(c, std::move(req),
-                          FinishWith<v1::ListTasksResponse>(reactor, out));
+                          FinishWith<v1::ListTasksResponse>(reactor, log, out));
       });
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* MediaServiceImpl::StreamTask(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request) {
-  auto* reactor = new StreamReactor(tasks_);
+  auto log = std::make_shared<CallLog>(ctx,
+                                      "/mediagw.v1.MediaService/StreamTask");
+  auto* reactor = new StreamReactor(tasks_, log);
   auto caller = Authenticate(ctx);
   if (!caller.ok()) {
-    reactor->Finish(ToGrpcStatus(caller.status()));
+    reactor->Refuse(ToGrpcStatus(caller.status()));
     return reactor;
   }
+  caller->request_id = log->request_id();
+  log->SetKeyName(caller->key_name);
   v1::StreamTaskRequest parsed;
   absl::Status st = ParseRequest(*request, &parsed);
   if (st.ok()) st = RequireId(parsed.id());
   if (!st.ok()) {
-    reactor->Finish(ToGrpcStatus(st));
+    reactor->Refuse(ToGrpcStatus(st));
     return reactor;
   }
   reactor->Start(*caller, parsed.id());

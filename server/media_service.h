@@ -58,6 +58,7 @@ class MediaServiceImpl final : public RawMediaService {
   // reactor, response)`, which must finish the reactor.
   template <typename Request, typename Call>
   grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx,
+                                  absl::string_view method,
                                   const grpc::ByteBuffer* request,
                                   grpc::ByteBuffer* response, Call&& call);
 

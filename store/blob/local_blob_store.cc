@@ -15,6 +15,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/metrics.h"
 #include "common/status_mapping.h"
 
 namespace mediagw {
@@ -42,6 +43,13 @@ absl::Status ErrnoStatus(int err, absl::string_view what,
 }
 
 constexpr size_t kMaxNameLength = 200;
+
+std::atomic<int64_t>* WrittenBytes() {
+  static std::atomic<int64_t>* const written = GlobalMetrics().Counter(
+      "mediagw_blob_written_bytes_total",
+      "Bytes of blobs (task outputs, input images) written to the blob store");
+  return written;
+}
 
 absl::Status CheckName(absl::string_view name) {
   if (!IsValidBlobName(name)) {
@@ -129,6 +137,7 @@ bool IsValidBlobName(absl::string_view name) {
 
 absl::StatusOr<std::unique_ptr<LocalBlobStore>> LocalBlobStore::Open(
     const std::string& root) {
+  WrittenBytes();  // /metrics lists the family before the first blob
   if (root.empty()) return absl::InvalidArgumentError("blob root is empty");
   std::error_code ec;
   std::filesystem::create_directories(root, ec);
@@ -165,6 +174,8 @@ absl::Status LocalBlobStore::Put(const std::string& name,
     ::unlink(tmp.c_str());
     return s;
   }
+  WrittenBytes()->fetch_add(static_cast<int64_t>(data.size()),
+                            std::memory_order_relaxed);
   return SyncDir(root_);
 }
 

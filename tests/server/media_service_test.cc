@@ -4,6 +4,7 @@
 // a gRPC status. No store or provider.
 #include "server/media_service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -183,9 +184,12 @@ TEST_F(MediaServiceTest, StreamTaskSendsEventsUntilATerminalStateThenStops) {
   v1::TaskEvent ev;
   while (reader->Read(&ev)) seen.push_back(ev.task().state());
   EXPECT_TRUE(reader->Finish().ok());
-  EXPECT_EQ(seen, (std::vector<v1::TaskState>{v1::TASK_STATE_PENDING,
-                                              v1::TASK_STATE_RUNNING,
-                                              v1::TASK_STATE_SUCCEEDED}));
+  // The snapshot first and the terminal state last; what came between
+  // while a write was in flight may have collapsed into the latest.
+  ASSERT_GE(seen.size(), 2u);
+  EXPECT_EQ(seen.front(), v1::TASK_STATE_PENDING);
+  EXPECT_EQ(seen.back(), v1::TASK_STATE_SUCCEEDED);
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
   EXPECT_TRUE(watch->stopped.WaitForNotificationWithTimeout(absl::Seconds(5)));
 }
 

@@ -41,9 +41,12 @@ def wait_file(path, seconds=30):
 
 class Stack:
     """mediagw-sim and mediagw in a temp folder; `server` overrides fields
-    of the config's "server" object (e.g. max_http_connections)."""
+    of the config's "server" object (e.g. max_http_connections).
+    `server_args` are extra flags for mediagw; with `split_stderr` its
+    stderr (the log) goes to mediagw.log alone and stdout to mediagw.out."""
 
-    def __init__(self, server_bin, sim_bin, server=None, tmp=None):
+    def __init__(self, server_bin, sim_bin, server=None, tmp=None,
+                 server_args=(), split_stderr=False):
         self.tmp = tmp or tempfile.mkdtemp(prefix="mediagw-hostile-")
         self.sim = subprocess.Popen(
             [sim_bin, "--port", "0", "--ports_file", self.tmp + "/sim.ports",
@@ -67,10 +70,13 @@ class Stack:
         with open(self.tmp + "/mediagw.json", "w") as f:
             json.dump(cfg, f)
         self.blob_dir = self.tmp + "/data/uploads"
+        log = open(self.tmp + "/mediagw.log", "w")
         self.proc = subprocess.Popen(
-            [server_bin, "--config=" + self.tmp + "/mediagw.json"], env=env,
-            stdout=open(self.tmp + "/mediagw.log", "w"),
-            stderr=subprocess.STDOUT)
+            [server_bin, "--config=" + self.tmp + "/mediagw.json"] +
+            list(server_args), env=env,
+            stdout=open(self.tmp + "/mediagw.out", "w") if split_stderr
+            else log,
+            stderr=log if split_stderr else subprocess.STDOUT)
         self.port = wait_file(self.tmp + "/mediagw.ports")["http"]
 
     def fd_count(self):

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/metrics.h"
 #include "common/status_mapping.h"
 #include "gtest/gtest.h"
 
@@ -50,6 +51,25 @@ class LocalBlobStoreTest : public ::testing::Test {
   std::string dir_;
   std::unique_ptr<LocalBlobStore> store_;
 };
+
+// mediagw_blob_written_bytes_total counts the bytes of every blob stored,
+// and nothing for a write that was refused.
+TEST_F(LocalBlobStoreTest, StoredBytesAreCounted) {
+  // Opening the store registered the family with its help.
+  EXPECT_NE(GlobalMetrics().RenderPrometheus().find(
+                "# HELP mediagw_blob_written_bytes_total Bytes"),
+            std::string::npos);
+  std::atomic<int64_t>* written = GlobalMetrics().Counter(
+      "mediagw_blob_written_bytes_total", "");
+  const int64_t before = written->load();
+  ASSERT_TRUE(store_->Put("a.png", std::string(1000, 'x')).ok());
+  ASSERT_TRUE(store_->Put("b.png", "12345").ok());
+  EXPECT_FALSE(store_->Put("../escape.png", "zz").ok());
+  EXPECT_EQ(written->load() - before, 1005);
+  EXPECT_NE(GlobalMetrics().RenderPrometheus().find(
+                "# TYPE mediagw_blob_written_bytes_total counter\n"),
+            std::string::npos);
+}
 
 TEST(BlobErrnoStatusTest, AFullDiskIsUnavailableWithReasonDiskFull) {
   for (int err : {ENOSPC, EDQUOT}) {
