@@ -30,7 +30,7 @@ class CallLog {
     entry_.start = absl::Now();
     entry_.request_id = RequestIdFrom(Metadata(ctx, "x-request-id"));
     entry_.surface = "grpc";
-    entry_.method = std::string(method);
+    entry_.route = std::string(method);  // gRPC: the full method name
     entry_.peer = ctx->peer();
     ctx->AddInitialMetadata("x-request-id", entry_.request_id);
   }
@@ -41,7 +41,7 @@ class CallLog {
     entry_.status = static_cast<int>(status.error_code());
     entry_.duration = absl::Now() - entry_.start;
     LogAccess(entry_);
-    RecordGrpcRequest(entry_.method,
+    RecordGrpcRequest(entry_.route,
                       static_cast<absl::StatusCode>(status.error_code()),
                       entry_.duration);
   }

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import time
 
@@ -75,6 +76,18 @@ def wait_done(port, task_id, seconds=60):
                 return info
         time.sleep(0.05)
     raise RuntimeError("task %s did not finish" % task_id)
+
+
+def grpc_get(stack, task_id):
+    """One GetTask over gRPC through the shipped CLI client."""
+    cli = os.path.join(os.path.dirname(os.path.dirname(sys.argv[1])),
+                       "tools", "cli", "mediagw-cli")
+    ports = hostile.wait_file(stack.tmp + "/mediagw.ports")
+    out = subprocess.run(
+        [cli, "--addr=127.0.0.1:%d" % ports["grpc"], "--key=" + hostile.KEY,
+         "get", task_id], capture_output=True, text=True, timeout=30)
+    check(out.returncode == 0, "mediagw-cli get answers (%s)" %
+          (out.stderr or out.stdout)[:200])
 
 
 def families_of(text):
@@ -174,6 +187,13 @@ def check_metrics(port, outputs_bytes):
     check(total(fams["mediagw_http_open_connections"]) >= 1,
           "the /metrics connection itself is open")
     check(total(fams["mediagw_grpc_open_streams"]) == 0, "no gRPC streams")
+    http_req = fams["mediagw_http_requests"]
+    check(total(http_req, "_total", route="legacy", code="200") >= TASKS,
+          "http_requests_total{route=legacy,code=200} counts the submits")
+    check(total(fams["mediagw_grpc_requests"], "_total",
+                method="/mediagw.v1.MediaService/GetTask", code="OK") == 1,
+          "grpc_requests_total counts the GetTask call (%s)" %
+          [(s.labels, s.value) for s in fams["mediagw_grpc_requests"].samples])
 
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -217,6 +237,19 @@ def check_log(path, request_ids):
               "channel" % task_id)
     check(not any(hostile.KEY in line for line in lines),
           "the API key never reaches the log")
+    access = [e for e in entries if e.get("msg") == "access"]
+    for rid in request_ids.values():
+        mine = [e for e in access if e.get("request_id") == rid]
+        check(len(mine) == 1 and mine[0].get("route") == "legacy" and
+              mine[0].get("status") == 200 and
+              mine[0].get("key_name") and mine[0].get("method") == "POST" and
+              mine[0].get("bytes_in", 0) > 0,
+              "one access line for submit %s: route legacy, 200, key name "
+              "(%s)" % (rid, mine))
+    grpc = [e for e in access if e.get("surface") == "grpc"]
+    check(any(e.get("method") == "/mediagw.v1.MediaService/GetTask" and
+              e.get("code") == "OK" and e.get("key_name") for e in grpc),
+          "an access line for the gRPC GetTask call (%s)" % grpc[:2])
 
 
 def main():
@@ -241,6 +274,7 @@ def main():
                 status, data = request(stack.port, "GET", path)
                 check(status == 200, "output %s served" % path)
                 outputs_bytes += len(data)
+        grpc_get(stack, next(iter(request_ids)))
         check_metrics(stack.port, outputs_bytes)
     finally:
         stack.stop()
