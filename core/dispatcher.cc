@@ -164,9 +164,7 @@ bool Dispatcher::Admit(TaskRecord record) {
   }
   if (has_deadline) {
     auto timer = deps_.scheduler->RunAt(deadline, [this, a] {
-      Fail(a, v1::TASK_STATE_TIMED_OUT,
-           absl::DeadlineExceededError(
-               "task did not finish before its deadline"));
+      RequestStop(a, v1::TASK_STATE_TIMED_OUT, nullptr);
     });
     absl::MutexLock l(&mu_);
     a->deadline_timer = timer;
@@ -360,18 +358,7 @@ void Dispatcher::Fail(std::shared_ptr<Active> a, TaskState state,
         *task->mutable_end_time() = ToProtoTime(now);
         return absl::OkStatus();
       },
-      [this, a, state](absl::StatusOr<TaskRecord> t) {
-        if (!t.ok() || state != v1::TASK_STATE_TIMED_OUT) return;
-        std::shared_ptr<Provider> provider;
-        {
-          absl::MutexLock l(&mu_);
-          provider = a->channel.provider;
-        }
-        // Free the upstream worker; the task is over whatever it answers.
-        if (provider != nullptr && !t->upstream_id().empty()) {
-          provider->Cancel(*t, [](absl::Status) {});
-        }
-      });
+      nullptr);
 }
 
 void Dispatcher::Mutate(std::shared_ptr<Active> a, MutateFn fn,

@@ -135,6 +135,15 @@ class Dispatcher : public ProviderListener {
   // to the callback; FAILED_PRECONDITION for "nothing to do").
   using MutateFn = std::function<absl::Status(TaskRecord&)>;
 
+  // Stops the task in `state` (CANCELED or TIMED_OUT). With no request
+  // upstream it ends at once. Otherwise the stop is recorded durably
+  // (cancel_requested): a submit in flight ends it when its answer comes
+  // (OnSubmitted), a job known upstream is cancelled there first
+  // (CancelUpstreamThenStop). `done` gets the task as it then stands.
+  void RequestStop(std::shared_ptr<Active> a, v1::TaskState state,
+                   RecordCallback done);
+  void CancelUpstreamThenStop(std::shared_ptr<Active> a, RecordCallback done);
+  void FinishStop(std::shared_ptr<Active> a, RecordCallback done);
   // False if the task is already being driven.
   bool Admit(TaskRecord record);
   void AdmitNext();
@@ -199,7 +208,6 @@ class Dispatcher : public ProviderListener {
   void RemoveStored(std::shared_ptr<FetchState> f);
   void Fail(std::shared_ptr<Active> a, v1::TaskState state,
             const absl::Status& error);
-  void MarkCanceled(std::shared_ptr<Active> a, RecordCallback done);
   void CancelWaiting(const std::string& task_id, RecordCallback done);
 
   // Observability (dispatcher_metrics.cc). Marks `a` as waiting for a

@@ -20,6 +20,71 @@ void Dispatcher::Cancel(const std::string& task_id, RecordCallback done) {
     CancelWaiting(task_id, std::move(done));
     return;
   }
+  RequestStop(a, v1::TASK_STATE_CANCELED, std::move(done));
+}
+
+namespace {
+
+// The error a task stopped in `state` carries.
+void SetStopError(v1::TaskState state, v1::Task* task) {
+  if (state == v1::TASK_STATE_TIMED_OUT) {
+    task->mutable_error()->set_code(
+        CodeName(absl::StatusCode::kDeadlineExceeded));
+    task->mutable_error()->set_message(
+        "task did not finish before its deadline");
+  }
+}
+
+}  // namespace
+
+void Dispatcher::RequestStop(std::shared_ptr<Active> a, v1::TaskState state,
+                             RecordCallback done) {
+  const absl::Time now = deps_.clock->Now();
+  // Decided on the fresh record, in the task's write order: whether a
+  // submit request is out is only known there.
+  Mutate(
+      a,
+      [state, now](TaskRecord& t) {
+        const v1::TaskState s = t.task().state();
+        if (IsTerminal(s)) {
+          return absl::FailedPreconditionError("task already finished");
+        }
+        const bool upstream_may_have_it =
+            (s == v1::TASK_STATE_SUBMITTING && t.submit_sent()) ||
+            s == v1::TASK_STATE_QUEUED || s == v1::TASK_STATE_RUNNING;
+        if (upstream_may_have_it) {
+          if (t.cancel_requested()) return Unchanged();
+          t.set_cancel_requested(true);
+          t.set_cancel_state(state);
+          return absl::OkStatus();
+        }
+        t.mutable_task()->set_state(state);
+        SetStopError(state, t.mutable_task());
+        *t.mutable_task()->mutable_end_time() = ToProtoTime(now);
+        return absl::OkStatus();
+      },
+      [this, a, done = std::move(done)](absl::StatusOr<TaskRecord> r) {
+        if (!r.ok() && !IsUnchanged(r.status())) {
+          if (done) done(r);
+          return;
+        }
+        TaskRecord rec;
+        {
+          absl::MutexLock l(&mu_);
+          rec = a->record;
+        }
+        if (IsTerminal(rec.task().state()) ||
+            rec.task().state() == v1::TASK_STATE_SUBMITTING) {
+          // Done, or the submit's answer finishes it (OnSubmitted).
+          if (done) done(rec);
+          return;
+        }
+        CancelUpstreamThenStop(a, std::move(done));
+      });
+}
+
+void Dispatcher::CancelUpstreamThenStop(std::shared_ptr<Active> a,
+                                        RecordCallback done) {
   TaskRecord rec;
   std::shared_ptr<Provider> provider;
   {
@@ -27,36 +92,40 @@ void Dispatcher::Cancel(const std::string& task_id, RecordCallback done) {
     rec = a->record;
     provider = a->channel.provider;
   }
-  v1::TaskState s = rec.task().state();
-  bool upstream = provider != nullptr && !rec.upstream_id().empty() &&
-                  (s == v1::TASK_STATE_SUBMITTING ||
-                   s == v1::TASK_STATE_QUEUED || s == v1::TASK_STATE_RUNNING);
-  if (!upstream) {
-    MarkCanceled(a, std::move(done));
+  auto shared_done = std::make_shared<RecordCallback>(std::move(done));
+  auto stop = [this, a, shared_done](absl::Status st) {
+    if (!st.ok()) {
+      MG_LOG(Warning, "task ", a->record_id,
+             ": upstream cancel failed: ", st.ToString());
+    }
+    FinishStop(a, std::move(*shared_done));
+  };
+  if (provider == nullptr || rec.upstream_id().empty()) {
+    stop(absl::OkStatus());
     return;
   }
-  auto shared_done = std::make_shared<RecordCallback>(std::move(done));
-  provider->Cancel(rec, [this, a, shared_done](absl::Status st) {
-    if (!st.ok()) {
-      MG_LOG(Warning, "upstream cancel failed: ", st.ToString());
-    }
-    MarkCanceled(a, std::move(*shared_done));
-  });
+  provider->Cancel(rec, std::move(stop));
 }
 
-void Dispatcher::MarkCanceled(std::shared_ptr<Active> a, RecordCallback done) {
-  absl::Time now = deps_.clock->Now();
+void Dispatcher::FinishStop(std::shared_ptr<Active> a, RecordCallback done) {
+  const absl::Time now = deps_.clock->Now();
   Mutate(
       a,
       [now](TaskRecord& t) {
         if (IsTerminal(t.task().state())) {
           return absl::FailedPreconditionError("task already finished");
         }
-        t.mutable_task()->set_state(v1::TASK_STATE_CANCELED);
+        const v1::TaskState state = t.cancel_state() == v1::TASK_STATE_TIMED_OUT
+                                        ? v1::TASK_STATE_TIMED_OUT
+                                        : v1::TASK_STATE_CANCELED;
+        t.mutable_task()->set_state(state);
+        SetStopError(state, t.mutable_task());
         *t.mutable_task()->mutable_end_time() = ToProtoTime(now);
         return absl::OkStatus();
       },
-      std::move(done));
+      [done = std::move(done)](absl::StatusOr<TaskRecord> r) {
+        if (done) done(r);
+      });
 }
 
 void Dispatcher::CancelWaiting(const std::string& task_id,

@@ -318,6 +318,12 @@ void Dispatcher::Resume(std::shared_ptr<Active> a) {
     return;
   }
   TakeChannelSlot(a, a->channel);  // it is running there whatever the limit
+  if (rec.cancel_requested() && rec.task().state() != v1::TASK_STATE_SUBMITTING) {
+    // A crash came between the stop request and its end: the job is known
+    // upstream, so it is cancelled there now.
+    CancelUpstreamThenStop(a, nullptr);
+    return;
+  }
   if (rec.task().state() == v1::TASK_STATE_SUBMITTING) {
     // A submit that never went out is sent now; one that did is looked up.
     PrepareAndSubmit(a, /*resume=*/rec.submit_sent());
@@ -340,10 +346,17 @@ void Dispatcher::OnSubmitted(std::shared_ptr<Active> a,
           r.mutable_task()->set_state(v1::TASK_STATE_QUEUED);
           r.set_upstream_id(res->upstream_id);
           r.set_provider_state(res->provider_state);
+          r.set_upstream_accepted(true);
           return absl::OkStatus();
         },
         [this, a, res](absl::StatusOr<TaskRecord> r) {
           if (!r.ok()) return;
+          if (r->cancel_requested()) {
+            // Stopped while the request was out: the job the upstream just
+            // took is cancelled there before the task ends.
+            CancelUpstreamThenStop(a, nullptr);
+            return;
+          }
           if (!res->outputs.empty()) {
             // A synchronous upstream answered with the results.
             PollResult done;
@@ -372,6 +385,16 @@ void Dispatcher::OnSubmitted(std::shared_ptr<Active> a,
     unanswered = a->unknown_outcomes > 0;
   }
   const absl::Status& status = result.status();
+  bool stop_requested;
+  {
+    absl::MutexLock l(&mu_);
+    stop_requested = a->record.cancel_requested();
+  }
+  if (stop_requested && !IsOutcomeUnknown(status) && !resumed) {
+    // Refused: nothing runs upstream, and a stopped task is not sent on.
+    FinishStop(a, nullptr);
+    return;
+  }
   if (resumed && status.code() == absl::StatusCode::kNotFound) {
     // The request went out before the restart and the provider cannot find
     // the job again without risking a second one (a synchronous upstream

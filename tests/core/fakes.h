@@ -432,7 +432,28 @@ class FakeProvider : public Provider {
       absl::MutexLock l(&mu_);
       submits_.push_back(record);
       contexts_.push_back(context);
+      if (hold_submits_) {
+        held_submits_.push_back(std::move(done));
+        return;
+      }
       r = Next(submit_script_, record);
+    }
+    q_->Post([done, r] { done(r); });
+  }
+  // While held, submits are recorded but not answered until ReleaseSubmit:
+  // an upstream that has the request and has not replied yet.
+  void HoldSubmits(bool hold) {
+    absl::MutexLock l(&mu_);
+    hold_submits_ = hold;
+  }
+  // Answers the oldest held submit with `r` (through the queue).
+  void ReleaseSubmit(absl::StatusOr<SubmitResult> r) {
+    std::function<void(absl::StatusOr<SubmitResult>)> done;
+    {
+      absl::MutexLock l(&mu_);
+      if (held_submits_.empty()) return;
+      done = std::move(held_submits_.front());
+      held_submits_.pop_front();
     }
     q_->Post([done, r] { done(r); });
   }
@@ -570,6 +591,9 @@ class FakeProvider : public Provider {
   mutable std::vector<std::string> callbacks_ ABSL_GUARDED_BY(mu_);
   std::vector<TaskRecord> polls_ ABSL_GUARDED_BY(mu_);
   std::vector<TaskRecord> cancels_ ABSL_GUARDED_BY(mu_);
+  bool hold_submits_ ABSL_GUARDED_BY(mu_) = false;
+  std::deque<std::function<void(absl::StatusOr<SubmitResult>)>> held_submits_
+      ABSL_GUARDED_BY(mu_);
   std::map<std::string, bool> watched_ ABSL_GUARDED_BY(mu_);
   std::string preassign_prefix_ ABSL_GUARDED_BY(mu_);
   ProviderLimits limits_ ABSL_GUARDED_BY(mu_) = {10, true};

@@ -83,5 +83,62 @@ TEST_F(FaultsE2eTest, SyncUpstreamIsNeverCalledTwiceAcrossAKill) {
   EXPECT_EQ(SimRequests(sim, "/xai"), 1);
 }
 
+// A cancel while the upstream holds the submit: the task waits for the
+// answer, then the job the upstream took is cancelled there, and only then
+// does the task end CANCELED (before, the answer was dropped and the job
+// ran on, billed).
+TEST_F(FaultsE2eTest, CancelRacingASubmitCancelsTheUpstreamJob) {
+  Simulator sim(dir_, 5);
+  ServerOptions o;
+  o.all_providers = true;
+  o.poll_interval_ms = 50;
+  Server server(dir_, sim.url(), o);
+  server.Start();
+  sim.Fault(
+      R"({"mode":"slow_body","count":1,"path_prefix":"/rr3/api/v1/generate","slow_ms":1500})");
+  HttpResult r = Http(
+      "POST", server.rest() + "/v1/index.php?endpoint=image_generation",
+      R"({"prompt":"a lighthouse cancelled in flight","workflow":"rr3"})",
+      {kKeyHeader});
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto doc = json::Parse(r.body);
+  ASSERT_TRUE(doc.ok());
+  const std::string id = (*doc)["data"]["id"].GetString();
+  ASSERT_TRUE(WaitFor(
+      [&] { return SimRequests(sim, "/rr3/api/v1/generate") == 1; },
+      absl::Seconds(20)));
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("x-api-key", Server::kKey);
+    v1::CancelTaskRequest req;
+    req.set_id(id);
+    v1::Task t;
+    grpc::Status st = server.Stub()->CancelTask(&ctx, req, &t);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    EXPECT_EQ(t.state(), v1::TASK_STATE_SUBMITTING);  // waits for the answer
+  }
+  v1::Task t;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        t = Get(server, id);
+        return t.state() == v1::TASK_STATE_CANCELED ||
+               t.state() == v1::TASK_STATE_SUCCEEDED ||
+               t.state() == v1::TASK_STATE_FAILED;
+      },
+      absl::Seconds(30)));
+  EXPECT_EQ(t.state(), v1::TASK_STATE_CANCELED) << t.error().message();
+  // The upstream was told: its cancel route saw the job's id.
+  auto stats = json::Parse(sim.Stats().body);
+  ASSERT_TRUE(stats.ok());
+  int cancels = 0;
+  for (const auto& m : (*stats)["requests"].GetObject()) {
+    if (absl::EndsWith(m.name.GetString(), "/cancel")) {
+      cancels += m.value.GetInt();
+    }
+  }
+  EXPECT_EQ(cancels, 1) << sim.Stats().body;
+  EXPECT_EQ(SimRequests(sim, "/rr3/api/v1/generate"), 1);
+}
+
 }  // namespace
 }  // namespace mediagw::e2e
