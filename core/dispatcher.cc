@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/status_mapping.h"
@@ -361,6 +362,15 @@ void Dispatcher::Fail(std::shared_ptr<Active> a, TaskState state,
       nullptr);
 }
 
+absl::Duration Dispatcher::WriteRetryDelay(int failures) {
+  // Full jitter over an exponential ceiling: 50 ms doubling, at most 5 s.
+  const int shift = std::min(failures - 1, 7);
+  const absl::Duration ceiling =
+      std::min(absl::Milliseconds(50) * (1 << shift), absl::Seconds(5));
+  absl::MutexLock l(&mu_);
+  return ceiling * absl::Uniform<double>(jitter_, 0.0, 1.0);
+}
+
 void Dispatcher::Mutate(std::shared_ptr<Active> a, MutateFn fn,
                         RecordCallback after) {
   {
@@ -421,6 +431,10 @@ void Dispatcher::Drain(std::shared_ptr<Active> a) {
         // so a task's lines come in the order of its changes.
         LogChange(before, new_upstream_id, next);
         if (visible) deps_.bus->Publish(next.task(), next.version());
+        {
+          absl::MutexLock l(&mu_);
+          a->write_failures = 0;
+        }
         if (*after) (*after)(next);
         if (IsTerminal(next.task().state())) {
           CountFinished(next);
@@ -438,6 +452,23 @@ void Dispatcher::Drain(std::shared_ptr<Active> a) {
           }
           Drain(a);
         });
+        return;
+      } else if (st.code() == absl::StatusCode::kUnavailable && !stopping_) {
+        // The store could not write (locked, I/O error, disk full): the
+        // change is not dropped (it may record a paid upstream job, or free
+        // a channel slot); it is tried again, in order, with backoff.
+        int failures;
+        {
+          absl::MutexLock l(&mu_);
+          failures = ++a->write_failures;
+          a->queue.push_front({fn, std::move(*after)});
+        }
+        const absl::Duration wait = WriteRetryDelay(failures);
+        MG_LOG(Warning, "store update of ", next.task().id(), " failed (",
+               st.ToString(), "); retry ", failures, " in ",
+               absl::FormatDuration(wait));
+        deps_.scheduler->RunAt(deps_.scheduler->Now() + wait,
+                               [this, a] { Drain(a); });
         return;
       } else {
         MG_LOG(Error, "store update of ", next.task().id(),

@@ -24,6 +24,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/random/random.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "common/metrics.h"
@@ -222,6 +223,8 @@ class Dispatcher : public ProviderListener {
   static void CountFinished(const TaskRecord& record);
 
   void Mutate(std::shared_ptr<Active> a, MutateFn fn, RecordCallback after);
+  // Wait before retrying a write that failed `failures` times in a row.
+  absl::Duration WriteRetryDelay(int failures);
   void Drain(std::shared_ptr<Active> a);
   void Retire(std::shared_ptr<Active> a);
   std::shared_ptr<Active> Find(const std::string& task_id) const;
@@ -231,6 +234,7 @@ class Dispatcher : public ProviderListener {
   std::atomic<bool> stopping_{false};
 
   mutable absl::Mutex mu_;
+  absl::BitGen jitter_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::shared_ptr<Active>> active_
       ABSL_GUARDED_BY(mu_);
   // PENDING tasks may be waiting in the store. `backlog_gen_` changes with

@@ -36,6 +36,7 @@ struct Dispatcher::Active {
   double pending_progress = 0;
   bool progress_flush_scheduled = false;
   int unknown_outcomes = 0;  // submits that went out without an answer
+  int write_failures = 0;    // consecutive store writes that failed
   // Channels that refused this task for our credentials or credit.
   absl::flat_hash_set<std::string> refused_channels;
   std::string slot_channel;  // channel whose concurrency slot it holds

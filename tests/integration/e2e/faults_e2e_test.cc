@@ -1,11 +1,13 @@
 // End-to-end faults: the real binaries and the simulator, with the server
 // killed at the worst moments.
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
 #include "gtest/gtest.h"
+#include "store/sqlite/sqlite_db.h"
 #include "tests/integration/e2e/harness.h"
 
 namespace mediagw::e2e {
@@ -138,6 +140,55 @@ TEST_F(FaultsE2eTest, CancelRacingASubmitCancelsTheUpstreamJob) {
   }
   EXPECT_EQ(cancels, 1) << sim.Stats().body;
   EXPECT_EQ(SimRequests(sim, "/rr3/api/v1/generate"), 1);
+}
+
+// Another connection holds the database's write lock for longer than the
+// store waits for it, while tasks run: their writes fail for a while, are
+// retried, and every task still finishes once the lock is let go, each
+// upstream job run once.
+TEST_F(FaultsE2eTest, TasksFinishAfterTheDatabaseWasLockedUnderThem) {
+  Simulator sim(dir_, 40);  // ~a few seconds per task
+  ServerOptions o;
+  o.poll_interval_ms = 50;
+  Server server(dir_, sim.url(), o);
+  server.Start();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 50; ++i) {
+    HttpResult r = Http(
+        "POST", server.rest() + "/v1/index.php?endpoint=image_generation",
+        absl::StrCat(R"({"prompt": "locked )", i,
+                     R"(", "steps": 10, "width": 64, "height": 64})"),
+        {kKeyHeader});
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto doc = json::Parse(r.body);
+    ASSERT_TRUE(doc.ok());
+    ids.push_back((*doc)["data"]["id"].GetString());
+  }
+  {
+    auto db = store::SqliteDb::Open(dir_ + "/data/mediagw.db",
+                                    /*read_only=*/false);
+    ASSERT_TRUE(db.ok()) << db.status();
+    ASSERT_TRUE((*db)->Exec("PRAGMA busy_timeout = 10000").ok());
+    ASSERT_TRUE((*db)->Exec("BEGIN IMMEDIATE").ok());
+    absl::SleepFor(absl::Milliseconds(6500));  // the store waits 5 s
+    ASSERT_TRUE((*db)->Exec("ROLLBACK").ok());
+  }
+  for (const std::string& id : ids) {
+    v1::Task t;
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          t = Get(server, id);
+          return t.state() == v1::TASK_STATE_SUCCEEDED ||
+                 t.state() == v1::TASK_STATE_FAILED ||
+                 t.state() == v1::TASK_STATE_TIMED_OUT;
+        },
+        absl::Seconds(60)));
+    EXPECT_EQ(t.state(), v1::TASK_STATE_SUCCEEDED)
+        << id << ": " << t.error().message();
+  }
+  auto stats = json::Parse(sim.Stats().body);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ((*stats)["jobs_submitted"].GetInt(), 50) << sim.Stats().body;
 }
 
 }  // namespace
