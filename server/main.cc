@@ -24,6 +24,7 @@
 #include "core/auth.h"
 #include "core/dispatcher.h"
 #include "core/event_bus.h"
+#include "core/retention_sweeper.h"
 #include "core/static_router.h"
 #include "core/task_service.h"
 #include "gateway/gateway.h"
@@ -141,6 +142,12 @@ int Run(int argc, char** argv) {
   if (!store.ok()) return fail(store.status());
   auto blobs = LocalBlobStore::Open(cfg.storage().blob_dir());
   if (!blobs.ok()) return fail(blobs.status());
+  if (auto swept = (*blobs)->RemoveTemporaries(); !swept.ok()) {
+    return fail(swept.status());
+  } else if (*swept > 0) {
+    MG_LOG(Info, "removed ", *swept, " temporary files left in ",
+           (*blobs)->root());
+  }
 
   net::CurlMultiClient::Options curl_opts;
   net::CurlMultiClient curl(curl_opts);
@@ -271,6 +278,15 @@ int Run(int argc, char** argv) {
       absl::Hours(std::min<uint32_t>(cfg.storage().idempotency_ttl_hours(),
                                      24 * 365 * 100))});
   if (auto st = dispatcher.Recover(); !st.ok()) return fail(st);
+  // Blob deletes block on disk: a thread of its own, off the task workers.
+  ThreadPool retention_pool(1);
+  RetentionOptions ropts;
+  ropts.retention = absl::Hours(24) * cfg.storage().retention_days();
+  RetentionSweeper retention(
+      RetentionSweeper::Deps{store->get(), blobs->get(), &curl,
+                             &retention_pool, &clock},
+      ropts);
+  retention.Start();
   GlobalMetrics().Gauge(
       "mediagw_active_tasks", "Tasks driven upstream now",
       [&dispatcher] { return double(dispatcher.ActiveCount()); });
@@ -310,6 +326,7 @@ int Run(int argc, char** argv) {
                                 std::chrono::seconds(2));
   http.Stop();
   gateway_ptr.store(nullptr);
+  retention.Stop();
   dispatcher.Shutdown();
   curl.Shutdown();
   // Quiesce before anything is destroyed: worker jobs and store callbacks
