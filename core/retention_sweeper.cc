@@ -168,11 +168,13 @@ void RetentionSweeper::BatchDone(size_t rows, size_t deleted, int64_t blobs,
   state_->in_flight = false;
   if (state_->stopping) return;
   if (status.code() == absl::StatusCode::kUnimplemented) return;
-  // A full batch means more may be waiting: go on after a short pause so
-  // the store's writer serves submits in between. Otherwise (caught up, or
-  // failing) come back later.
+  // A full batch deleted means more may be waiting: go on after a short
+  // pause so the store's writer serves submits in between. Otherwise
+  // (caught up, or rows kept because their files would not go) come back
+  // later rather than retrying the same rows at once.
   const bool more = status.ok() &&
-                    rows >= static_cast<size_t>(options_.batch_size);
+                    rows >= static_cast<size_t>(options_.batch_size) &&
+                    deleted == rows;
   ScheduleLocked(more ? options_.pause : options_.interval);
 }
 

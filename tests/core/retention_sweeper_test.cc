@@ -3,9 +3,11 @@
 #include "core/retention_sweeper.h"
 
 #include <algorithm>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/core/fakes.h"
@@ -146,6 +148,58 @@ TEST_F(RetentionSweeperTest, FullBatchesArePacedThenItWaitsForTheInterval) {
   EXPECT_EQ(store_.ExpiredLists(), lists + 1);
   EXPECT_THAT(Ids(), IsEmpty());
   EXPECT_EQ(sweeper->tasks_deleted(), 26);
+}
+
+// Deletes fail for the names given.
+class StuckBlobStore : public FakeBlobStore {
+ public:
+  explicit StuckBlobStore(std::set<std::string> stuck)
+      : stuck_(std::move(stuck)) {}
+  absl::Status Delete(const std::string& name) override {
+    if (stuck_.count(name) > 0) return absl::UnavailableError("I/O error");
+    return FakeBlobStore::Delete(name);
+  }
+
+ private:
+  const std::set<std::string> stuck_;
+};
+
+TEST_F(RetentionSweeperTest, ATaskWhoseFilesStayIsKeptAndRetriedLater) {
+  StuckBlobStore blobs({"b.png"});
+  ASSERT_TRUE(blobs.Put("a.png", "x").ok());
+  ASSERT_TRUE(blobs.Put("b.png", "x").ok());
+  for (const char* id : {"a", "b"}) {
+    TaskRecord r;
+    r.set_version(1);
+    r.mutable_task()->set_id(id);
+    r.mutable_task()->set_state(v1::TASK_STATE_SUCCEEDED);
+    r.mutable_task()->mutable_create_time()->set_seconds(
+        absl::ToUnixSeconds(clock_.Now() - 31 * kDay));
+    r.mutable_task()->add_outputs()->set_uri(absl::StrCat("http://h/uploads/",
+                                                          id, ".png"));
+    store_.Seed(r);
+  }
+  RetentionOptions o;
+  o.retention = 30 * kDay;
+  o.batch_size = 2;
+  o.first_delay = absl::ZeroDuration();
+  RetentionSweeper sweeper(
+      RetentionSweeper::Deps{&store_, &blobs, &scheduler_, &queue_, &clock_},
+      o);
+  sweeper.Start();
+  Pump();
+  EXPECT_THAT(Ids(), ElementsAre("b"));  // its file is still there
+  EXPECT_THAT(blobs.Names(), ElementsAre("b.png"));
+  // A full batch of which a row stayed: not again after the short pause
+  // (the same row would come back at once), only after the interval.
+  const int lists = store_.ExpiredLists();
+  clock_.Advance(o.pause);
+  Pump();
+  EXPECT_EQ(store_.ExpiredLists(), lists);
+  clock_.Advance(o.interval);
+  Pump();
+  EXPECT_EQ(store_.ExpiredLists(), lists + 1);
+  EXPECT_THAT(Ids(), ElementsAre("b"));
 }
 
 TEST_F(RetentionSweeperTest, ZeroRetentionKeepsEverything) {
