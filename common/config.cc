@@ -129,6 +129,7 @@ void ApplyDefaults(Config& c, const std::string& base) {
     st->set_blob_dir(Resolve(base, st->blob_dir()));
   }
   if (st->idempotency_ttl_hours() == 0) st->set_idempotency_ttl_hours(24);
+  if (!st->has_retention_days()) st->set_retention_days(30);
   auto* d = c.mutable_dispatch();
   if (d->poll_interval_ms() == 0) d->set_poll_interval_ms(1000);
   if (d->default_deadline_seconds() == 0) d->set_default_deadline_seconds(600);

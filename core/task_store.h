@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "mediagw/internal/record.pb.h"
 
 namespace mediagw {
@@ -83,6 +84,23 @@ class TaskStore {
   virtual absl::StatusOr<RecordScan> ListPending(int limit) = 0;
   // INVALID_ARGUMENT for a malformed page token.
   virtual absl::StatusOr<ListPage> List(const ListFilter& filter) = 0;
+
+  // Retention (core/retention_sweeper.h). Up to `limit` terminal tasks
+  // created before `created_before`, in no particular order; unreadable
+  // rows count towards `limit`. Default: UNIMPLEMENTED.
+  virtual absl::StatusOr<RecordScan> ListExpired(absl::Time created_before,
+                                                 int limit) {
+    (void)created_before;
+    (void)limit;
+    return absl::UnimplementedError("this task store does not delete tasks");
+  }
+  // Deletes those of `ids` that are terminal (others are left alone) as one
+  // write queued behind the writes before it; `done` as for Insert. Default:
+  // `done` gets UNIMPLEMENTED at once.
+  virtual void DeleteTerminal(std::vector<std::string> ids, DoneCallback done) {
+    (void)ids;
+    done(absl::UnimplementedError("this task store does not delete tasks"));
+  }
 };
 
 }  // namespace mediagw

@@ -26,6 +26,7 @@
 #include "core/auth.h"
 #include "core/dispatcher.h"
 #include "core/event_bus.h"
+#include "core/retention_sweeper.h"
 #include "core/static_router.h"
 #include "core/task_service_impl.h"
 #include "gateway/gateway.h"
@@ -154,6 +155,12 @@ int Run(int argc, char** argv) {
   if (!store.ok()) return fail(store.status());
   auto blobs = LocalBlobStore::Open(cfg.storage().blob_dir());
   if (!blobs.ok()) return fail(blobs.status());
+  if (auto swept = (*blobs)->RemoveTemporaries(); !swept.ok()) {
+    return fail(swept.status());
+  } else if (*swept > 0) {
+    MG_LOG(Info, "removed ", *swept, " temporary files left in ",
+           (*blobs)->root());
+  }
 
   net::CurlMultiClient::Options curl_opts;
   net::CurlMultiClient curl(curl_opts);
@@ -284,6 +291,15 @@ int Run(int argc, char** argv) {
       absl::Hours(std::min<uint32_t>(cfg.storage().idempotency_ttl_hours(),
                                      24 * 365 * 100))});
   if (auto st = dispatcher.Recover(); !st.ok()) return fail(st);
+  // Blob deletes block on disk: a thread of its own, off the task workers.
+  ThreadPool retention_pool(1);
+  RetentionOptions ropts;
+  ropts.retention = absl::Hours(24) * cfg.storage().retention_days();
+  RetentionSweeper retention(
+      RetentionSweeper::Deps{store->get(), blobs->get(), &curl,
+                             &retention_pool, &clock},
+      ropts);
+  retention.Start();
   dispatcher.RegisterMetrics(GlobalMetrics());
   RegisterRequestMetrics();
   GlobalMetrics().Gauge("mediagw_http_open_connections",
@@ -322,6 +338,7 @@ int Run(int argc, char** argv) {
                                 std::chrono::seconds(2));
   http.Stop();
   gateway_ptr.store(nullptr);
+  retention.Stop();
   dispatcher.Shutdown();
   curl.Shutdown();
   // Quiesce before anything is destroyed: worker jobs and store callbacks

@@ -245,6 +245,26 @@ absl::Status LocalBlobStore::Delete(const std::string& name) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<int> LocalBlobStore::RemoveTemporaries() {
+  std::error_code ec;
+  std::filesystem::directory_iterator it(root_, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot list ", root_, ": ", ec.message()));
+  }
+  int removed = 0;
+  for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (!absl::StartsWith(name, ".tmp-")) continue;
+    if (::unlink(it->path().c_str()) == 0) ++removed;
+  }
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot list ", root_, ": ", ec.message()));
+  }
+  return removed;
+}
+
 absl::StatusOr<std::string> LocalBlobStore::PathFor(
     const std::string& name) const {
   if (absl::Status s = CheckName(name); !s.ok()) return s;

@@ -58,6 +58,12 @@ class LocalBlobStore : public BlobStore {
 
   const std::string& root() const { return root_; }
 
+  // Removes the temporary files (".tmp-*") a crash mid-Put left behind;
+  // returns how many. Call it at start, before anything Puts: a Put running
+  // meanwhile would lose its temporary file and fail. UNAVAILABLE if the
+  // directory cannot be listed (files that cannot be removed are skipped).
+  absl::StatusOr<int> RemoveTemporaries();
+
  private:
   explicit LocalBlobStore(std::string root) : root_(std::move(root)) {}
 

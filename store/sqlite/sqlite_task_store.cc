@@ -53,6 +53,11 @@ constexpr char kNonTerminalSql[] =
 constexpr char kPendingSql[] =
     "SELECT id, record, owner, state, version, created_at_us FROM tasks "
     "WHERE state = 1 ORDER BY created_at_us, id LIMIT ?";
+// Terminal states, each a range of the (state, created_at_us) index; no
+// ORDER BY, so the scan stops at the limit instead of sorting every match.
+constexpr char kExpiredSql[] =
+    "SELECT id, record, owner, state, version, created_at_us FROM tasks "
+    "WHERE state IN (6, 7, 8, 9) AND created_at_us < ? LIMIT ?";
 
 int64_t ToMicros(const google::protobuf::Timestamp& ts) {
   return ts.seconds() * 1000000 + ts.nanos() / 1000;
@@ -328,8 +333,17 @@ std::vector<absl::Status> SqliteTaskStore::ExecuteBatch(
   for (size_t i = 0; i < batch.size(); ++i) {
     const WriteOp& op = batch[i];
     if (!op.precheck.ok()) continue;
-    results[i] =
-        op.kind == WriteOp::Kind::kInsert ? ApplyInsert(op) : ApplyUpdate(op);
+    switch (op.kind) {
+      case WriteOp::Kind::kInsert:
+        results[i] = ApplyInsert(op);
+        break;
+      case WriteOp::Kind::kUpdate:
+        results[i] = ApplyUpdate(op);
+        break;
+      case WriteOp::Kind::kDelete:
+        results[i] = ApplyDelete(op);
+        break;
+    }
     if (!results[i].ok() && writer_db_->InAutocommit()) {
       // SQLite rolled the whole transaction back (e.g. disk full or I/O
       // error): the ops applied before this one are gone too.
@@ -497,6 +511,16 @@ absl::StatusOr<RecordScan> SqliteTaskStore::ListPending(int limit) {
   ReaderLease db(this);
   MG_ASSIGN_OR_RETURN(Statement * stmt, db->Cached(kPendingSql));
   MG_RETURN_IF_ERROR(stmt->BindInt64(1, limit));
+  return ReadRecords(stmt);
+}
+
+absl::StatusOr<RecordScan> SqliteTaskStore::ListExpired(
+    absl::Time created_before, int limit) {
+  if (limit <= 0) return RecordScan();
+  ReaderLease db(this);
+  MG_ASSIGN_OR_RETURN(Statement * stmt, db->Cached(kExpiredSql));
+  MG_RETURN_IF_ERROR(stmt->BindInt64(1, absl::ToUnixMicros(created_before)));
+  MG_RETURN_IF_ERROR(stmt->BindInt64(2, limit));
   return ReadRecords(stmt);
 }
 

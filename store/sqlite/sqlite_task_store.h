@@ -103,6 +103,15 @@ class SqliteTaskStore : public TaskStore {
   // INVALID_ARGUMENT. Every states list shares one compiled statement.
   absl::StatusOr<ListPage> List(const ListFilter& filter) override;
 
+  // Retention (store/sqlite/sqlite_retention.cc). ListExpired reads the
+  // (state, created_at_us) index; limit <= 0 gives an empty scan.
+  // DeleteTerminal is one queued write, committed with the batch it lands
+  // in; ids of tasks that are absent or not terminal are skipped.
+  absl::StatusOr<RecordScan> ListExpired(absl::Time created_before,
+                                         int limit) override;
+  void DeleteTerminal(std::vector<std::string> ids,
+                      DoneCallback done) override;
+
   // Statements compiled and cached on the read connections not leased
   // right now (all of them when the store is idle); for tests and
   // diagnostics.
@@ -120,7 +129,7 @@ class SqliteTaskStore : public TaskStore {
   // One queued Insert or Update, with its columns extracted and the record
   // serialized on the caller's thread.
   struct WriteOp {
-    enum class Kind { kInsert, kUpdate };
+    enum class Kind { kInsert, kUpdate, kDelete };
     Kind kind = Kind::kInsert;
     absl::Status precheck;  // non-OK: reported without touching the DB
     std::string id;
@@ -132,6 +141,7 @@ class SqliteTaskStore : public TaskStore {
     int64_t version = 0;
     int64_t created_at_us = 0;
     int64_t updated_at_us = 0;
+    std::vector<std::string> delete_ids;  // kDelete
     DoneCallback done;
   };
   class ReaderLease;
@@ -147,6 +157,7 @@ class SqliteTaskStore : public TaskStore {
   std::vector<absl::Status> ExecuteBatch(const std::vector<WriteOp>& batch);
   absl::Status ApplyInsert(const WriteOp& op);
   absl::Status ApplyUpdate(const WriteOp& op);
+  absl::Status ApplyDelete(const WriteOp& op);
 
   bool HasWorkOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool HasIdleReader() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_);

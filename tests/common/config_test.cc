@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -311,6 +312,22 @@ TEST(ParseConfigTest, ProgressIntervalDefaultsTo200AndZeroIsKept) {
       "/etc/mg");
   ASSERT_TRUE(zero.ok()) << zero.status();
   EXPECT_EQ(zero->config.dispatch().progress_interval_ms(), 0u);
+}
+
+TEST(ParseConfigTest, RetentionDaysDefaultsTo30AndZeroKeepsEverything) {
+  auto c = ParseConfig(Valid(), "/etc/mg");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->config.storage().retention_days(), 30u);
+  for (int days : {0, 7}) {
+    auto set = ParseConfig(
+        With(R"("workflows": [)",
+             absl::StrCat(R"("storage": {"retention_days": )", days,
+                          R"(}, "workflows": [)")),
+        "/etc/mg");
+    ASSERT_TRUE(set.ok()) << set.status();
+    EXPECT_EQ(set->config.storage().retention_days(),
+              static_cast<uint32_t>(days));
+  }
 }
 
 TEST(ParseConfigTest, WeightIsBounded) {

@@ -4,6 +4,7 @@
 #ifndef MEDIAGW_TESTS_CORE_FAKES_H_
 #define MEDIAGW_TESTS_CORE_FAKES_H_
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <map>
@@ -208,6 +209,50 @@ class FakeTaskStore : public TaskStore {
     }
     return page;
   }
+  absl::StatusOr<RecordScan> ListExpired(absl::Time created_before,
+                                         int limit) override {
+    absl::MutexLock l(&mu_);
+    ++expired_lists_;
+    RecordScan out;
+    for (const auto& id : order_) {
+      const TaskRecord& r = records_.at(id);
+      if (!IsTerminal(r.task().state())) continue;
+      if (absl::FromUnixSeconds(r.task().create_time().seconds()) +
+              absl::Nanoseconds(r.task().create_time().nanos()) >=
+          created_before) {
+        continue;
+      }
+      if (static_cast<int>(out.rows()) >= limit) break;
+      out.records.push_back(r);
+    }
+    return out;
+  }
+  void DeleteTerminal(std::vector<std::string> ids,
+                      DoneCallback done) override {
+    {
+      absl::MutexLock l(&mu_);
+      ++deletes_;
+      for (const std::string& id : ids) {
+        auto it = records_.find(id);
+        if (it == records_.end() || !IsTerminal(it->second.task().state())) {
+          continue;
+        }
+        records_.erase(it);
+        order_.erase(std::find(order_.begin(), order_.end(), id));
+      }
+    }
+    q_->Post([done] { done(absl::OkStatus()); });
+  }
+  // ListExpired and DeleteTerminal calls so far.
+  int ExpiredLists() const {
+    absl::MutexLock l(&mu_);
+    return expired_lists_;
+  }
+  int Deletes() const {
+    absl::MutexLock l(&mu_);
+    return deletes_;
+  }
+
   // The states filter of the last List call.
   std::vector<v1::TaskState> LastListStates() {
     absl::MutexLock l(&mu_);
@@ -266,6 +311,8 @@ class FakeTaskStore : public TaskStore {
   std::vector<Change> history_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::TaskState> last_list_states_ ABSL_GUARDED_BY(mu_);
   int fail_next_updates_ ABSL_GUARDED_BY(mu_) = 0;
+  int expired_lists_ ABSL_GUARDED_BY(mu_) = 0;
+  int deletes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 class FakeBlobStore : public BlobStore {

@@ -200,9 +200,14 @@ ServerResponse ComfyRoutes::PostPrompt(const ServerRequest& request) {
   if (auto* rejection = std::get_if<PromptRejection>(&parsed)) {
     return Json(400, std::move(rejection->body));
   }
-  ComfyEngine::Submitted s =
-      engine_->Submit(std::get<ParsedPrompt>(std::move(parsed)));
+  ParsedPrompt& prompt = std::get<ParsedPrompt>(parsed);
+  // The positive prompt names the job across resubmits even when the
+  // client picks a new prompt_id; a graph without one falls back to the id.
+  std::string submit_key = prompt.positive;
+  const bool keyed_by_id = submit_key.empty();
+  ComfyEngine::Submitted s = engine_->Submit(std::move(prompt));
   faults_->CountJob(s.prompt_id);
+  faults_->CountSubmit("comfyui", keyed_by_id ? s.prompt_id : submit_key);
   return Json(200, PromptAcceptedJson(s.prompt_id, s.number));
 }
 
@@ -378,6 +383,10 @@ ServerResponse ComfyRoutes::Control(const ServerRequest& request) {
   }
   if (request.path == "/_sim/stats") {
     return request.method == "GET" ? Json(200, StatsJson(faults_->Stats()))
+                                   : MethodNotAllowed();
+  }
+  if (request.path == "/_sim/submits") {
+    return request.method == "GET" ? Json(200, SubmitsJson(faults_->Submits()))
                                    : MethodNotAllowed();
   }
   return NotFound();

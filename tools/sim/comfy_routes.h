@@ -9,6 +9,7 @@
 // Control routes (never counted, never faulted):
 //   POST /_sim/faults {"mode","count","path_prefix","slow_ms"} -> 200 | 400
 //   DELETE /_sim/faults -> 200; GET /_sim/stats -> counters
+//   GET /_sim/submits -> {"<api>:<prompt>": submits} (FaultRegistry)
 //
 // Threading: Handle() runs on a server thread and does not block; slow-body
 // faults trickle their response from `slow_executor`. All collaborators must

@@ -87,6 +87,20 @@ std::string StatsJson(const SimStats& stats) {
   w.EndObject();
   w.Key("faults_pending");
   w.Int64(stats.faults_pending);
+  w.Key("submits_uncounted");
+  w.Int64(stats.submits_uncounted);
+  w.EndObject();
+  return sb.GetString();
+}
+
+std::string SubmitsJson(const std::map<std::string, int64_t>& submits) {
+  rapidjson::StringBuffer sb;
+  Writer w(sb);
+  w.StartObject();
+  for (const auto& [key, n] : submits) {
+    Str(w, key);
+    w.Int64(n);
+  }
   w.EndObject();
   return sb.GetString();
 }

@@ -1,8 +1,11 @@
-// JSON of the simulator's control endpoints (/_sim/faults, /_sim/stats).
+// JSON of the simulator's control endpoints (/_sim/faults, /_sim/stats,
+// /_sim/submits).
 // Thread-safe (pure functions).
 #ifndef MEDIAGW_TOOLS_SIM_CONTROL_CODEC_H_
 #define MEDIAGW_TOOLS_SIM_CONTROL_CODEC_H_
 
+#include <cstdint>
+#include <map>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -18,8 +21,12 @@ namespace mediagw::sim {
 absl::StatusOr<FaultSpec> ParseFaultRequest(absl::string_view body);
 
 // {"requests": {"/prompt": 3, ...}, "jobs_submitted": N,
-//  "prompt_ids": [...], "faults_fired": {"http_500": 1}, "faults_pending": N}
+//  "prompt_ids": [...], "faults_fired": {"http_500": 1}, "faults_pending": N,
+//  "submits_uncounted": N}
 std::string StatsJson(const SimStats& stats);
+
+// {"comfyui:a red fox": 1, "xai:a cat": 2, ...} (FaultRegistry::Submits).
+std::string SubmitsJson(const std::map<std::string, int64_t>& submits);
 
 // {"ok": true, "faults_pending": N}
 std::string FaultAcceptedJson(int64_t faults_pending);

@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/utf8.h"
 
 namespace mediagw::sim {
 namespace {
@@ -115,6 +116,25 @@ void FaultRegistry::CountJob(absl::string_view prompt_id) {
   if (stats_.prompt_ids.size() < kMaxPromptIds) {
     stats_.prompt_ids.emplace_back(prompt_id);
   }
+}
+
+void FaultRegistry::CountSubmit(absl::string_view api, absl::string_view key) {
+  std::string full =
+      absl::StrCat(api, ":", TruncateUtf8(key, kMaxSubmitKeyBytes));
+  absl::MutexLock l(&mu_);
+  auto it = submits_.find(full);
+  if (it != submits_.end()) {
+    ++it->second;
+  } else if (submits_.size() < kMaxSubmitKeys) {
+    submits_.emplace(std::move(full), 1);
+  } else {
+    ++stats_.submits_uncounted;
+  }
+}
+
+std::map<std::string, int64_t> FaultRegistry::Submits() const {
+  absl::MutexLock l(&mu_);
+  return submits_;
 }
 
 SimStats FaultRegistry::Stats() const {

@@ -53,6 +53,8 @@ struct SimStats {
   std::vector<std::string> prompt_ids;  // in submission order
   std::map<std::string, int64_t> faults_fired;  // by mode name
   int64_t faults_pending = 0;  // remaining firings
+  // CountSubmit calls whose key was not counted because the map was full.
+  int64_t submits_uncounted = 0;
 };
 
 class FaultRegistry {
@@ -75,6 +77,22 @@ class FaultRegistry {
   void CountJob(absl::string_view prompt_id);
   SimStats Stats() const;
 
+  // One accepted upstream submit (a ComfyUI POST /prompt, an image
+  // generation, a kie createTask, a job API create) of `api` ("comfyui",
+  // "xai", "oai3", "oai4", "kie", "rr3", "flux") under a key that stays the
+  // same when a client sends the same job again: the prompt text (ComfyUI:
+  // the positive prompt, or the prompt_id when the graph has none). Counts
+  // every submit, including a ComfyUI prompt_id the engine already knows
+  // (a real ComfyUI would run it again). Keys are cut to kMaxSubmitKeyBytes
+  // on a code-point boundary; at most kMaxSubmitKeys distinct keys are kept
+  // (later new keys only bump SimStats::submits_uncounted).
+  void CountSubmit(absl::string_view api, absl::string_view key);
+  // "<api>:<key>" -> submits, for GET /_sim/submits.
+  std::map<std::string, int64_t> Submits() const;
+
+  static constexpr size_t kMaxSubmitKeyBytes = 256;
+  static constexpr size_t kMaxSubmitKeys = 200000;
+
  private:
   template <typename Pred>
   std::optional<FaultSpec> TakeFirst(Pred pred);
@@ -82,6 +100,7 @@ class FaultRegistry {
   mutable absl::Mutex mu_;
   std::deque<FaultSpec> faults_ ABSL_GUARDED_BY(mu_);
   SimStats stats_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, int64_t> submits_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace mediagw::sim

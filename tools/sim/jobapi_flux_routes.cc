@@ -46,6 +46,7 @@ std::string StatusName(const JobApiView& view) {
 
 FluxRoutes::FluxRoutes(const SimOptions& options, FaultRegistry* faults)
     : api_key_(options.api_key),
+      faults_(faults),
       backend_({options.start_delay, options.step_time}, options.max_history,
                faults) {}
 
@@ -101,6 +102,7 @@ ServerResponse FluxRoutes::Submit(const ServerRequest& request) {
   params.seed = r.seed.value_or(RandomSeed());
   params.moderated = absl::StrContains(r.prompt, kModerationMarker);
   const std::string id = NewUuid();
+  faults_->CountSubmit("flux", params.prompt);
   backend_.Start(id, std::move(params));
   return Json(
       200, FluxAcceptedJson(id, absl::StrCat(*base, "/v1/get_result?id=", id)));

@@ -59,6 +59,7 @@ class FluxRoutes : public VendorRoutes {
   net::ServerResponse GetResult(const net::ServerRequest& request);
 
   const std::string api_key_;
+  FaultRegistry* const faults_;  // submit counts; not owned
   JobApiBackend backend_;
 };
 

@@ -54,6 +54,7 @@ std::string StatusName(JobApiPhase phase) {
 Rr3Routes::Rr3Routes(const SimOptions& options, FaultRegistry* faults)
     : api_key_(options.api_key),
       next_id_(kFirstTaskId),
+      faults_(faults),
       backend_({options.start_delay, options.step_time}, options.max_history,
                faults) {}
 
@@ -111,6 +112,7 @@ ServerResponse Rr3Routes::Generate(const ServerRequest& request) {
   params.count = parsed->batch_size;
   params.moderated = absl::StrContains(parsed->prompt, kModerationMarker);
   const uint64_t id = next_id_.fetch_add(1);
+  faults_->CountSubmit("rr3", params.prompt);
   backend_.Start(absl::StrCat(id), std::move(params));
   return Json(200, Rr3AcceptedJson(id));
 }

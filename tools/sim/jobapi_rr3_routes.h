@@ -65,6 +65,7 @@ class Rr3Routes : public VendorRoutes {
 
   const std::string api_key_;
   std::atomic<uint64_t> next_id_;
+  FaultRegistry* const faults_;  // submit counts; not owned
   JobApiBackend backend_;
 };
 

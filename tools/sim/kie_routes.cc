@@ -128,6 +128,7 @@ ServerResponse KieRoutes::CreateTask(const ServerRequest& request) {
   KieJobs::Created created = jobs_.Create(
       *parsed, request.body, absl::StrCat("http://", host, "/kie/files"), now);
   faults_->CountJob(created.task_id);
+  faults_->CountSubmit("kie", parsed->prompt);
   const std::string id = created.task_id;
   if (fault == FaultMode::kVanish) {
     http_.RunAt(created.done_at, [this, id] { jobs_.Forget(id); });

@@ -75,6 +75,7 @@ ServerResponse OpenAiRoutes::Generate(const ServerRequest& request) {
   const std::string id = NewUuid();
   const std::optional<FaultMode> fault = faults_->TakeJobFault();
   faults_->CountJob(id);
+  faults_->CountSubmit(subfolder_, parsed->prompt);
   if (fault == FaultMode::kErrorStatus) {
     return ErrorResponse(500, "generation failed");
   }

@@ -254,5 +254,21 @@ TEST_F(LocalBlobStoreTest, OpenReadRefusesBadNamesAndMissingBlobs) {
             absl::StatusCode::kNotFound);
 }
 
+TEST_F(LocalBlobStoreTest, RemoveTemporariesLeavesBlobsAlone) {
+  ASSERT_TRUE(store_->Put("a.png", "blob").ok());
+  // What a crash mid-Put leaves: mkostemp's ".tmp-XXXXXX" files.
+  for (const char* tmp : {".tmp-AbC123", ".tmp-zzzzzz"}) {
+    std::ofstream(store_->root() + "/" + tmp) << "partial";
+  }
+  std::ofstream(store_->root() + "/.other") << "not ours";
+  absl::StatusOr<int> removed = store_->RemoveTemporaries();
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_EQ(*removed, 2);
+  std::vector<std::string> names = Listing();
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{".other", "a.png"}));
+  EXPECT_EQ(*store_->RemoveTemporaries(), 0);
+}
+
 }  // namespace
 }  // namespace mediagw

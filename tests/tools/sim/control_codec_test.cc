@@ -47,6 +47,46 @@ TEST(ControlCodecTest, StatsJson) {
   EXPECT_EQ(testing::JsonInt(s, "/faults_pending"), 1);
 }
 
+TEST(ControlCodecTest, SubmitsJson) {
+  FaultRegistry registry;
+  registry.CountSubmit("xai", "a cat");
+  registry.CountSubmit("xai", "a cat");
+  registry.CountSubmit("kie", "a cat");
+  registry.CountSubmit("comfyui", "caf\xc3\xa9");
+  std::string s = SubmitsJson(registry.Submits());
+  EXPECT_EQ(testing::JsonInt(s, "/xai:a cat"), 2) << s;
+  EXPECT_EQ(testing::JsonInt(s, "/kie:a cat"), 1) << s;
+  EXPECT_EQ(testing::JsonInt(s, "/comfyui:caf\xc3\xa9"), 1) << s;
+  EXPECT_EQ(SubmitsJson({}), "{}");
+}
+
+TEST(FaultRegistryTest, SubmitKeysAreCutOnACodePoint) {
+  FaultRegistry registry;
+  // 255 ASCII bytes then a 2-byte character: the cut drops the whole
+  // character, so two prompts that differ only past the limit share a key.
+  const std::string head(FaultRegistry::kMaxSubmitKeyBytes - 1, 'a');
+  registry.CountSubmit("xai", head + "\xc3\xa9 tail one");
+  registry.CountSubmit("xai", head + "\xc3\xa9 tail two");
+  std::map<std::string, int64_t> submits = registry.Submits();
+  ASSERT_EQ(submits.size(), 1u);
+  EXPECT_EQ(submits.begin()->first, "xai:" + head);
+  EXPECT_EQ(submits.begin()->second, 2);
+}
+
+TEST(FaultRegistryTest, SubmitKeysAreBounded) {
+  FaultRegistry registry;
+  for (size_t i = 0; i < FaultRegistry::kMaxSubmitKeys + 3; ++i) {
+    registry.CountSubmit("rr3", std::to_string(i));
+  }
+  registry.CountSubmit("rr3", "0");  // known keys still count
+  std::map<std::string, int64_t> submits = registry.Submits();
+  EXPECT_EQ(submits.size(), FaultRegistry::kMaxSubmitKeys);
+  EXPECT_EQ(submits["rr3:0"], 2);
+  EXPECT_EQ(registry.Stats().submits_uncounted, 3);
+  EXPECT_EQ(testing::JsonInt(StatsJson(registry.Stats()), "/submits_uncounted"),
+            3);
+}
+
 TEST(FaultRegistryTest, MatchingAndConsumption) {
   FaultRegistry r;
   r.Add({FaultMode::kHttp500, 1, "/history", 0});

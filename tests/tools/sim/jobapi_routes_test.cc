@@ -1,6 +1,7 @@
 // The simulated rr3 (/rr3) and flux (/flux) job APIs over HTTP: auth,
 // validation errors in each vendor's shape, job lifecycles, result files,
 // job and HTTP faults.
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -79,6 +80,16 @@ class JobApiRoutesTest : public SimFixture {
 
   net::CurlMultiClient http_;
 };
+
+TEST_F(JobApiRoutesTest, SubmitsAreCountedPerApiAndPrompt) {
+  const std::string body = R"({"prompt":"a cat","width":256,"height":256})";
+  ASSERT_EQ(Rr3("POST", "/api/v1/generate", body).status, 200);
+  ASSERT_EQ(Rr3("POST", "/api/v1/generate", body).status, 200);
+  ASSERT_EQ(Flux("POST", "/v1/flux-dev", body).status, 200);
+  std::map<std::string, int64_t> submits = sim_->faults().Submits();
+  EXPECT_EQ(submits["rr3:a cat"], 2);
+  EXPECT_EQ(submits["flux:a cat"], 1);
+}
 
 TEST_F(JobApiRoutesTest, Rr3Lifecycle) {
   HttpResponse r = Rr3("POST", "/api/v1/generate",

@@ -188,6 +188,12 @@ TEST_F(KieSimHttpTest, VideoTaskServesARealMp4) {
   EXPECT_EQ(probe->frames, kKieVideoFrames);
 }
 
+TEST_F(KieSimHttpTest, CreateTaskCountsSubmitsPerPrompt) {
+  ASSERT_EQ(Call("POST", "/kie/api/v1/jobs/createTask", kImageBody).http, 200);
+  ASSERT_EQ(Call("POST", "/kie/api/v1/jobs/createTask", kImageBody).http, 200);
+  EXPECT_EQ(sim_->faults().Submits().at("kie:a fox"), 2);
+}
+
 TEST_F(KieSimHttpTest, AuthIsCheckedAndRefusedWithBodyCode401) {
   for (const std::string& key : {std::string(""), std::string("wrong")}) {
     Reply r = Call("POST", "/kie/api/v1/jobs/createTask", kImageBody, key);

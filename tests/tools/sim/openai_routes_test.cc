@@ -2,6 +2,7 @@
 // requests through the real CurlMultiClient): auth, refused arguments,
 // malformed bodies, URL and b64 results, files, job faults and unknown
 // routes, per vendor prefix.
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -122,6 +123,23 @@ TEST_F(OpenAiRoutesTest, XaiRefusesSizeLikeTheRealApi) {
   EXPECT_EQ(r.body, R"({"code":"Client specified an invalid argument",)"
                     R"("error":"Argument not supported: size"})");
   EXPECT_EQ(sim_->faults().Stats().jobs_submitted, 0);
+}
+
+TEST_F(OpenAiRoutesTest, SubmitsAreCountedPerVendorAndPrompt) {
+  ASSERT_EQ(Generate("/xai", kXaiBody).status, 200);
+  ASSERT_EQ(Generate("/xai", kXaiBody).status, 200);
+  ASSERT_EQ(Generate("/oai3", R"({"model":"m","prompt":"a cat in a tree"})")
+                .status,
+            200);
+  EXPECT_EQ(Generate("/oai4", R"({"model":"m","prompt":"x"})", "wrong").status,
+            401);
+  std::map<std::string, int64_t> expected = {{"xai:a cat in a tree", 2},
+                                             {"oai3:a cat in a tree", 1}};
+  EXPECT_EQ(sim_->faults().Submits(), expected);
+  HttpResponse r = Call("GET", base_ + "/_sim/submits", "", std::nullopt);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(ParseJson(r.body).fields().at("xai:a cat in a tree").number_value(),
+            2);
 }
 
 TEST_F(OpenAiRoutesTest, EveryVendorRequiresTheBearerKey) {

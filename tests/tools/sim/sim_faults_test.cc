@@ -112,5 +112,31 @@ TEST_F(SimFaultsTest, ControlEndpoints) {
   EXPECT_EQ(JsonInt(stats, "/faults_pending"), 0);
 }
 
+TEST_F(SimFaultsTest, SubmitsCountedPerPromptText) {
+  // The same job sent three times: twice under one prompt_id (the engine
+  // keeps one job, a real ComfyUI would run it twice) and once under a new
+  // prompt_id, as a client that lost the first id would.
+  ASSERT_EQ(Submit("p-1", 1).status, 200);
+  ASSERT_EQ(Submit("p-1", 1).status, 200);
+  ASSERT_EQ(Submit("p-2", 1).status, 200);
+  ASSERT_EQ(Post("/prompt",
+                 PromptBody(DefaultWorkflow(64, 40, 1, 7, 1, "a ship"), "",
+                            "p-3"))
+                .status,
+            200);
+  EXPECT_EQ(Post("/_sim/faults", R"({"mode":"reject_prompt"})").status, 200);
+  EXPECT_EQ(Post("/prompt", PromptBody(DefaultWorkflow(64, 40, 1, 7, 1,
+                                                       "a refused one"),
+                                       "", "p-4"))
+                .status,
+            400);
+  HttpResult r = Get("/_sim/submits");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(JsonInt(r.body, "/comfyui:a lighthouse"), 3) << r.body;
+  EXPECT_EQ(JsonInt(r.body, "/comfyui:a ship"), 1) << r.body;
+  EXPECT_FALSE(JsonHas(r.body, "/comfyui:a refused one")) << r.body;
+  EXPECT_EQ(Post("/_sim/submits", "{}").status, 405);
+}
+
 }  // namespace
 }  // namespace mediagw::sim::testing
