@@ -33,6 +33,7 @@ absl::StatusOr<std::shared_ptr<Provider>> CreateComfyUi(
   gethostname(host, sizeof(host) - 1);
   opts.client_id = absl::StrCat("mediagw-", channel.name(), "-", host);
   opts.base_urls.assign(channel.base_urls().begin(), channel.base_urls().end());
+  opts.breakers = ctx.breakers;
   opts.request_timeout =
       absl::Milliseconds(ctx.config->dispatch().request_timeout_ms());
   // Each workflow routed to this channel brings its template.
@@ -56,9 +57,7 @@ absl::StatusOr<std::shared_ptr<Provider>> CreateComfyUi(
   return provider;
 }
 
-}  // namespace
-
-absl::StatusOr<std::shared_ptr<Provider>> CreateProvider(
+absl::StatusOr<std::shared_ptr<Provider>> CreateUnregistered(
     const config::Channel& channel, const ProviderContext& context) {
   if (channel.provider() == "comfyui") return CreateComfyUi(channel, context);
   if (channel.provider() == "http_async") {
@@ -76,6 +75,25 @@ absl::StatusOr<std::shared_ptr<Provider>> CreateProvider(
   return absl::InvalidArgumentError(absl::StrCat(
       "config: channel '", channel.name(), "': unknown provider '",
       channel.provider(), "'"));
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<Provider>> CreateProvider(
+    const config::Channel& channel, const ProviderContext& context) {
+  auto provider = CreateUnregistered(channel, context);
+  if (!provider.ok() || context.breakers == nullptr) return provider;
+  // A ComfyUI pool registered a breaker per member; every other channel
+  // has one, named after its (first) base URL.
+  const bool pool =
+      channel.provider() == "comfyui" && channel.base_urls_size() > 1;
+  if (!pool) {
+    context.breakers->AddChannel(channel.name(),
+                                 channel.base_urls().empty()
+                                     ? channel.provider()
+                                     : channel.base_urls(0));
+  }
+  return provider;
 }
 
 }  // namespace mediagw
