@@ -369,8 +369,13 @@ void Flow::PostPrompt(const std::string& server, const std::string& workflow,
         }
         auto id = ParsePromptResponse(r->status, r->body);
         if (!id.ok()) {
-          const absl::Status st = WithRetryAfter(
+          absl::Status st = WithRetryAfter(
               id.status(), r->status, r->Header("retry-after"), absl::Now());
+          // A success we cannot read (cut short, or another server's page)
+          // may have queued the prompt: look it up, never send it elsewhere.
+          if (Is2xx(r->status) && st.code() == absl::StatusCode::kUnavailable) {
+            st = MarkOutcomeUnknown(std::move(st));
+          }
           self->Report(server, st);
           return done(st);
         }

@@ -368,6 +368,24 @@ TEST_F(ComfyFakeTest, PoolMemberBehindAnOpenBreakerIsLeftAlone) {
   EXPECT_EQ(board.State("pool", Base(sick)), BreakerState::kClosed);
 }
 
+// A success whose answer cannot be read (cut inside its head, or a body
+// that is not the prompt reply) may still have queued the job: the submit's
+// outcome is unknown, so it is looked up again, never sent elsewhere.
+TEST_F(ComfyFakeTest, UnreadableSuccessToASubmitIsOutcomeUnknown) {
+  auto p = Make({Base(up_)});
+  up_.Enqueue(ScriptedReply::Raw("HTTP/1.1 200 OK\r\nCon"));
+  auto st = SubmitSync(*p, MakeRecord("t", "pid")).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
+  EXPECT_TRUE(IsOutcomeUnknown(st)) << st;
+  up_.Enqueue(Json("<html>proxy page</html>"));
+  st = SubmitSync(*p, MakeRecord("t", "pid2")).status();
+  EXPECT_TRUE(IsOutcomeUnknown(st)) << st;
+  // A refusal is a real answer.
+  up_.Enqueue(Json("{}", 503));
+  st = SubmitSync(*p, MakeRecord("t", "pid3")).status();
+  EXPECT_FALSE(IsOutcomeUnknown(st)) << st;
+}
+
 TEST_F(ComfyFakeTest, ResumeFindsExistingJobWithoutResubmitting) {
   auto p = Make({Base(up_)});
   up_.Enqueue(Json("{}"));
