@@ -147,6 +147,18 @@ absl::Status WithRetryAfter(absl::Status status, int http_status,
   return status;
 }
 
+absl::Status WithRetryAfter(
+    absl::Status status, int http_status,
+    const std::vector<std::pair<std::string, std::string>>& headers,
+    absl::Time now) {
+  for (const auto& [name, value] : headers) {
+    if (name == "retry-after") {
+      return WithRetryAfter(std::move(status), http_status, value, now);
+    }
+  }
+  return status;
+}
+
 std::optional<absl::Duration> RetryAfterOf(const absl::Status& status) {
   auto payload = status.GetPayload(kRetryAfterUrl);
   if (!payload.has_value()) return std::nullopt;

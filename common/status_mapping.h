@@ -5,6 +5,8 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -65,6 +67,12 @@ bool IsOutcomeUnknown(const absl::Status& status);
 // Carried as a payload, so Annotate keeps it.
 absl::Status WithRetryAfter(absl::Status status, int http_status,
                             absl::string_view header, absl::Time now);
+// The same, finding Retry-After in an upstream response's headers (names
+// lower-cased, as HttpResponse::headers).
+absl::Status WithRetryAfter(
+    absl::Status status, int http_status,
+    const std::vector<std::pair<std::string, std::string>>& headers,
+    absl::Time now);
 // The attached Retry-After wait, if any.
 std::optional<absl::Duration> RetryAfterOf(const absl::Status& status);
 

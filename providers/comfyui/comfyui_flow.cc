@@ -30,7 +30,7 @@ bool Is2xx(int status) { return status >= 200 && status < 300; }
 absl::Status HttpError(const HttpResponse& r) {
   return WithRetryAfter(UpstreamHttpToStatus(r.status, kProvider,
                                              SanitizeUpstreamText(r.body, 200)),
-                        r.status, r.Header("retry-after"), absl::Now());
+                        r.status, r.headers, absl::Now());
 }
 
 PollResult StateOnly(UpstreamState state, double progress = 0) {
@@ -370,7 +370,7 @@ void Flow::PostPrompt(const std::string& server, const std::string& workflow,
         auto id = ParsePromptResponse(r->status, r->body);
         if (!id.ok()) {
           absl::Status st = WithRetryAfter(
-              id.status(), r->status, r->Header("retry-after"), absl::Now());
+              id.status(), r->status, r->headers, absl::Now());
           // A success we cannot read (cut short, or another server's page)
           // may have queued the prompt: look it up, never send it elsewhere.
           if (Is2xx(r->status) && st.code() == absl::StatusCode::kUnavailable) {

@@ -31,7 +31,7 @@ absl::Status HttpError(const Spec& spec, const HttpResponse& r) {
   return WithRetryAfter(UpstreamHttpToStatus(
                             r.status, spec.channel,
                             SanitizeUpstreamText(r.body, kBodyHint)),
-                        r.status, r.Header("retry-after"), absl::Now());
+                        r.status, r.headers, absl::Now());
 }
 
 bool Contains(const std::vector<std::string>& list, absl::string_view v) {

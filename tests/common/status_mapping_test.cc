@@ -221,6 +221,12 @@ TEST(RetryAfterTest, SecondsAndDatesOn429And503Only) {
       RetryAfterOf(WithRetryAfter(busy, 503, "soon", now)).has_value());
   EXPECT_FALSE(RetryAfterOf(WithRetryAfter(absl::OkStatus(), 503, "7", now))
                    .has_value());
+  // From response headers (names lower-cased).
+  EXPECT_EQ(RetryAfterOf(WithRetryAfter(
+                busy, 429, {{"content-type", "x"}, {"retry-after", "4"}}, now)),
+            absl::Seconds(4));
+  EXPECT_FALSE(RetryAfterOf(WithRetryAfter(busy, 429, {{"x", "4"}}, now))
+                   .has_value());
   // Annotate keeps it, like the other payloads.
   EXPECT_EQ(RetryAfterOf(Annotate(WithRetryAfter(busy, 503, "7", now), "x: ")),
             absl::Seconds(7));
