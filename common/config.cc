@@ -139,6 +139,14 @@ void ApplyDefaults(Config& c, const std::string& base) {
   if (d->request_timeout_ms() == 0) d->set_request_timeout_ms(60000);
   if (d->max_active_tasks() == 0) d->set_max_active_tasks(256);
   if (!d->has_progress_interval_ms()) d->set_progress_interval_ms(200);
+  auto* b = d->mutable_breaker();
+  if (b->failure_threshold() == 0) b->set_failure_threshold(5);
+  if (b->base_cooldown_ms() == 0) b->set_base_cooldown_ms(30000);
+  if (b->max_cooldown_ms() == 0) b->set_max_cooldown_ms(300000);
+  if (!d->has_retry_budget_ratio()) d->set_retry_budget_ratio(0.2);
+  if (!d->has_retry_budget_min_per_second()) {
+    d->set_retry_budget_min_per_second(3);
+  }
   for (auto& ch : *c.mutable_channels()) {
     if (ch.weight() == 0) ch.set_weight(1);
   }
@@ -303,6 +311,21 @@ absl::Status Validate(const Config& c) {
   }
   if (c.dispatch().workers() > 64)
     return Bad("dispatch.workers", "must be at most 64");
+  if (c.dispatch().breaker().max_cooldown_ms() <
+      c.dispatch().breaker().base_cooldown_ms()) {
+    return Bad("dispatch.breaker.max_cooldown_ms",
+               "must be at least base_cooldown_ms");
+  }
+  // NaN fails both comparisons and is refused too.
+  if (!(c.dispatch().retry_budget_ratio() >= 0 &&
+        c.dispatch().retry_budget_ratio() <= 10)) {
+    return Bad("dispatch.retry_budget_ratio", "must be between 0 and 10");
+  }
+  if (!(c.dispatch().retry_budget_min_per_second() >= 0 &&
+        c.dispatch().retry_budget_min_per_second() <= 1e6)) {
+    return Bad("dispatch.retry_budget_min_per_second",
+               "must be between 0 and 1000000");
+  }
   for (int i = 0; i < c.fetch().allow_addresses_size(); ++i) {
     if (!IsAddressPattern(c.fetch().allow_addresses(i))) {
       return Bad(absl::StrCat("fetch.allow_addresses[", i, "]"),

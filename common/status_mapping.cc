@@ -1,8 +1,11 @@
 #include "common/status_mapping.h"
 
+#include <algorithm>
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/utf8.h"
 
@@ -112,6 +115,58 @@ absl::Status MarkOutcomeUnknown(absl::Status status) {
 
 bool IsOutcomeUnknown(const absl::Status& status) {
   return status.GetPayload(kOutcomeUnknownUrl).has_value();
+}
+
+namespace {
+constexpr absl::string_view kRetryAfterUrl = "type.mediagw.dev/retry-after-ms";
+constexpr absl::Duration kMaxRetryAfter = absl::Hours(1);
+}  // namespace
+
+absl::Status WithRetryAfter(absl::Status status, int http_status,
+                            absl::string_view header, absl::Time now) {
+  if (status.ok() || (http_status != 429 && http_status != 503)) return status;
+  header = absl::StripAsciiWhitespace(header);
+  if (header.empty() || header.size() > 64) return status;
+  absl::Duration wait;
+  int64_t seconds = 0;
+  if (absl::SimpleAtoi(header, &seconds)) {
+    if (seconds < 0) return status;
+    wait = absl::Seconds(std::min<int64_t>(seconds, 3600));
+  } else {
+    absl::Time when;
+    std::string err;
+    if (!absl::ParseTime("%a, %d %b %Y %H:%M:%S GMT", header,
+                         absl::UTCTimeZone(), &when, &err)) {
+      return status;
+    }
+    wait = std::max(when - now, absl::ZeroDuration());
+  }
+  wait = std::min(wait, kMaxRetryAfter);
+  status.SetPayload(kRetryAfterUrl,
+                    absl::Cord(absl::StrCat(absl::ToInt64Milliseconds(wait))));
+  return status;
+}
+
+absl::Status WithRetryAfter(
+    absl::Status status, int http_status,
+    const std::vector<std::pair<std::string, std::string>>& headers,
+    absl::Time now) {
+  for (const auto& [name, value] : headers) {
+    if (name == "retry-after") {
+      return WithRetryAfter(std::move(status), http_status, value, now);
+    }
+  }
+  return status;
+}
+
+std::optional<absl::Duration> RetryAfterOf(const absl::Status& status) {
+  auto payload = status.GetPayload(kRetryAfterUrl);
+  if (!payload.has_value()) return std::nullopt;
+  int64_t ms = 0;
+  if (!absl::SimpleAtoi(std::string(*payload), &ms) || ms < 0) {
+    return std::nullopt;
+  }
+  return std::min(absl::Milliseconds(ms), kMaxRetryAfter);
 }
 
 absl::Status Annotate(const absl::Status& status, absl::string_view prefix) {

@@ -5,9 +5,12 @@
 
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "grpcpp/support/status.h"
 
 namespace mediagw {
@@ -56,6 +59,22 @@ bool IsRetryable(const absl::Status& status);
 // status; a submit that fails this way is never sent to another channel.
 absl::Status MarkOutcomeUnknown(absl::Status status);
 bool IsOutcomeUnknown(const absl::Status& status);
+
+// `status` with the upstream's Retry-After attached, when the answer was a
+// 429 or 503 and `header` (the Retry-After value: delay-seconds, or an
+// HTTP-date read against `now`) parses; the wait is capped at one hour and
+// a date in the past is no wait. Anything else returns `status` unchanged.
+// Carried as a payload, so Annotate keeps it.
+absl::Status WithRetryAfter(absl::Status status, int http_status,
+                            absl::string_view header, absl::Time now);
+// The same, finding Retry-After in an upstream response's headers (names
+// lower-cased, as HttpResponse::headers).
+absl::Status WithRetryAfter(
+    absl::Status status, int http_status,
+    const std::vector<std::pair<std::string, std::string>>& headers,
+    absl::Time now);
+// The attached Retry-After wait, if any.
+std::optional<absl::Duration> RetryAfterOf(const absl::Status& status);
 
 // `status` with `prefix` put before its message; code and payloads (such as
 // the mark above) are kept.

@@ -30,9 +30,11 @@
 #include "common/metrics.h"
 #include "common/thread_pool.h"
 #include "core/blob_store.h"
+#include "core/breaker_board.h"
 #include "core/event_bus.h"
 #include "core/http_client.h"
 #include "core/provider.h"
+#include "core/retry_budget.h"
 #include "core/slot_queue.h"
 #include "core/task_store.h"
 
@@ -79,6 +81,14 @@ struct DispatcherDeps {
   Executor* executor;
   EventBus* bus;
   const Clock* clock;
+  // Optional, not owned (null = none). Channels whose breaker is open are
+  // skipped when a task picks one; every submit's outcome feeds the
+  // channel's breaker (core/breaker_board.h).
+  BreakerBoard* breakers = nullptr;
+  // Failover submits and resumes after an unanswered submit go only when
+  // the budget has room; a task's first submit is counted as a call
+  // (core/retry_budget.h).
+  RetryBudget* retry_budget = nullptr;
 };
 
 class Dispatcher : public ProviderListener {
@@ -172,6 +182,20 @@ class Dispatcher : public ProviderListener {
   size_t PickWeighted(const std::vector<Channel>& channels,
                       const std::vector<bool>& ready);
   bool IsRetired(const std::shared_ptr<Active>& a);
+  // Upstream health (dispatcher_health.cc): the hooks into the circuit
+  // breakers and the retry budget; each is a no-op without them.
+  bool ChannelLooksHealthy(const Channel& channel) const;
+  // Takes the channel's call (a half-open breaker's probe) and its
+  // concurrency slot, or neither.
+  bool AdmitToChannel(std::shared_ptr<Active> a, const Channel& channel);
+  void RecordSubmitOutcome(const std::string& channel,
+                           const absl::Status& status);
+  void CountFirstCall();
+  bool TakeRetry();
+  // How long a retry waits: full jitter over poll_interval x 2^attempt,
+  // capped by max_poll_backoff, never sooner than the upstream's
+  // Retry-After.
+  absl::Duration RetryBackoff(int attempt, const absl::Status& status) const;
   // Pushed or polled "running at `progress`": QUEUED -> RUNNING at once,
   // progress throttled by options_.progress_interval.
   void ReportRunning(std::shared_ptr<Active> a, double progress);

@@ -103,7 +103,8 @@ void Dispatcher::Start(std::shared_ptr<Active> a) {
   for (size_t i = 0; i < n; ++i) {
     ready[i] = channels[i].provider != nullptr &&
                !refused.contains(channels[i].name) &&
-               channels[i].provider->CheckReady().ok();
+               channels[i].provider->CheckReady().ok() &&
+               ChannelLooksHealthy(channels[i]);
   }
   size_t first = 0;
   if (rec.attempts() > 0) {
@@ -117,7 +118,7 @@ void Dispatcher::Start(std::shared_ptr<Active> a) {
   const Channel* chosen = nullptr;
   for (size_t i = 0; i < n && chosen == nullptr; ++i) {
     const size_t k = (first + i) % n;
-    if (ready[k] && TakeChannelSlot(a, channels[k])) chosen = &channels[k];
+    if (ready[k] && AdmitToChannel(a, channels[k])) chosen = &channels[k];
   }
   SetWaitingForChannel(a, chosen == nullptr ? rec.task().workflow() : "");
   if (chosen == nullptr) {
@@ -131,6 +132,7 @@ void Dispatcher::Start(std::shared_ptr<Active> a) {
     return;
   }
   Channel channel = *chosen;
+  if (rec.attempts() == 0) CountFirstCall();
   // A retry on the same channel keeps the preassigned id, so a submit that
   // did reach the upstream is not run twice.
   std::string upstream_id =
@@ -337,6 +339,14 @@ void Dispatcher::OnSubmitted(std::shared_ptr<Active> a,
                              absl::StatusOr<SubmitResult> result,
                              bool resumed) {
   if (stopping_) return;
+  {
+    std::string channel;
+    {
+      absl::MutexLock l(&mu_);
+      channel = a->channel.name;
+    }
+    RecordSubmitOutcome(channel, result.status());
+  }
   if (result.ok()) {
     auto res = std::make_shared<SubmitResult>(*std::move(result));
     Mutate(
@@ -414,6 +424,11 @@ void Dispatcher::OnSubmitted(std::shared_ptr<Active> a,
     return;
   }
   if (CanFailOver(a, result.status(), attempts)) {
+    if (!TakeRetry()) {
+      Fail(a, v1::TASK_STATE_FAILED,
+           Annotate(status, "the retry budget is spent, not failing over: "));
+      return;
+    }
     MG_LOG(Info, "submit attempt ", attempts, " failed (",
            result.status().ToString(), "); retrying on the next channel");
     Mutate(
@@ -424,10 +439,10 @@ void Dispatcher::OnSubmitted(std::shared_ptr<Active> a,
           r.set_submit_sent(false);
           return absl::OkStatus();
         },
-        [this, a, attempts](absl::StatusOr<TaskRecord> r) {
+        [this, a, attempts, status](absl::StatusOr<TaskRecord> r) {
           if (!r.ok()) return;
           ReleaseChannelSlot(a);
-          absl::Duration backoff = options_.poll_interval * attempts;
+          const absl::Duration backoff = RetryBackoff(attempts - 1, status);
           deps_.scheduler->RunAt(deps_.scheduler->Now() + backoff, [this, a] {
             if (!stopping_ && !IsRetired(a)) Start(a);
           });
@@ -491,12 +506,16 @@ void Dispatcher::OnOutcomeUnknown(std::shared_ptr<Active> a,
   // server restart); the task's deadline bounds the tries.
   MG_LOG(Info, "submit of ", upstream_id, " ended without an answer (",
          status.ToString(), "); resuming it on the same channel");
-  const absl::Duration backoff =
-      std::min(options_.poll_interval * (1 << std::min(tries - 1, 5)),
-               std::max(options_.poll_interval, options_.max_poll_backoff));
-  deps_.scheduler->RunAt(deps_.scheduler->Now() + backoff, [this, a] {
-    if (!stopping_ && !IsRetired(a)) PrepareAndSubmit(a, /*resume=*/true);
-  });
+  const absl::Duration backoff = RetryBackoff(tries - 1, status);
+  deps_.scheduler->RunAt(
+      deps_.scheduler->Now() + backoff, [this, a, status, upstream_id] {
+        if (stopping_ || IsRetired(a)) return;
+        // Out of budget: wait another round without calling (the task's
+        // deadline bounds it); the job may be running upstream, so it is
+        // not failed for that.
+        if (!TakeRetry()) return OnOutcomeUnknown(a, status, upstream_id);
+        PrepareAndSubmit(a, /*resume=*/true);
+      });
 }
 
 }  // namespace mediagw

@@ -31,7 +31,9 @@
 //  - INTERNAL: curl refused the request set-up (out of memory, bad option).
 //
 // Connection reuse: curl's connection cache lives in the multi handle, so
-// sequential requests to one origin share a keep-alive connection. Easy
+// sequential requests to one origin share a keep-alive connection. POST and
+// PATCH always open a connection of their own: on a reused one that died
+// before the first reply byte curl would send them again by itself. Easy
 // handles are pooled (curl_easy_reset) rather than recreated.
 //
 // Redirects are followed only when HttpRequest::max_redirects > 0 (each hop

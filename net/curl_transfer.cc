@@ -352,6 +352,11 @@ absl::Status Configure(CURL* easy, CurlTransfer* t) {
     }
     if (r.method != "POST") set(CURLOPT_CUSTOMREQUEST, r.method.c_str());
   }
+  // curl sends a request again, on its own, when a reused connection dies
+  // before the first reply byte: for a submit that may be a second job.
+  // Requests that are not idempotent therefore always get a connection of
+  // their own, and such a death reaches the caller as "outcome unknown".
+  if (r.method == "POST" || r.method == "PATCH") set(CURLOPT_FRESH_CONNECT, 1L);
   if (rc != CURLE_OK) {
     return absl::InternalError(
         absl::StrCat("curl_easy_setopt: ", curl_easy_strerror(rc)));

@@ -34,6 +34,7 @@ absl::StatusOr<std::shared_ptr<Provider>> CreateComfyUi(
   gethostname(host, sizeof(host) - 1);
   opts.client_id = absl::StrCat("mediagw-", channel.name(), "-", host);
   opts.base_urls.assign(channel.base_urls().begin(), channel.base_urls().end());
+  opts.breakers = ctx.breakers;
   opts.request_timeout =
       absl::Milliseconds(ctx.config->dispatch().request_timeout_ms());
   // Each workflow routed to this channel brings its template.
@@ -87,6 +88,18 @@ struct MeteredProvider {
 
 absl::StatusOr<std::shared_ptr<Provider>> CreateProvider(
     const config::Channel& channel, const ProviderContext& context) {
+  if (context.breakers != nullptr) {
+    // A ComfyUI pool registers a breaker per member; every other channel
+    // has one, named after its (first) base URL.
+    const bool pool =
+        channel.provider() == "comfyui" && channel.base_urls_size() > 1;
+    if (!pool) {
+      context.breakers->AddChannel(channel.name(),
+                                   channel.base_urls().empty()
+                                       ? channel.provider()
+                                       : channel.base_urls(0));
+    }
+  }
   // Every call the channel's provider makes is timed under the channel's
   // name; the provider sees only an HttpClient.
   auto metered = std::make_shared<MeteredProvider>();

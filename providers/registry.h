@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/thread_pool.h"
+#include "core/breaker_board.h"
 #include "core/http_client.h"
 #include "core/provider.h"
 #include "mediagw/config/config.pb.h"
@@ -20,6 +21,9 @@ struct ProviderContext {
   // stays off the HTTP client's loop thread. Outlives the providers and
   // every request they start. Null: that work runs on the loop thread.
   Executor* executor = nullptr;
+  // Circuit breakers: CreateProvider registers the channel (a ComfyUI pool:
+  // each base URL). Null: no breakers. Outlives the providers.
+  BreakerBoard* breakers = nullptr;
 };
 
 // INVALID_ARGUMENT naming the channel for an unknown kind or bad settings.

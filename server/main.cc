@@ -24,9 +24,11 @@
 #include "common/status_mapping.h"
 #include "common/thread_pool.h"
 #include "core/auth.h"
+#include "core/breaker_board.h"
 #include "core/dispatcher.h"
 #include "core/event_bus.h"
 #include "core/retention_sweeper.h"
+#include "core/retry_budget.h"
 #include "core/static_router.h"
 #include "core/task_service_impl.h"
 #include "gateway/gateway.h"
@@ -176,8 +178,25 @@ int Run(int argc, char** argv) {
   InProcessEventBus bus;
   RealClock clock;
 
+  // Upstream health: circuit breakers and the retry budget.
+  const auto& bcfg = cfg.dispatch().breaker();
+  std::unique_ptr<BreakerBoard> breakers;
+  if (!bcfg.disabled()) {
+    breakers = std::make_unique<BreakerBoard>(
+        BreakerOptions{static_cast<int>(std::min<uint32_t>(
+                           bcfg.failure_threshold(), 1000000)),
+                       absl::Milliseconds(bcfg.base_cooldown_ms()),
+                       absl::Milliseconds(bcfg.max_cooldown_ms())},
+        &clock);
+  }
+  RetryBudgetOptions budget_opts;
+  budget_opts.ratio = cfg.dispatch().retry_budget_ratio();
+  budget_opts.min_retries_per_second =
+      cfg.dispatch().retry_budget_min_per_second();
+  RetryBudget retry_budget(budget_opts, &clock);
+
   StaticRouter router;
-  ProviderContext pctx{&curl, &cfg, &workers};
+  ProviderContext pctx{&curl, &cfg, &workers, breakers.get()};
   for (const auto& ch : cfg.channels()) {
     auto provider = CreateProvider(ch, pctx);
     if (!provider.ok()) return fail(provider.status());
@@ -284,7 +303,8 @@ int Run(int argc, char** argv) {
       absl::Milliseconds(cfg.dispatch().progress_interval_ms());
   Dispatcher dispatcher(
       DispatcherDeps{store->get(), blobs->get(), &router, &curl, fetcher->get(),
-                     &curl, &workers, &bus, &clock},
+                     &curl, &workers, &bus, &clock, breakers.get(),
+                     &retry_budget},
       dopts);
   TaskServiceImpl tasks(TaskServiceImpl::Deps{
       store->get(), blobs->get(), &router, &dispatcher, &workers, &bus, &clock,

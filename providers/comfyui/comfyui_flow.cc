@@ -28,8 +28,9 @@ constexpr int kMaxCancelRounds = 3;
 bool Is2xx(int status) { return status >= 200 && status < 300; }
 
 absl::Status HttpError(const HttpResponse& r) {
-  return UpstreamHttpToStatus(r.status, kProvider,
-                              SanitizeUpstreamText(r.body, 200));
+  return WithRetryAfter(UpstreamHttpToStatus(r.status, kProvider,
+                                             SanitizeUpstreamText(r.body, 200)),
+                        r.status, r.headers, absl::Now());
 }
 
 PollResult StateOnly(UpstreamState state, double progress = 0) {
@@ -256,11 +257,33 @@ void Flow::Upload(const std::string& server, const Prepared& prepared,
               });
 }
 
+bool Flow::Admit(const std::string& server) {
+  return config_.breakers == nullptr ||
+         config_.breakers->AdmitUpstream(config_.channel_name, server);
+}
+
+void Flow::Report(const std::string& server, const absl::Status& outcome) {
+  if (config_.breakers != nullptr) {
+    config_.breakers->RecordUpstream(config_.channel_name, server, outcome);
+  }
+}
+
 void Flow::PickServer(ServerDone done) {
   const std::vector<std::string>& servers = config_.servers;
   if (servers.size() == 1) {
     Choose({size_t{0}}, absl::OkStatus(), done);
     return;
+  }
+  // Ejected members get neither a queue probe nor the task; a half-open
+  // one gets the probe, and its answer decides for its breaker.
+  std::vector<size_t> admitted;
+  for (size_t i = 0; i < servers.size(); ++i) {
+    if (Admit(servers[i])) admitted.push_back(i);
+  }
+  if (admitted.empty()) {
+    return done(absl::UnavailableError(
+        absl::StrCat("every comfyui server of channel '", config_.channel_name,
+                     "' is ejected by its circuit breaker")));
   }
   struct Probe {
     absl::Mutex mu;
@@ -271,12 +294,13 @@ void Flow::PickServer(ServerDone done) {
   auto probe = std::make_shared<Probe>();
   {
     absl::MutexLock lock(&probe->mu);
-    probe->remaining = servers.size();
+    probe->remaining = admitted.size();
     probe->depths.resize(servers.size());
   }
-  for (size_t i = 0; i < servers.size(); ++i) {
+  for (size_t i : admitted) {
     FetchQueue(servers[i], [self = shared_from_this(), probe, i,
                             done](absl::StatusOr<QueueSnapshot> q) {
+      self->Report(self->config_.servers[i], q.status());
       std::vector<std::optional<size_t>> depths;
       absl::Status last_error;
       {
@@ -339,9 +363,23 @@ void Flow::PostPrompt(const std::string& server, const std::string& workflow,
       [self = shared_from_this(), server,
        done = std::move(done)](absl::StatusOr<HttpResponse> r) {
         self->Release(server);
-        if (!r.ok()) return done(r.status());
+        if (!r.ok()) {
+          self->Report(server, r.status());
+          return done(r.status());
+        }
         auto id = ParsePromptResponse(r->status, r->body);
-        if (!id.ok()) return done(id.status());
+        if (!id.ok()) {
+          absl::Status st = WithRetryAfter(
+              id.status(), r->status, r->headers, absl::Now());
+          // A success we cannot read (cut short, or another server's page)
+          // may have queued the prompt: look it up, never send it elsewhere.
+          if (Is2xx(r->status) && st.code() == absl::StatusCode::kUnavailable) {
+            st = MarkOutcomeUnknown(std::move(st));
+          }
+          self->Report(server, st);
+          return done(st);
+        }
+        self->Report(server, absl::OkStatus());
         done(SubmitResult{*std::move(id), BuildProviderState(server), {}});
       });
 }

@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "core/breaker_board.h"
 #include "core/http_client.h"
 #include "core/provider.h"
 #include "providers/comfyui/comfyui_codec.h"
@@ -38,6 +39,9 @@ class Flow : public std::enable_shared_from_this<Flow> {
     std::map<std::string, WorkflowTemplate, std::less<>> templates;
     absl::Duration request_timeout = absl::Seconds(30);
     std::string client_id;
+    // Per-server breakers of a pool (ComfyUiOptions::breakers); null for a
+    // single server, whose breaker the dispatcher keeps.
+    BreakerBoard* breakers = nullptr;
   };
   using SubmitDone = std::function<void(absl::StatusOr<SubmitResult>)>;
   using PollDone = std::function<void(absl::StatusOr<PollResult>)>;
@@ -102,6 +106,9 @@ class Flow : public std::enable_shared_from_this<Flow> {
   void Choose(const std::vector<std::optional<size_t>>& depths,
               const absl::Status& last_error, const ServerDone& done);
   void Release(const std::string& server);
+  // The pool member's breaker (no-ops without breakers).
+  bool Admit(const std::string& server);
+  void Report(const std::string& server, const absl::Status& outcome);
   void PostPrompt(const std::string& server, const std::string& workflow,
                   const std::string& prompt_id, SubmitDone done);
 

@@ -195,6 +195,12 @@ absl::StatusOr<std::shared_ptr<Provider>> NewComfyUiProvider(
     if (!tmpl.ok()) return tmpl.status();
     config.templates.emplace(name, *std::move(tmpl));
   }
+  if (options.breakers != nullptr && config.servers.size() > 1) {
+    for (const std::string& url : config.servers) {
+      options.breakers->AddPoolMember(options.channel_name, url);
+    }
+    config.breakers = options.breakers;
+  }
   std::string client_id = config.client_id;
   auto flow = std::make_shared<Flow>(std::move(config), http);
   return std::shared_ptr<Provider>(std::make_shared<ComfyUiProvider>(

@@ -61,6 +61,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "core/breaker_board.h"
 #include "core/http_client.h"
 #include "core/provider.h"
 
@@ -80,6 +81,11 @@ struct ComfyUiOptions {
   // pushes progress for a prompt to the client id that submitted it, so a
   // stable id keeps progress flowing for jobs resumed after a restart.
   std::string client_id;
+  // With two or more base_urls: each is a pool member with its own circuit
+  // breaker here (registered by NewComfyUiProvider); an ejected member gets
+  // no queue probe and no task until its breaker lets a probe through.
+  // Not owned; outlives the provider. Null: no breakers.
+  BreakerBoard* breakers = nullptr;
 };
 
 // INVALID_ARGUMENT if a template does not parse or lacks a slot target, if

@@ -28,8 +28,10 @@ absl::Status Malformed(const Spec& spec, absl::string_view what) {
 }
 
 absl::Status HttpError(const Spec& spec, const HttpResponse& r) {
-  return UpstreamHttpToStatus(r.status, spec.channel,
-                              SanitizeUpstreamText(r.body, kBodyHint));
+  return WithRetryAfter(UpstreamHttpToStatus(
+                            r.status, spec.channel,
+                            SanitizeUpstreamText(r.body, kBodyHint)),
+                        r.status, r.headers, absl::Now());
 }
 
 bool Contains(const std::vector<std::string>& list, absl::string_view v) {

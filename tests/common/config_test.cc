@@ -330,6 +330,35 @@ TEST(ParseConfigTest, RetentionDaysDefaultsTo30AndZeroKeepsEverything) {
   }
 }
 
+TEST(ParseConfigTest, BreakerAndRetryBudgetDefaultsAndBounds) {
+  auto c = ParseConfig(Valid(), "/etc/mg");
+  ASSERT_TRUE(c.ok()) << c.status();
+  const auto& d = c->config.dispatch();
+  EXPECT_EQ(d.breaker().failure_threshold(), 5u);
+  EXPECT_EQ(d.breaker().base_cooldown_ms(), 30000u);
+  EXPECT_EQ(d.breaker().max_cooldown_ms(), 300000u);
+  EXPECT_FALSE(d.breaker().disabled());
+  EXPECT_DOUBLE_EQ(d.retry_budget_ratio(), 0.2);
+  EXPECT_DOUBLE_EQ(d.retry_budget_min_per_second(), 3);
+  auto set = ParseConfig(
+      With(R"("workflows": [)",
+           R"("dispatch": {"breaker": {"failure_threshold": 2,)"
+           R"( "base_cooldown_ms": 1000, "max_cooldown_ms": 4000},)"
+           R"( "retry_budget_ratio": 0}, "workflows": [)"),
+      "/etc/mg");
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->config.dispatch().breaker().failure_threshold(), 2u);
+  EXPECT_EQ(set->config.dispatch().breaker().max_cooldown_ms(), 4000u);
+  EXPECT_DOUBLE_EQ(set->config.dispatch().retry_budget_ratio(), 0);
+  ExpectError(With(R"("workflows": [)",
+                   R"("dispatch": {"breaker": {"base_cooldown_ms": 400000}},)"
+                   R"( "workflows": [)"),
+              "dispatch.breaker.max_cooldown_ms");
+  ExpectError(With(R"("workflows": [)",
+                   R"("dispatch": {"retry_budget_ratio": -1}, "workflows": [)"),
+              "dispatch.retry_budget_ratio");
+}
+
 TEST(ParseConfigTest, WeightIsBounded) {
   ExpectError(With(R"("weight": 5,)", R"("weight": 4000000000,)"),
               "channels[1].weight");

@@ -198,5 +198,39 @@ TEST(CodeNameTest, CanonicalNames) {
   EXPECT_EQ(CodeName(static_cast<absl::StatusCode>(99)), "UNKNOWN");
 }
 
+TEST(RetryAfterTest, SecondsAndDatesOn429And503Only) {
+  const absl::Time now = absl::FromUnixSeconds(1700000000);
+  const absl::Status busy = absl::UnavailableError("busy");
+  EXPECT_EQ(RetryAfterOf(WithRetryAfter(busy, 503, " 7 ", now)),
+            absl::Seconds(7));
+  EXPECT_EQ(RetryAfterOf(WithRetryAfter(busy, 429, "0", now)),
+            absl::ZeroDuration());
+  // 2023-11-14T22:13:20Z is `now`; ten seconds later:
+  EXPECT_EQ(RetryAfterOf(WithRetryAfter(
+                busy, 503, "Tue, 14 Nov 2023 22:13:30 GMT", now)),
+            absl::Seconds(10));
+  EXPECT_EQ(RetryAfterOf(WithRetryAfter(
+                busy, 503, "Tue, 14 Nov 2023 22:00:00 GMT", now)),
+            absl::ZeroDuration());
+  EXPECT_EQ(RetryAfterOf(WithRetryAfter(busy, 503, "99999999", now)),
+            absl::Hours(1));
+  EXPECT_FALSE(RetryAfterOf(WithRetryAfter(busy, 500, "7", now)).has_value());
+  EXPECT_FALSE(RetryAfterOf(WithRetryAfter(busy, 503, "", now)).has_value());
+  EXPECT_FALSE(RetryAfterOf(WithRetryAfter(busy, 503, "-1", now)).has_value());
+  EXPECT_FALSE(
+      RetryAfterOf(WithRetryAfter(busy, 503, "soon", now)).has_value());
+  EXPECT_FALSE(RetryAfterOf(WithRetryAfter(absl::OkStatus(), 503, "7", now))
+                   .has_value());
+  // From response headers (names lower-cased).
+  EXPECT_EQ(RetryAfterOf(WithRetryAfter(
+                busy, 429, {{"content-type", "x"}, {"retry-after", "4"}}, now)),
+            absl::Seconds(4));
+  EXPECT_FALSE(RetryAfterOf(WithRetryAfter(busy, 429, {{"x", "4"}}, now))
+                   .has_value());
+  // Annotate keeps it, like the other payloads.
+  EXPECT_EQ(RetryAfterOf(Annotate(WithRetryAfter(busy, 503, "7", now), "x: ")),
+            absl::Seconds(7));
+}
+
 }  // namespace
 }  // namespace mediagw

@@ -79,6 +79,8 @@ class TaskServiceTest : public ::testing::Test {
     DispatcherDeps deps{&store_,  &blobs_,     &router_, &http_,
                         &fetcher_, &scheduler_, &queue_,  &bus_,
                         &clock_};
+    deps.breakers = breakers_.get();
+    deps.retry_budget = retry_budget_.get();
     dispatcher_ = std::make_unique<Dispatcher>(deps, options);
     service_ = std::make_unique<TaskServiceImpl>(TaskServiceImpl::Deps{
         &store_, &blobs_, &router_, dispatcher_.get(), &queue_, &bus_,
@@ -181,6 +183,9 @@ class TaskServiceTest : public ::testing::Test {
   std::shared_ptr<FakeProvider> p1_;
   std::shared_ptr<FakeProvider> p2_;
   StaticRouter router_;
+  // Set before Init to give the dispatcher breakers or a retry budget.
+  std::unique_ptr<BreakerBoard> breakers_;
+  std::unique_ptr<RetryBudget> retry_budget_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<TaskServiceImpl> service_;
   const Caller alice_{"alice"};

@@ -212,6 +212,31 @@ TEST(CurlMultiClientTest, ServerClosingAfterReplyForcesNewConnection) {
   EXPECT_EQ(upstream.AcceptedConnections(), 2);
 }
 
+// curl silently sends a request again on a fresh connection when a reused
+// one dies before any reply byte. For a POST (a submit) that would reach the
+// upstream twice, so it never goes out on a reused connection: one send,
+// and an error that says the outcome is unknown.
+TEST(CurlMultiClientTest, PostIsNeverResentAfterAReusedConnectionDies) {
+  FakeUpstream upstream;
+  CurlMultiClient client;
+  ASSERT_TRUE(SendSync(client, Get(upstream.Url("/warm"))).ok());
+  upstream.Enqueue(ScriptedReply::Reset());
+  HttpRequest post = Get(upstream.Url("/submit"));
+  post.method = "POST";
+  post.body = "{}";
+  auto r = SendSync(client, post);
+  int posts = 0;
+  for (const auto& req : upstream.Requests()) posts += req.method == "POST";
+  EXPECT_EQ(posts, 1);
+  EXPECT_FALSE(r.ok());
+  EXPECT_TRUE(IsOutcomeUnknown(r.status())) << r.status();
+  // GETs still reuse connections.
+  const int before = upstream.AcceptedConnections();
+  ASSERT_TRUE(SendSync(client, Get(upstream.Url("/a"))).ok());
+  ASSERT_TRUE(SendSync(client, Get(upstream.Url("/b"))).ok());
+  EXPECT_LE(upstream.AcceptedConnections(), before + 1);
+}
+
 TEST(CurlMultiClientTest, RedirectsAreNotFollowed) {
   FakeUpstream upstream;
   upstream.Enqueue(

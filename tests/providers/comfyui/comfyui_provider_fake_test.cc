@@ -1,6 +1,7 @@
 // ComfyUI provider against scripted upstreams (FakeUpstream) through the
 // real CurlMultiClient: exact wire requests, transport faults, and the
 // decisions taken on each reply.
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -8,7 +9,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/clock.h"
 #include "common/status_mapping.h"
+#include "core/breaker_board.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "net/curl_multi_client.h"
@@ -316,6 +319,71 @@ TEST_F(ComfyFakeTest, PoolAllDeadIsUnavailable) {
   auto p = Make({dead1, dead2});
   auto st = SubmitSync(*p, MakeRecord("t", "pid")).status();
   EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
+}
+
+// Each pool member has its own breaker: a member answering 503 is ejected
+// after the threshold and then gets neither queue probes nor submits, while
+// the rest of the pool goes on; after its cool-down one probe brings it back.
+TEST_F(ComfyFakeTest, PoolMemberBehindAnOpenBreakerIsLeftAlone) {
+  FakeClock clock;
+  BreakerOptions bo;
+  bo.failure_threshold = 2;
+  bo.base_cooldown = absl::Seconds(30);
+  BreakerBoard board(bo, &clock);
+  FakeUpstream sick;
+  std::atomic<bool> sick_down{true};
+  sick.SetHandler([&sick_down](const RecordedRequest& r) {
+    if (sick_down) return Json("{}", 503);
+    if (r.target == "/queue") return Json(QueueJson({}, {}));
+    return Accept(r);
+  });
+  up_.SetHandler([](const RecordedRequest& r) {
+    if (r.target == "/queue") return Json(QueueJson({"x"}, {"y"}));
+    return Accept(r);
+  });
+  ComfyUiOptions o;
+  o.channel_name = "pool";
+  o.base_urls = {Base(sick), Base(up_)};
+  o.templates = {{"default", ReadWorkflow("default")}};
+  o.use_websocket = false;
+  o.breakers = &board;
+  auto p = NewComfyUiProvider(std::move(o), &http_);
+  ASSERT_TRUE(p.ok()) << p.status();
+  for (int i = 0; i < 4; ++i) {
+    auto r = SubmitSync(**p, MakeRecord("t", absl::StrCat("p", i)));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_THAT(r->provider_state, HasSubstr(Base(up_)));
+  }
+  EXPECT_EQ(board.State("pool", Base(sick)), BreakerState::kOpen);
+  EXPECT_EQ(board.State("pool", Base(up_)), BreakerState::kClosed);
+  EXPECT_EQ(sick.RequestCount(), 2) << "only until its breaker opened";
+  EXPECT_TRUE(board.WouldAdmitChannel("pool"));
+  // Back after the cool-down: its probe (a queue read) closes the breaker
+  // and, with the shorter queue, it takes the task.
+  sick_down = false;
+  clock.Advance(absl::Seconds(30));
+  auto r = SubmitSync(**p, MakeRecord("t", "p9"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(r->provider_state, HasSubstr(Base(sick)));
+  EXPECT_EQ(board.State("pool", Base(sick)), BreakerState::kClosed);
+}
+
+// A success whose answer cannot be read (cut inside its head, or a body
+// that is not the prompt reply) may still have queued the job: the submit's
+// outcome is unknown, so it is looked up again, never sent elsewhere.
+TEST_F(ComfyFakeTest, UnreadableSuccessToASubmitIsOutcomeUnknown) {
+  auto p = Make({Base(up_)});
+  up_.Enqueue(ScriptedReply::Raw("HTTP/1.1 200 OK\r\nCon"));
+  auto st = SubmitSync(*p, MakeRecord("t", "pid")).status();
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable) << st;
+  EXPECT_TRUE(IsOutcomeUnknown(st)) << st;
+  up_.Enqueue(Json("<html>proxy page</html>"));
+  st = SubmitSync(*p, MakeRecord("t", "pid2")).status();
+  EXPECT_TRUE(IsOutcomeUnknown(st)) << st;
+  // A refusal is a real answer.
+  up_.Enqueue(Json("{}", 503));
+  st = SubmitSync(*p, MakeRecord("t", "pid3")).status();
+  EXPECT_FALSE(IsOutcomeUnknown(st)) << st;
 }
 
 TEST_F(ComfyFakeTest, ResumeFindsExistingJobWithoutResubmitting) {
