@@ -163,6 +163,12 @@ bool Dispatcher::Admit(TaskRecord record) {
     if (active_.contains(id)) return false;
     active_[id] = a;
   }
+  if (has_deadline && deadline <= deps_.clock->Now()) {
+    // It waited in the store past its deadline: it ends now, and nothing is
+    // sent upstream for it (a job started now would be paid for and lost).
+    RequestStop(a, v1::TASK_STATE_TIMED_OUT, nullptr);
+    return true;
+  }
   if (has_deadline) {
     auto timer = deps_.scheduler->RunAt(deadline, [this, a] {
       RequestStop(a, v1::TASK_STATE_TIMED_OUT, nullptr);

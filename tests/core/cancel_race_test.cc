@@ -117,5 +117,23 @@ TEST_F(CancelRaceTest, RecoveryFinishesARequestedCancel) {
   EXPECT_TRUE(p1_->Polls().empty());
 }
 
+// A task that waited in the store past its deadline (every slot busy) ends
+// TIMED_OUT when it is loaded, and nothing is sent upstream for it.
+TEST_F(CancelRaceTest, ATaskLoadedPastItsDeadlineIsNeverSent) {
+  DispatcherOptions o;
+  o.max_active = 1;
+  Init(o);
+  p1_->HoldSubmits(true);
+  std::string first = Submit().id();  // takes the only slot
+  std::string waiting = Submit().id();
+  ASSERT_EQ(StateOf(waiting), v1::TASK_STATE_PENDING);
+  clock_.Advance(absl::Minutes(11));  // both are past their deadline
+  p1_->ReleaseSubmit(Accepted("up-9"));
+  Pump();
+  EXPECT_EQ(StateOf(first), v1::TASK_STATE_TIMED_OUT);
+  EXPECT_EQ(StateOf(waiting), v1::TASK_STATE_TIMED_OUT);
+  EXPECT_EQ(p1_->Submits().size(), 1u) << "the expired task was sent";
+}
+
 }  // namespace
 }  // namespace mediagw::testing
