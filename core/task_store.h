@@ -82,6 +82,10 @@ class TaskStore {
   // Up to `limit` PENDING rows, oldest first (the dispatcher's backlog,
   // which lives only here); unreadable rows count towards `limit`.
   virtual absl::StatusOr<RecordScan> ListPending(int limit) = 0;
+  // OK while the store can write; otherwise the error of its last failed
+  // write (UNAVAILABLE: locked, I/O error, disk full) until a write, or the
+  // store's own probe, succeeds again. Cheap, thread-safe; for readiness.
+  virtual absl::Status WriteHealth() const { return absl::OkStatus(); }
   // INVALID_ARGUMENT for a malformed page token.
   virtual absl::StatusOr<ListPage> List(const ListFilter& filter) = 0;
 

@@ -11,10 +11,12 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/notification.h"
 #include "common/config.h"
 #include "common/crypto.h"
 #include "common/host_port.h"
@@ -33,6 +35,7 @@
 #include "core/task_service_impl.h"
 #include "gateway/gateway.h"
 #include "gateway/uploads_handler.h"
+#include "grpcpp/health_check_service_interface.h"
 #include "net/curl_multi_client.h"
 #include "net/http_server.h"
 #include "net/safe_fetcher.h"
@@ -332,11 +335,36 @@ int Run(int argc, char** argv) {
   if (!grpc_server.ok()) return fail(grpc_server.status());
 
   std::atomic<bool> ready{true};
-  gateway::Gateway gw(gateway::Gateway::Deps{
-      &tasks, &auth, &uploads, [&ready]() {
-        return ready.load() ? absl::OkStatus()
-                            : absl::UnavailableError("shutting down");
-      }});
+  TaskStore* const task_store = store->get();
+  // Readiness, not liveness: while the store cannot write, /readyz and the
+  // gRPC health of mediagw.v1.MediaService say not ready, and the process
+  // (/healthz, the "" health service) stays up for its disk to come back.
+  auto readiness = [&ready, task_store]() -> absl::Status {
+    if (!ready.load()) return absl::UnavailableError("shutting down");
+    absl::Status st = task_store->WriteHealth();
+    if (!st.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat("the task store cannot write: ", st.message()));
+    }
+    return absl::OkStatus();
+  };
+  gateway::Gateway gw(
+      gateway::Gateway::Deps{&tasks, &auth, &uploads, readiness});
+  grpc::HealthCheckServiceInterface* health =
+      grpc_server->server->GetHealthCheckService();
+  absl::Notification stop_health;
+  std::thread health_thread([&] {
+    bool serving = true;
+    health->SetServingStatus("mediagw.v1.MediaService", true);
+    while (!stop_health.WaitForNotificationWithTimeout(
+        absl::Milliseconds(250))) {
+      const bool now = readiness().ok();
+      if (now != serving) {
+        serving = now;
+        health->SetServingStatus("mediagw.v1.MediaService", serving);
+      }
+    }
+  });
   gateway_ptr.store(&gw);
 
   std::printf("mediagw serving\nrest: %s\ngrpc: %s\n", public_base.c_str(),
@@ -354,6 +382,8 @@ int Run(int argc, char** argv) {
   sigwait(&signals, &sig);
   MG_LOG(Info, "signal ", sig, ": shutting down");
   ready = false;
+  stop_health.Notify();
+  health_thread.join();
   grpc_server->server->Shutdown(std::chrono::system_clock::now() +
                                 std::chrono::seconds(2));
   http.Stop();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <system_error>
 #include <utility>
 
@@ -270,9 +271,25 @@ void SqliteTaskStore::Enqueue(WriteOp op) {
 void SqliteTaskStore::WriterLoop() {
   while (true) {
     std::vector<WriteOp> batch;
+    bool probe = false;
     {
       absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(this, &SqliteTaskStore::HasWorkOrStopping));
+      if (write_health_.ok()) {
+        mu_.Await(absl::Condition(this, &SqliteTaskStore::HasWorkOrStopping));
+      } else {
+        probe = !mu_.AwaitWithTimeout(
+            absl::Condition(this, &SqliteTaskStore::HasWorkOrStopping),
+            absl::Seconds(1));
+      }
+    }
+    if (probe) {
+      absl::Status st = ProbeWrite();
+      absl::MutexLock lock(&mu_);
+      write_health_ = st;
+      continue;
+    }
+    {
+      absl::MutexLock lock(&mu_);
       // Stop only once everything queued (including writes issued from
       // callbacks of the previous batch) has been committed.
       if (queue_.empty()) return;
@@ -285,12 +302,44 @@ void SqliteTaskStore::WriterLoop() {
       }
     }
     std::vector<absl::Status> results = ExecuteBatch(batch);
+    // A batch that hit an unavailable database says the store cannot
+    // write; one that committed anything says it can.
+    std::optional<absl::Status> health;
+    for (const absl::Status& r : results) {
+      if (r.code() == absl::StatusCode::kUnavailable) {
+        health = r;
+        break;
+      }
+      if (r.ok()) health = absl::OkStatus();
+    }
+    if (health.has_value()) {
+      absl::MutexLock lock(&mu_);
+      write_health_ = *health;
+    }
     for (size_t i = 0; i < batch.size(); ++i) {
       if (batch[i].done) batch[i].done(std::move(results[i]));
     }
     absl::MutexLock lock(&mu_);
     writing_ = false;
   }
+}
+
+absl::Status SqliteTaskStore::WriteHealth() const {
+  absl::MutexLock lock(&mu_);
+  return write_health_;
+}
+
+absl::Status SqliteTaskStore::ProbeWrite() {
+  if (!writer_db_->InAutocommit()) writer_db_->Exec("ROLLBACK").IgnoreError();
+  // Rewriting a row appends a page to the WAL, so a full disk or a held
+  // lock fails it just as a task write would.
+  absl::Status st = writer_db_->Exec(
+      "BEGIN IMMEDIATE; UPDATE schema_migrations SET applied_at = applied_at "
+      "WHERE version = (SELECT MAX(version) FROM schema_migrations); COMMIT");
+  if (!st.ok() && !writer_db_->InAutocommit()) {
+    writer_db_->Exec("ROLLBACK").IgnoreError();
+  }
+  return st;
 }
 
 void SqliteTaskStore::Flush() {

@@ -119,6 +119,8 @@ class SqliteTaskStore : public TaskStore {
 
   // Write transactions committed successfully since Open. With concurrent
   // writers this is well below the number of acknowledged writes.
+  absl::Status WriteHealth() const override;
+
   uint64_t commit_count() const {
     return commit_count_.load(std::memory_order_relaxed);
   }
@@ -160,6 +162,9 @@ class SqliteTaskStore : public TaskStore {
   absl::Status ApplyDelete(const WriteOp& op);
 
   bool HasWorkOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A small real write, on the writer thread while it is idle and the last
+  // write failed, so that health comes back without waiting for traffic.
+  absl::Status ProbeWrite();
   bool HasIdleReader() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_);
 
   const SqliteOptions opts_;
@@ -168,10 +173,11 @@ class SqliteTaskStore : public TaskStore {
   const std::unique_ptr<store::SqliteDb> writer_db_;
   std::atomic<uint64_t> commit_count_{0};
 
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::deque<WriteOp> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;  // a batch is being committed
+  absl::Status write_health_ ABSL_GUARDED_BY(mu_);
 
   // The pool owns the read connections; idle_readers_ lists those free to
   // lease. A leased connection is used by one thread only.

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "store/sqlite/sqlite_db.h"
 #include "tests/integration/e2e/harness.h"
@@ -189,6 +190,61 @@ TEST_F(FaultsE2eTest, TasksFinishAfterTheDatabaseWasLockedUnderThem) {
   auto stats = json::Parse(sim.Stats().body);
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ((*stats)["jobs_submitted"].GetInt(), 50) << sim.Stats().body;
+}
+
+// While the store cannot write, the service says it is not ready (REST
+// /readyz and the gRPC health of mediagw.v1.MediaService) but stays alive
+// (/healthz and the overall "" health service), and submits get 503; once
+// the database can be written again it is ready by itself.
+TEST_F(FaultsE2eTest, ALockedDatabaseMakesTheServiceNotReadyButAlive) {
+  Simulator sim(dir_, 5);
+  Server server(dir_, sim.url());
+  server.Start();
+  auto channel = grpc::CreateChannel(server.grpc_addr(),
+                                     grpc::InsecureChannelCredentials());
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  auto status_of = [&](const std::string& service) {
+    grpc::ClientContext ctx;
+    grpc::health::v1::HealthCheckRequest req;
+    req.set_service(service);
+    grpc::health::v1::HealthCheckResponse resp;
+    EXPECT_TRUE(health->Check(&ctx, req, &resp).ok());
+    return resp.status();
+  };
+  const auto kServing = grpc::health::v1::HealthCheckResponse::SERVING;
+  EXPECT_EQ(status_of("mediagw.v1.MediaService"), kServing);
+  EXPECT_EQ(Http("GET", server.rest() + "/readyz").status, 200);
+
+  auto db = store::SqliteDb::Open(dir_ + "/data/mediagw.db",
+                                  /*read_only=*/false);
+  ASSERT_TRUE(db.ok()) << db.status();
+  ASSERT_TRUE((*db)->Exec("PRAGMA busy_timeout = 10000").ok());
+  ASSERT_TRUE((*db)->Exec("BEGIN IMMEDIATE").ok());
+  HttpResult refused = Http(
+      "POST", server.rest() + "/v1/index.php?endpoint=image_generation",
+      R"({"prompt":"while locked"})", {kKeyHeader});
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_TRUE(WaitFor(
+      [&] { return Http("GET", server.rest() + "/readyz").status == 503; },
+      absl::Seconds(5)));
+  EXPECT_TRUE(WaitFor(
+      [&] { return status_of("mediagw.v1.MediaService") != kServing; },
+      absl::Seconds(5)));
+  EXPECT_EQ(status_of(""), kServing);
+  EXPECT_EQ(Http("GET", server.rest() + "/healthz").status, 200);
+
+  ASSERT_TRUE((*db)->Exec("ROLLBACK").ok());
+  EXPECT_TRUE(WaitFor(
+      [&] { return Http("GET", server.rest() + "/readyz").status == 200; },
+      absl::Seconds(10)));
+  EXPECT_TRUE(WaitFor(
+      [&] { return status_of("mediagw.v1.MediaService") == kServing; },
+      absl::Seconds(5)));
+  EXPECT_EQ(Http("POST",
+                 server.rest() + "/v1/index.php?endpoint=image_generation",
+                 R"({"prompt":"after the lock"})", {kKeyHeader})
+                .status,
+            200);
 }
 
 }  // namespace

@@ -619,3 +619,35 @@ TEST_F(SqliteTaskStoreTest, DestructorDrainsQueueAndCallbacksMayWrite) {
 
 }  // namespace
 }  // namespace mediagw
+
+namespace mediagw {
+namespace {
+
+class SqliteWriteHealthTest : public SqliteTaskStoreTest {};
+
+// Readiness follows whether the store can write, and comes back by itself
+// (the store probes while idle) once the lock holder lets go.
+TEST_F(SqliteWriteHealthTest, HealthFollowsTheWriteLockAndComesBack) {
+  SqliteOptions opts;
+  opts.busy_timeout = absl::Milliseconds(100);
+  auto opened = SqliteTaskStore::Open(DbPath(), opts);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  auto store = *std::move(opened);
+  EXPECT_TRUE(store->WriteHealth().ok());
+  auto holder = RawDb();
+  ASSERT_NE(holder, nullptr);
+  ASSERT_TRUE(holder->Exec("BEGIN IMMEDIATE").ok());
+  absl::Status st = InsertSync(*store, MakeRecord("t1", "alice"));
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(store->WriteHealth().code(), absl::StatusCode::kUnavailable);
+  ASSERT_TRUE(holder->Exec("ROLLBACK").ok());
+  const absl::Time end = absl::Now() + absl::Seconds(10);
+  while (!store->WriteHealth().ok() && absl::Now() < end) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_TRUE(store->WriteHealth().ok()) << store->WriteHealth();
+  EXPECT_TRUE(InsertSync(*store, MakeRecord("t1", "alice")).ok());
+}
+
+}  // namespace
+}  // namespace mediagw
