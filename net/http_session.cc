@@ -432,23 +432,11 @@ void HttpSession::DoStartStream(uint64_t ex, int status, HttpHeaders headers) {
   if (chunked_) stream_head_->chunked(true);
   stream_head_->keep_alive(keep_alive_ && !ctx_->stopping());
   keep_alive_ = stream_head_->keep_alive();
-  stream_sr_ = std::make_unique<
-      http::response_serializer<http::empty_body>>(*stream_head_);
-  writing_ = true;
-  stream_->expires_after(Chrono(ctx_->options().idle_timeout));
-  http::async_write_header(
-      *stream_, *stream_sr_,
-      [self = shared_from_this()](beast::error_code ec, size_t) {
-        self->writing_ = false;
-        if (self->closed_) return;
-        if (ec) {
-          self->CloseConnection();
-          return;
-        }
-        self->head_written_ = true;
-        self->StartMonitor();
-        self->Pump();
-      });
+  WriteStreamHead([](HttpSession& self) {
+    self.head_written_ = true;
+    self.StartMonitor();
+    self.Pump();
+  });
 }
 
 void HttpSession::DoWrite(uint64_t ex, std::string chunk) {
@@ -580,20 +568,24 @@ void HttpSession::DoSendBody(uint64_t ex, ServerResponse head, uint64_t length,
   keep_alive_ = stream_head_->keep_alive();
   body_left_ = head_request_ ? 0 : length;
   if (body_left_ > 0) body_source_ = std::move(source);
+  WriteStreamHead([](HttpSession& self) { self.PullBody(); });
+}
+
+void HttpSession::WriteStreamHead(void (*then)(HttpSession&)) {
   stream_sr_ = std::make_unique<
       http::response_serializer<http::empty_body>>(*stream_head_);
   writing_ = true;
   stream_->expires_after(Chrono(ctx_->options().idle_timeout));
   http::async_write_header(
       *stream_, *stream_sr_,
-      [self = shared_from_this()](beast::error_code ec, size_t) {
+      [self = shared_from_this(), then](beast::error_code ec, size_t) {
         self->writing_ = false;
         if (self->closed_) return;
         if (ec) {
           self->CloseConnection();
           return;
         }
-        self->PullBody();
+        then(*self);
       });
 }
 

@@ -99,6 +99,9 @@ class HttpSession : public Connection,
   void DoSendBody(uint64_t ex, ServerResponse head, uint64_t length,
                   std::shared_ptr<BodySource> source);
   void PullBody();
+  // Writes *stream_head_ (the head of a streamed or pulled body), then
+  // runs `then`; closes the connection on a write error.
+  void WriteStreamHead(void (*then)(HttpSession&));
   void OnBodyChunk(uint64_t ex, absl::StatusOr<std::string> chunk);
   void FinishBody();
 

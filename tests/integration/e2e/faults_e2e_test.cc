@@ -14,7 +14,6 @@
 namespace mediagw::e2e {
 namespace {
 
-const std::string kKeyHeader = std::string("x-api-key: ") + Server::kKey;
 
 // Requests the simulator saw under `prefix`, from its own records.
 int64_t SimRequests(Simulator& sim, const std::string& prefix) {
@@ -33,15 +32,6 @@ class FaultsE2eTest : public ::testing::Test {
   void TearDown() override {
     if (!HasFailure()) std::system(("rm -rf " + dir_).c_str());
   }
-  v1::Task Get(const Server& s, const std::string& id) {
-    grpc::ClientContext ctx;
-    ctx.AddMetadata("x-api-key", Server::kKey);
-    v1::GetTaskRequest req;
-    req.set_id(id);
-    v1::Task t;
-    s.Stub()->GetTask(&ctx, req, &t);
-    return t;
-  }
   std::string dir_;
 };
 
@@ -55,14 +45,9 @@ TEST_F(FaultsE2eTest, SyncUpstreamIsNeverCalledTwiceAcrossAKill) {
   Server server(dir_, sim.url(), o);
   server.Start();
   sim.Fault(R"({"mode":"slow_body","count":1,"path_prefix":"/xai","slow_ms":20000})");
-  HttpResult r = Http(
-      "POST", server.rest() + "/v1/index.php?endpoint=image_generation",
-      R"({"prompt":"a lighthouse held upstream","workflow":"grok"})",
-      {kKeyHeader});
-  ASSERT_EQ(r.status, 200) << r.body;
-  auto doc = json::Parse(r.body);
-  ASSERT_TRUE(doc.ok());
-  const std::string id = (*doc)["data"]["id"].GetString();
+  const std::string id = SubmitLegacy(
+      server, R"({"prompt":"a lighthouse held upstream","workflow":"grok"})");
+  ASSERT_FALSE(id.empty());
   ASSERT_TRUE(WaitFor([&] { return SimRequests(sim, "/xai") == 1; },
                       absl::Seconds(20)));
   server.Kill9();  // the simulator is still trickling its answer
@@ -70,7 +55,7 @@ TEST_F(FaultsE2eTest, SyncUpstreamIsNeverCalledTwiceAcrossAKill) {
   v1::Task t;
   ASSERT_TRUE(WaitFor(
       [&] {
-        t = Get(server, id);
+        t = GetTask(server, id);
         return t.state() == v1::TASK_STATE_FAILED ||
                t.state() == v1::TASK_STATE_SUCCEEDED;
       },
@@ -99,14 +84,10 @@ TEST_F(FaultsE2eTest, CancelRacingASubmitCancelsTheUpstreamJob) {
   server.Start();
   sim.Fault(
       R"({"mode":"slow_body","count":1,"path_prefix":"/rr3/api/v1/generate","slow_ms":1500})");
-  HttpResult r = Http(
-      "POST", server.rest() + "/v1/index.php?endpoint=image_generation",
-      R"({"prompt":"a lighthouse cancelled in flight","workflow":"rr3"})",
-      {kKeyHeader});
-  ASSERT_EQ(r.status, 200) << r.body;
-  auto doc = json::Parse(r.body);
-  ASSERT_TRUE(doc.ok());
-  const std::string id = (*doc)["data"]["id"].GetString();
+  const std::string id = SubmitLegacy(
+      server,
+      R"({"prompt":"a lighthouse cancelled in flight","workflow":"rr3"})");
+  ASSERT_FALSE(id.empty());
   ASSERT_TRUE(WaitFor(
       [&] { return SimRequests(sim, "/rr3/api/v1/generate") == 1; },
       absl::Seconds(20)));
@@ -123,7 +104,7 @@ TEST_F(FaultsE2eTest, CancelRacingASubmitCancelsTheUpstreamJob) {
   v1::Task t;
   ASSERT_TRUE(WaitFor(
       [&] {
-        t = Get(server, id);
+        t = GetTask(server, id);
         return t.state() == v1::TASK_STATE_CANCELED ||
                t.state() == v1::TASK_STATE_SUCCEEDED ||
                t.state() == v1::TASK_STATE_FAILED;
@@ -155,15 +136,10 @@ TEST_F(FaultsE2eTest, TasksFinishAfterTheDatabaseWasLockedUnderThem) {
   server.Start();
   std::vector<std::string> ids;
   for (int i = 0; i < 50; ++i) {
-    HttpResult r = Http(
-        "POST", server.rest() + "/v1/index.php?endpoint=image_generation",
-        absl::StrCat(R"({"prompt": "locked )", i,
-                     R"(", "steps": 10, "width": 64, "height": 64})"),
-        {kKeyHeader});
-    ASSERT_EQ(r.status, 200) << r.body;
-    auto doc = json::Parse(r.body);
-    ASSERT_TRUE(doc.ok());
-    ids.push_back((*doc)["data"]["id"].GetString());
+    ids.push_back(SubmitLegacy(
+        server, absl::StrCat(R"({"prompt": "locked )", i,
+                             R"(", "steps": 10, "width": 64, "height": 64})")));
+    ASSERT_FALSE(ids.back().empty());
   }
   {
     auto db = store::SqliteDb::Open(dir_ + "/data/mediagw.db",
@@ -178,7 +154,7 @@ TEST_F(FaultsE2eTest, TasksFinishAfterTheDatabaseWasLockedUnderThem) {
     v1::Task t;
     EXPECT_TRUE(WaitFor(
         [&] {
-          t = Get(server, id);
+          t = GetTask(server, id);
           return t.state() == v1::TASK_STATE_SUCCEEDED ||
                  t.state() == v1::TASK_STATE_FAILED ||
                  t.state() == v1::TASK_STATE_TIMED_OUT;
@@ -220,9 +196,10 @@ TEST_F(FaultsE2eTest, ALockedDatabaseMakesTheServiceNotReadyButAlive) {
   ASSERT_TRUE(db.ok()) << db.status();
   ASSERT_TRUE((*db)->Exec("PRAGMA busy_timeout = 10000").ok());
   ASSERT_TRUE((*db)->Exec("BEGIN IMMEDIATE").ok());
-  HttpResult refused = Http(
-      "POST", server.rest() + "/v1/index.php?endpoint=image_generation",
-      R"({"prompt":"while locked"})", {kKeyHeader});
+  HttpResult refused;
+  EXPECT_EQ(SubmitLegacy(server, R"({"prompt":"while locked"})",
+                         "image_generation", &refused),
+            "");
   EXPECT_EQ(refused.status, 503) << refused.body;
   EXPECT_TRUE(WaitFor(
       [&] { return Http("GET", server.rest() + "/readyz").status == 503; },
@@ -240,11 +217,7 @@ TEST_F(FaultsE2eTest, ALockedDatabaseMakesTheServiceNotReadyButAlive) {
   EXPECT_TRUE(WaitFor(
       [&] { return status_of("mediagw.v1.MediaService") == kServing; },
       absl::Seconds(5)));
-  EXPECT_EQ(Http("POST",
-                 server.rest() + "/v1/index.php?endpoint=image_generation",
-                 R"({"prompt":"after the lock"})", {kKeyHeader})
-                .status,
-            200);
+  EXPECT_FALSE(SubmitLegacy(server, R"({"prompt":"after the lock"})").empty());
 }
 
 }  // namespace

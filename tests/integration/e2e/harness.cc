@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto.h"
+#include "common/json.h"
 #include "common/host_port.h"
 #include "core/image_info.h"
 
@@ -230,6 +231,34 @@ int Server::Stop() {
 std::unique_ptr<v1::MediaService::Stub> Server::Stub() const {
   return v1::MediaService::NewStub(
       grpc::CreateChannel(grpc_addr_, grpc::InsecureChannelCredentials()));
+}
+
+std::string SubmitLegacy(const Server& server, const std::string& body,
+                         const std::string& endpoint, HttpResult* reply) {
+  HttpResult r =
+      Http("POST", server.rest() + "/v1/index.php?endpoint=" + endpoint, body,
+           {std::string("x-api-key: ") + Server::kKey});
+  if (reply != nullptr) *reply = r;
+  if (r.status != 200) return "";
+  auto doc = json::Parse(r.body);
+  if (!doc.ok() || !doc->IsObject() || !doc->HasMember("data") ||
+      !(*doc)["data"].IsObject() || !(*doc)["data"].HasMember("id") ||
+      !(*doc)["data"]["id"].IsString()) {
+    return "";
+  }
+  return (*doc)["data"]["id"].GetString();
+}
+
+v1::Task GetTask(const Server& server, const std::string& id,
+                 grpc::Status* status) {
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("x-api-key", Server::kKey);
+  v1::GetTaskRequest req;
+  req.set_id(id);
+  v1::Task t;
+  grpc::Status st = server.Stub()->GetTask(&ctx, req, &t);
+  if (status != nullptr) *status = st;
+  return st.ok() ? t : v1::Task();
 }
 
 }  // namespace mediagw::e2e

@@ -115,6 +115,17 @@ class Server {
 // A fresh temp dir per test, removed at the end.
 std::string MakeTempDir();
 
+// POST /v1/index.php?endpoint=<endpoint> with Server::kKey: the new task's
+// id, or "" when the submit was refused (`reply`, if given, gets the answer).
+std::string SubmitLegacy(const Server& server, const std::string& body,
+                         const std::string& endpoint = "image_generation",
+                         HttpResult* reply = nullptr);
+
+// GetTask over gRPC with Server::kKey; an empty task when the call fails
+// (`status`, if given, gets the call's status).
+v1::Task GetTask(const Server& server, const std::string& id,
+                 grpc::Status* status = nullptr);
+
 }  // namespace mediagw::e2e
 
 #endif  // MEDIAGW_TESTS_INTEGRATION_E2E_HARNESS_H_

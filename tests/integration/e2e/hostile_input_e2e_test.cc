@@ -33,17 +33,6 @@ class HostileInputE2eTest : public ::testing::Test {
     return {resp.tasks().begin(), resp.tasks().end()};
   }
 
-  v1::Task Get(const Server& s, const std::string& id, grpc::Status* st) {
-    auto stub = s.Stub();
-    grpc::ClientContext ctx;
-    ctx.AddMetadata("x-api-key", Server::kKey);
-    v1::GetTaskRequest req;
-    req.set_id(id);
-    v1::Task t;
-    *st = stub->GetTask(&ctx, req, &t);
-    return t;
-  }
-
   // The legacy envelope's error, after checking the envelope's shape.
   std::string LegacyError(const HttpResult& r) {
     auto doc = json::Parse(r.body);
@@ -112,15 +101,10 @@ TEST_F(HostileInputE2eTest, UnreadableRowsAheadOfTheBacklogAreFailedNotSkipped) 
   server.Start();
   std::vector<std::string> good;
   for (int i = 0; i < 6; ++i) {
-    HttpResult r = Http(
-        "POST", server.rest() + "/v1/index.php?endpoint=image_generation",
-        absl::StrCat(R"({"prompt": "good )", i,
-                     R"(", "steps": 2, "width": 64, "height": 64})"),
-        {kKeyHeader});
-    ASSERT_EQ(r.status, 200) << r.body;
-    auto doc = json::Parse(r.body);
-    ASSERT_TRUE(doc.ok());
-    good.push_back((*doc)["data"]["id"].GetString());
+    good.push_back(SubmitLegacy(
+        server, absl::StrCat(R"({"prompt": "good )", i,
+                             R"(", "steps": 2, "width": 64, "height": 64})")));
+    ASSERT_FALSE(good.back().empty());
   }
   server.Kill9();  // most of them still wait in the store's backlog
 
@@ -147,17 +131,17 @@ TEST_F(HostileInputE2eTest, UnreadableRowsAheadOfTheBacklogAreFailedNotSkipped) 
     grpc::Status st;
     EXPECT_TRUE(WaitFor(
         [&] {
-          return Get(server, id, &st).state() == v1::TASK_STATE_SUCCEEDED;
+          return GetTask(server, id, &st).state() == v1::TASK_STATE_SUCCEEDED;
         },
         absl::Seconds(60)))
-        << id << " ended in " << Get(server, id, &st).state();
+        << id << " ended in " << GetTask(server, id, &st).state();
   }
   for (const std::string& id : bad) {
     grpc::Status st;
     v1::Task t;
     EXPECT_TRUE(WaitFor(
         [&] {
-          t = Get(server, id, &st);
+          t = GetTask(server, id, &st);
           return st.ok() && t.state() == v1::TASK_STATE_FAILED;
         },
         absl::Seconds(30)))
