@@ -34,6 +34,7 @@
 #include "core/event_bus.h"
 #include "core/http_client.h"
 #include "core/provider.h"
+#include "core/public_urls.h"
 #include "core/retry_budget.h"
 #include "core/slot_queue.h"
 #include "core/task_store.h"
@@ -66,7 +67,9 @@ struct DispatcherOptions {
   // Progress of a RUNNING task is written at most once per interval (the
   // latest value when it is over); zero writes every update.
   absl::Duration progress_interval = absl::ZeroDuration();
-  std::string public_base_url;  // prefix of output URIs, e.g. http://h:p
+  // Our public URLs of outputs, input images and callbacks (not owned;
+  // must be set and outlive the dispatcher).
+  const PublicUrls* urls = nullptr;
 };
 
 struct DispatcherDeps {

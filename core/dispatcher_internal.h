@@ -6,6 +6,9 @@
 #include <string>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/string_view.h"
 #include "core/dispatcher.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -53,16 +56,21 @@ inline google::protobuf::Timestamp ToProtoTime(absl::Time t) {
       absl::ToUnixNanos(t));
 }
 
-// What a mutation returns when there is nothing to write.
+// What a mutation returns when there is nothing to write: a status with a
+// payload of its own, so that no message text decides it.
+inline constexpr absl::string_view kUnchangedUrl =
+    "type.mediagw.dev/dispatcher.unchanged";
+
 inline absl::Status Unchanged() {
-  return absl::FailedPreconditionError("unchanged");
+  absl::Status status = absl::FailedPreconditionError("nothing to write");
+  status.SetPayload(kUnchangedUrl, absl::Cord("1"));
+  return status;
 }
 
 // Whether a mutation was skipped because there was nothing to write (as
 // opposed to refused, e.g. because the task had already finished).
 inline bool IsUnchanged(const absl::Status& status) {
-  return status.code() == absl::StatusCode::kFailedPrecondition &&
-         status.message() == "unchanged";
+  return status.GetPayload(kUnchangedUrl).has_value();
 }
 
 // The mutation for "the upstream is running it, at `progress`": QUEUED

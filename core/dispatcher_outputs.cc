@@ -203,7 +203,7 @@ void Dispatcher::StoreOne(std::shared_ptr<Active> a,
   }
   body.reset();  // the bytes are on disk; free them before the next starts
   v1::Output out;
-  out.set_uri(absl::StrCat(options_.public_base_url, "/uploads/", names.back()));
+  out.set_uri(options_.urls->Upload(names.back()));
   out.set_mime_type(info.mime_type);
   out.set_width(info.width);
   out.set_height(info.height);

@@ -186,7 +186,7 @@ void Dispatcher::PrepareAndSubmit(std::shared_ptr<Active> a, bool resume) {
   }
   SubmitContext ctx;
   ctx.callback_url =
-      absl::StrCat(options_.public_base_url, "/v1/callbacks/", rec.task().id());
+      options_.urls->Callback(rec.task().id());
   if (rec.task().kind() != v1::TASK_KIND_VIDEO) {
     Send(a, std::move(ctx), resume);
     return;
@@ -208,7 +208,7 @@ void Dispatcher::PrepareAndSubmit(std::shared_ptr<Active> a, bool resume) {
     ctx.input_mime_type = rec.input_mime_type();
     ctx.input_name = rec.input_blob();
     ctx.input_url =
-        absl::StrCat(options_.public_base_url, "/uploads/", rec.input_blob());
+        options_.urls->Upload(rec.input_blob());
     Send(a, std::move(ctx), resume);
   });
 }

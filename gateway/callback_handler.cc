@@ -7,12 +7,8 @@
 #include "gateway/service_codec.h"
 
 namespace mediagw::gateway {
-namespace {
-constexpr absl::string_view kPrefix = "/v1/callbacks/";
-}  // namespace
-
 void CallbackHandler::Register(RouteTable& table) {
-  table.Add({"callbacks", std::string(kPrefix), true, {"POST"},
+  table.Add({"callbacks", std::string(kPathPrefix), true, {"POST"},
              [this](net::ServerRequest r,
                     std::shared_ptr<net::ResponseWriter> w) {
                Handle(std::move(r), std::move(w));
@@ -22,7 +18,7 @@ void CallbackHandler::Register(RouteTable& table) {
 
 void CallbackHandler::Handle(net::ServerRequest request,
                              std::shared_ptr<net::ResponseWriter> writer) {
-  const std::string task_id = request.path.substr(kPrefix.size());
+  const std::string task_id = request.path.substr(kPathPrefix.size());
   CallbackRequest cb;
   cb.headers = std::move(request.headers);
   cb.body = std::move(request.body);

@@ -5,6 +5,7 @@
 #ifndef MEDIAGW_GATEWAY_CALLBACK_HANDLER_H_
 #define MEDIAGW_GATEWAY_CALLBACK_HANDLER_H_
 
+#include "absl/strings/string_view.h"
 #include "core/task_service.h"
 #include "gateway/route_table.h"
 
@@ -12,6 +13,8 @@ namespace mediagw::gateway {
 
 class CallbackHandler {
  public:
+  static constexpr absl::string_view kPathPrefix = "/v1/callbacks/";
+
   // `tasks` must outlive the handler.
   explicit CallbackHandler(TaskService* tasks) : tasks_(tasks) {}
   void Register(RouteTable& table);

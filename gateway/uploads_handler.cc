@@ -234,7 +234,7 @@ void UploadsHandler::Serve(const net::ServerRequest& request,
 }
 
 void UploadsHandler::Register(RouteTable& table) {
-  table.Add({"uploads", "/uploads/", true, {"GET", "HEAD"},
+  table.Add({"uploads", std::string(kPathPrefix), true, {"GET", "HEAD"},
              [this](net::ServerRequest r,
                     std::shared_ptr<net::ResponseWriter> w) {
                Serve(r, std::move(w));

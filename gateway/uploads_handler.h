@@ -21,6 +21,8 @@
 
 #include <memory>
 
+#include "absl/strings/string_view.h"
+
 #include "common/thread_pool.h"
 #include "core/blob_store.h"
 #include "gateway/route_table.h"
@@ -30,6 +32,8 @@ namespace mediagw::gateway {
 
 class UploadsHandler {
  public:
+  static constexpr absl::string_view kPathPrefix = "/uploads/";
+
   // `blobs` and `own_pool` must outlive the handler and every response it
   // started (shut the HTTP server down first).
   UploadsHandler(BlobStore* blobs, Executor* own_pool)

@@ -34,6 +34,7 @@
 #include "core/static_router.h"
 #include "core/task_service_impl.h"
 #include "gateway/gateway.h"
+#include "gateway/public_urls.h"
 #include "gateway/uploads_handler.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "net/curl_multi_client.h"
@@ -292,7 +293,8 @@ int Run(int argc, char** argv) {
   dopts.poll_interval = absl::Milliseconds(cfg.dispatch().poll_interval_ms());
   dopts.max_attempts = static_cast<int>(cfg.dispatch().max_attempts());
   dopts.max_active = static_cast<int>(cfg.dispatch().max_active_tasks());
-  dopts.public_base_url = public_base;
+  const gateway::GatewayUrls public_urls(public_base);
+  dopts.urls = &public_urls;
   dopts.fetch_timeout = absl::Milliseconds(cfg.fetch().timeout_ms());
   dopts.max_outputs = static_cast<int>(
       std::min<uint32_t>(cfg.fetch().max_outputs(), 1u << 20));

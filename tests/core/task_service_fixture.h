@@ -75,7 +75,7 @@ class TaskServiceTest : public ::testing::Test {
   }
 
   void Init(DispatcherOptions options = {}) {
-    options.public_base_url = kBase;
+    options.urls = &urls_;
     DispatcherDeps deps{&store_,  &blobs_,     &router_, &http_,
                         &fetcher_, &scheduler_, &queue_,  &bus_,
                         &clock_};
@@ -171,6 +171,17 @@ class TaskServiceTest : public ::testing::Test {
     }
   }
 
+  // The gateway's routes under kBase, as main wires them.
+  class Urls : public PublicUrls {
+   public:
+    std::string Upload(absl::string_view name) const override {
+      return absl::StrCat(kBase, "/uploads/", name);
+    }
+    std::string Callback(absl::string_view id) const override {
+      return absl::StrCat(kBase, "/v1/callbacks/", id);
+    }
+  };
+  const Urls urls_;
   FakeClock clock_;
   ManualQueue queue_;
   FakeTaskStore store_;
