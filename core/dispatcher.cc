@@ -35,6 +35,7 @@ void Dispatcher::Shutdown() {
       if (a->poll_timer) timers.push_back(a->poll_timer);
       if (a->deadline_timer) timers.push_back(a->deadline_timer);
       a->poll_timer = a->deadline_timer = 0;
+      for (Scheduler::TimerId t : TakeTimers(*a)) timers.push_back(t);
     }
   }
   for (auto t : timers) deps_.scheduler->Cancel(t);
@@ -368,6 +369,47 @@ void Dispatcher::Fail(std::shared_ptr<Active> a, TaskState state,
       nullptr);
 }
 
+void Dispatcher::TaskTimer(const std::shared_ptr<Active>& a, absl::Time at,
+                           std::function<void()> fn) {
+  uint64_t token;
+  {
+    absl::MutexLock l(&mu_);
+    if (a->retired || stopping_) return;
+    token = ++a->next_timer_token;
+    a->timers[token] = 0;
+  }
+  // RunAt may fire on another thread before it returns: the entry is made
+  // first, and whoever removes it (the firing, or Retire) decides.
+  const Scheduler::TimerId id = deps_.scheduler->RunAt(
+      at, [this, a, token, fn = std::move(fn)] {
+        {
+          absl::MutexLock l(&mu_);
+          if (a->timers.erase(token) == 0) return;  // cancelled
+        }
+        fn();
+      });
+  bool cancel = false;
+  {
+    absl::MutexLock l(&mu_);
+    auto it = a->timers.find(token);
+    if (it != a->timers.end()) {
+      it->second = id;
+    } else {
+      cancel = a->retired;  // taken by Retire before its id was known
+    }
+  }
+  if (cancel) deps_.scheduler->Cancel(id);
+}
+
+std::vector<Scheduler::TimerId> Dispatcher::TakeTimers(Active& a) {
+  std::vector<Scheduler::TimerId> ids;
+  for (const auto& [token, id] : a.timers) {
+    if (id != 0) ids.push_back(id);
+  }
+  a.timers.clear();
+  return ids;
+}
+
 absl::Duration Dispatcher::WriteRetryDelay(int failures) {
   // Full jitter over an exponential ceiling: 50 ms doubling, at most 5 s.
   const int shift = std::min(failures - 1, 7);
@@ -473,6 +515,9 @@ void Dispatcher::Drain(std::shared_ptr<Active> a) {
         MG_LOG(Warning, "store update of ", next.task().id(), " failed (",
                st.ToString(), "); retry ", failures, " in ",
                absl::FormatDuration(wait));
+        // Not a TaskTimer: the write is owed even if the task retires
+        // meanwhile (it may record a paid job), so retiring must not cancel
+        // it.
         deps_.scheduler->RunAt(deps_.scheduler->Now() + wait,
                                [this, a] { Drain(a); });
         return;
@@ -489,6 +534,7 @@ void Dispatcher::Drain(std::shared_ptr<Active> a) {
 
 void Dispatcher::Retire(std::shared_ptr<Active> a) {
   Scheduler::TimerId poll, deadline;
+  std::vector<Scheduler::TimerId> timers;
   std::string id;
   std::shared_ptr<Provider> provider;
   {
@@ -498,6 +544,7 @@ void Dispatcher::Retire(std::shared_ptr<Active> a) {
     poll = a->poll_timer;
     deadline = a->deadline_timer;
     a->poll_timer = a->deadline_timer = 0;
+    timers = TakeTimers(*a);
     id = a->record.task().id();
     provider = a->channel.provider;
     active_.erase(id);
@@ -512,6 +559,7 @@ void Dispatcher::Retire(std::shared_ptr<Active> a) {
   }
   if (poll) deps_.scheduler->Cancel(poll);
   if (deadline) deps_.scheduler->Cancel(deadline);
+  for (Scheduler::TimerId t : timers) deps_.scheduler->Cancel(t);
   if (provider) provider->Unwatch(id);
   AdmitNext();
 }

@@ -250,6 +250,13 @@ class Dispatcher : public ProviderListener {
   static void CountFinished(const TaskRecord& record);
 
   void Mutate(std::shared_ptr<Active> a, MutateFn fn, RecordCallback after);
+  // Runs `fn` at `at` unless the task retires (or the dispatcher stops)
+  // first: every timer of a task goes through here, so none outlives it.
+  void TaskTimer(const std::shared_ptr<Active>& a, absl::Time at,
+                 std::function<void()> fn);
+  // Takes the task's pending timers (under mu_); the caller cancels them.
+  std::vector<Scheduler::TimerId> TakeTimers(Active& a)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Wait before retrying a write that failed `failures` times in a row.
   absl::Duration WriteRetryDelay(int failures);
   void Drain(std::shared_ptr<Active> a);

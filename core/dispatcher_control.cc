@@ -203,7 +203,7 @@ void Dispatcher::ReportRunning(std::shared_ptr<Active> a, double progress) {
   if (schedule) {
     // The latest value is written when the interval is over, so a job
     // that goes quiet does not show a stale figure.
-    deps_.scheduler->RunAt(flush_at, [this, a] {
+    TaskTimer(a, flush_at, [this, a] {
       double p;
       {
         absl::MutexLock l(&mu_);

@@ -5,6 +5,7 @@
 #include <deque>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/cord.h"
@@ -40,6 +41,10 @@ struct Dispatcher::Active {
   bool progress_flush_scheduled = false;
   int unknown_outcomes = 0;  // submits that went out without an answer
   int write_failures = 0;    // consecutive store writes that failed
+  // Timers set through Dispatcher::TaskTimer that have not fired: token ->
+  // scheduler id (0 until RunAt returned). Retire and Shutdown cancel them.
+  uint64_t next_timer_token = 0;
+  absl::flat_hash_map<uint64_t, Scheduler::TimerId> timers;
   // Channels that refused this task for our credentials or credit.
   absl::flat_hash_set<std::string> refused_channels;
   std::string slot_channel;  // channel whose concurrency slot it holds

@@ -129,9 +129,8 @@ void Dispatcher::FetchOne(std::shared_ptr<Active> a,
           err.code() == absl::StatusCode::kUnavailable ||
           err.code() == absl::StatusCode::kDeadlineExceeded;
       if (transient && attempt + 1 < options_.fetch_attempts && !stopping_) {
-        deps_.scheduler->RunAt(
-            deps_.scheduler->Now() + options_.poll_interval,
-            [this, a, f, i, attempt] { FetchOne(a, f, i, attempt + 1); });
+        TaskTimer(a, deps_.scheduler->Now() + options_.poll_interval,
+                  [this, a, f, i, attempt] { FetchOne(a, f, i, attempt + 1); });
         return;
       }
       if (err.code() == absl::StatusCode::kResourceExhausted) {

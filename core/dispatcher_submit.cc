@@ -124,10 +124,10 @@ void Dispatcher::Start(std::shared_ptr<Active> a) {
   if (chosen == nullptr) {
     // Every channel is busy: try again shortly; the deadline bounds it.
     if (!IsRetired(a)) {
-      deps_.scheduler->RunAt(deps_.scheduler->Now() + options_.poll_interval,
-                             [this, a] {
-                               if (!stopping_ && !IsRetired(a)) Start(a);
-                             });
+      TaskTimer(a, deps_.scheduler->Now() + options_.poll_interval,
+                [this, a] {
+                  if (!stopping_) Start(a);
+                });
     }
     return;
   }
@@ -443,8 +443,8 @@ void Dispatcher::OnSubmitted(std::shared_ptr<Active> a,
           if (!r.ok()) return;
           ReleaseChannelSlot(a);
           const absl::Duration backoff = RetryBackoff(attempts - 1, status);
-          deps_.scheduler->RunAt(deps_.scheduler->Now() + backoff, [this, a] {
-            if (!stopping_ && !IsRetired(a)) Start(a);
+          TaskTimer(a, deps_.scheduler->Now() + backoff, [this, a] {
+            if (!stopping_) Start(a);
           });
         });
     return;
@@ -507,8 +507,8 @@ void Dispatcher::OnOutcomeUnknown(std::shared_ptr<Active> a,
   MG_LOG(Info, "submit of ", upstream_id, " ended without an answer (",
          status.ToString(), "); resuming it on the same channel");
   const absl::Duration backoff = RetryBackoff(tries - 1, status);
-  deps_.scheduler->RunAt(
-      deps_.scheduler->Now() + backoff, [this, a, status, upstream_id] {
+  TaskTimer(
+      a, deps_.scheduler->Now() + backoff, [this, a, status, upstream_id] {
         if (stopping_ || IsRetired(a)) return;
         // Out of budget: wait another round without calling (the task's
         // deadline bounds it); the job may be running upstream, so it is

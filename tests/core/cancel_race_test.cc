@@ -135,5 +135,21 @@ TEST_F(CancelRaceTest, ATaskLoadedPastItsDeadlineIsNeverSent) {
   EXPECT_EQ(p1_->Submits().size(), 1u) << "the expired task was sent";
 }
 
+// Every timer a task sets (here a failover's backoff) is cancelled when the
+// task retires: none fires for it later, and none keeps it alive.
+TEST_F(CancelRaceTest, RetiringATaskCancelsItsTimers) {
+  Init();
+  p1_->ScriptSubmit(absl::UnavailableError("busy"));
+  std::string id = Submit("multi").id();
+  Pump();
+  ASSERT_EQ(StateOf(id), v1::TASK_STATE_PENDING);  // waiting to fail over
+  ASSERT_GT(scheduler_.Pending(), 0u);
+  ASSERT_TRUE(Cancel(id).ok());
+  EXPECT_EQ(StateOf(id), v1::TASK_STATE_CANCELED);
+  EXPECT_EQ(scheduler_.Pending(), 0u);
+  AdvanceAndPump(absl::Minutes(1));
+  EXPECT_TRUE(p2_->Submits().empty());
+}
+
 }  // namespace
 }  // namespace mediagw::testing
