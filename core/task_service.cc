@@ -24,11 +24,6 @@ absl::Status NotFound(const std::string& id) {
       absl::StrCat("task not found: ", SanitizeUpstreamText(id, 128)));
 }
 
-// Our ids are short ASCII; anything else cannot name a task, and need not
-// cost a store read.
-bool PlausibleId(absl::string_view id) {
-  return !id.empty() && id.size() <= 128 && IsValidUtf8(id);
-}
 
 // Serializes deliveries of one watch: whoever finds the queue idle drains
 // it, outside the lock, so callbacks never run under a lock and never
@@ -148,6 +143,10 @@ class TaskWatchImpl : public TaskWatch,
 }  // namespace
 
 TaskServiceImpl::TaskServiceImpl(Deps deps) : deps_(deps) {}
+
+bool TaskServiceImpl::PlausibleId(absl::string_view id) {
+  return !id.empty() && id.size() <= 128 && IsValidUtf8(id);
+}
 
 void TaskServiceImpl::ReplyExisting(const Caller& caller, const std::string& key,
                                 const std::string& fingerprint,

@@ -53,6 +53,9 @@ class TaskServiceImpl final : public TaskService {
       std::function<void(absl::Status)> on_error) override;
 
  private:
+  // Our task ids are short UTF-8 (ASCII); anything else cannot name a task
+  // and need not cost a store read or a dispatcher lookup.
+  static bool PlausibleId(absl::string_view id);
   void ReplyExisting(const Caller& caller, const std::string& key,
                      const std::string& fingerprint, Callback<v1::Task> done);
   // The task as the first submit of `rec` replied it.

@@ -289,7 +289,7 @@ void TaskServiceImpl::SubmitVideo(const Caller& caller,
 
 void TaskServiceImpl::HandleCallback(const std::string& id, CallbackRequest request,
                                  std::function<void(absl::Status)> done) {
-  if (id.empty() || id.size() > 128 || !IsValidUtf8(id)) {
+  if (!PlausibleId(id)) {
     done(absl::NotFoundError("task not found"));
     return;
   }

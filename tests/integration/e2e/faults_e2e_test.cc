@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
+#include "core/state_machine.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "store/sqlite/sqlite_db.h"
@@ -52,15 +53,8 @@ TEST_F(FaultsE2eTest, SyncUpstreamIsNeverCalledTwiceAcrossAKill) {
                       absl::Seconds(20)));
   server.Kill9();  // the simulator is still trickling its answer
   server.Start();
-  v1::Task t;
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        t = GetTask(server, id);
-        return t.state() == v1::TASK_STATE_FAILED ||
-               t.state() == v1::TASK_STATE_SUCCEEDED;
-      },
-      absl::Seconds(30)))
-      << "state " << t.state();
+  const v1::Task t = WaitTerminal(server, id, absl::Seconds(30));
+  ASSERT_TRUE(IsTerminal(t.state())) << "state " << t.state();
   EXPECT_EQ(t.state(), v1::TASK_STATE_FAILED);
   EXPECT_EQ(t.error().code(), "UNKNOWN");
   EXPECT_TRUE(absl::StartsWith(t.error().message(),
@@ -101,15 +95,8 @@ TEST_F(FaultsE2eTest, CancelRacingASubmitCancelsTheUpstreamJob) {
     ASSERT_TRUE(st.ok()) << st.error_message();
     EXPECT_EQ(t.state(), v1::TASK_STATE_SUBMITTING);  // waits for the answer
   }
-  v1::Task t;
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        t = GetTask(server, id);
-        return t.state() == v1::TASK_STATE_CANCELED ||
-               t.state() == v1::TASK_STATE_SUCCEEDED ||
-               t.state() == v1::TASK_STATE_FAILED;
-      },
-      absl::Seconds(30)));
+  const v1::Task t = WaitTerminal(server, id, absl::Seconds(30));
+  ASSERT_TRUE(IsTerminal(t.state())) << "state " << t.state();
   EXPECT_EQ(t.state(), v1::TASK_STATE_CANCELED) << t.error().message();
   // The upstream was told: its cancel route saw the job's id.
   auto stats = json::Parse(sim.Stats().body);
@@ -151,15 +138,7 @@ TEST_F(FaultsE2eTest, TasksFinishAfterTheDatabaseWasLockedUnderThem) {
     ASSERT_TRUE((*db)->Exec("ROLLBACK").ok());
   }
   for (const std::string& id : ids) {
-    v1::Task t;
-    EXPECT_TRUE(WaitFor(
-        [&] {
-          t = GetTask(server, id);
-          return t.state() == v1::TASK_STATE_SUCCEEDED ||
-                 t.state() == v1::TASK_STATE_FAILED ||
-                 t.state() == v1::TASK_STATE_TIMED_OUT;
-        },
-        absl::Seconds(60)));
+    const v1::Task t = WaitTerminal(server, id, absl::Seconds(60));
     EXPECT_EQ(t.state(), v1::TASK_STATE_SUCCEEDED)
         << id << ": " << t.error().message();
   }

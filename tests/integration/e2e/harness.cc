@@ -17,6 +17,7 @@
 #include "common/json.h"
 #include "common/host_port.h"
 #include "core/image_info.h"
+#include "core/state_machine.h"
 
 namespace mediagw::e2e {
 
@@ -259,6 +260,18 @@ v1::Task GetTask(const Server& server, const std::string& id,
   grpc::Status st = server.Stub()->GetTask(&ctx, req, &t);
   if (status != nullptr) *status = st;
   return st.ok() ? t : v1::Task();
+}
+
+v1::Task WaitTerminal(const Server& server, const std::string& id,
+                      absl::Duration timeout) {
+  v1::Task t;
+  WaitFor(
+      [&] {
+        t = GetTask(server, id);
+        return IsTerminal(t.state());
+      },
+      timeout);
+  return t;
 }
 
 }  // namespace mediagw::e2e

@@ -126,6 +126,11 @@ std::string SubmitLegacy(const Server& server, const std::string& body,
 v1::Task GetTask(const Server& server, const std::string& id,
                  grpc::Status* status = nullptr);
 
+// Polls GetTask until the task is in a terminal state or `timeout` passes;
+// returns the task as last seen.
+v1::Task WaitTerminal(const Server& server, const std::string& id,
+                      absl::Duration timeout);
+
 }  // namespace mediagw::e2e
 
 #endif  // MEDIAGW_TESTS_INTEGRATION_E2E_HARNESS_H_
