@@ -31,6 +31,8 @@ namespace mediagw::net {
 // Outgoing bytes a streaming response or websocket may have queued before
 // the peer is deemed too slow and the connection is closed.
 inline constexpr size_t kMaxQueuedBytes = 16 << 20;
+// Bytes a connection reads from its socket at a time.
+inline constexpr size_t kReadChunk = 16 << 10;
 
 // A live connection (HTTP or websocket) that Stop() must be able to close.
 class Connection {
