@@ -73,6 +73,7 @@ constexpr Reason kAllReasons[] = {
     Reason::kUpstreamKeyMissing, Reason::kUpstreamCredentialsRefused,
     Reason::kInsufficientBalance, Reason::kRateLimited,
     Reason::kDiskFull,           Reason::kUpstreamRefusedFinal,
+    Reason::kCallerBalanceShort, Reason::kCallerOverLimit,
 };
 }  // namespace
 
@@ -88,6 +89,10 @@ std::string ReasonName(Reason reason) {
       return "RATE_LIMITED";
     case Reason::kDiskFull:
       return "DISK_FULL";
+    case Reason::kCallerBalanceShort:
+      return "CALLER_BALANCE_SHORT";
+    case Reason::kCallerOverLimit:
+      return "CALLER_OVER_LIMIT";
     case Reason::kUpstreamRefusedFinal:
       return "UPSTREAM_REFUSED_FINAL";
   }
@@ -197,6 +202,10 @@ int ToHttpStatus(const absl::Status& status) {
       case Reason::kUpstreamCredentialsRefused:
       case Reason::kInsufficientBalance:
         return 503;
+      case Reason::kCallerBalanceShort:
+        return 402;
+      case Reason::kCallerOverLimit:
+        return 429;
       case Reason::kUpstreamRefusedFinal:
         break;  // the code says it
     }

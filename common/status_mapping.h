@@ -28,6 +28,11 @@ enum class Reason {
   // The upstream's refusal stands for this task: it is never sent to
   // another channel, whatever the code says.
   kUpstreamRefusedFinal,
+  // The caller's own account (docs/ACCOUNTS.md): its balance cannot cover
+  // the task's price (legacy 402 "Insufficient balance"), or it is over
+  // one of its limits (429 with Retry-After).
+  kCallerBalanceShort,
+  kCallerOverLimit,
 };
 
 // `status` with `reason` attached (replacing any earlier one); OK stays OK.

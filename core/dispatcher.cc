@@ -11,7 +11,6 @@
 #include "core/dispatcher_internal.h"
 #include "core/image_info.h"
 #include "core/state_machine.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace mediagw {
@@ -435,7 +434,7 @@ void Dispatcher::Mutate(std::shared_ptr<Active> a, MutateFn fn,
 void Dispatcher::Drain(std::shared_ptr<Active> a) {
   for (;;) {
     Active::Pending m;
-    TaskRecord next;
+    TaskRecord current;
     {
       absl::MutexLock l(&mu_);
       if (a->queue.empty()) {
@@ -444,50 +443,29 @@ void Dispatcher::Drain(std::shared_ptr<Active> a) {
       }
       m = std::move(a->queue.front());
       a->queue.pop_front();
-      next = a->record;
+      current = a->record;
     }
-    const v1::Task before = next.task();
+    TaskRecord next = current;
     absl::Status want = m.fn(next);
     if (!want.ok()) {
       if (m.after) m.after(want);
       continue;
     }
-    next.set_version(next.version() + 1);
-    // Bookkeeping that callers cannot see (e.g. submit_sent) is stored but
-    // is no change of the task: no new update_time, no event.
-    const bool visible =
-        !google::protobuf::util::MessageDifferencer::Equals(before,
-                                                            next.task());
-    if (visible) {
-      *next.mutable_task()->mutable_update_time() =
-          ToProtoTime(deps_.clock->Now());
-    }
     auto after = std::make_shared<RecordCallback>(std::move(m.after));
     MutateFn fn = std::move(m.fn);
-    deps_.store->Update(next, [this, a, next, after, fn,
-                               visible](absl::Status st) {
+    deps_.writer->Commit(current, std::move(next), [this, a, after, fn](
+                                                       absl::StatusOr<TaskRecord>
+                                                           committed) {
+      const absl::Status st = committed.status();
       if (st.ok()) {
-        v1::TaskState before;
-        bool new_upstream_id;
+        const TaskRecord& next = *committed;
         {
           absl::MutexLock l(&mu_);
-          before = a->record.task().state();
-          new_upstream_id = a->record.upstream_id() != next.upstream_id();
           a->record = next;
-        }
-        // Logged before anything that may commit the task's next change,
-        // so a task's lines come in the order of its changes.
-        LogChange(before, new_upstream_id, next);
-        if (visible) deps_.bus->Publish(next.task(), next.version());
-        {
-          absl::MutexLock l(&mu_);
           a->write_failures = 0;
         }
         if (*after) (*after)(next);
-        if (IsTerminal(next.task().state())) {
-          CountFinished(next);
-          Retire(a);
-        }
+        if (IsTerminal(next.task().state())) Retire(a);
       } else if (st.code() == absl::StatusCode::kAborted && !stopping_) {
         // Another writer (e.g. a second replica) changed the task: reload it
         // and apply the same mutation to the fresh record.
@@ -512,7 +490,7 @@ void Dispatcher::Drain(std::shared_ptr<Active> a) {
           a->queue.push_front({fn, std::move(*after)});
         }
         const absl::Duration wait = WriteRetryDelay(failures);
-        MG_LOG(Warning, "store update of ", next.task().id(), " failed (",
+        MG_LOG(Warning, "store update of ", a->record_id, " failed (",
                st.ToString(), "); retry ", failures, " in ",
                absl::FormatDuration(wait));
         // Not a TaskTimer: the write is owed even if the task retires
@@ -522,7 +500,7 @@ void Dispatcher::Drain(std::shared_ptr<Active> a) {
                                [this, a] { Drain(a); });
         return;
       } else {
-        MG_LOG(Error, "store update of ", next.task().id(),
+        MG_LOG(Error, "store update of ", a->record_id,
                " failed: ", st.ToString());
         if (*after) (*after)(st);
       }

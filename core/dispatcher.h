@@ -38,6 +38,7 @@
 #include "core/retry_budget.h"
 #include "core/slot_queue.h"
 #include "core/task_store.h"
+#include "core/task_writer.h"
 
 namespace mediagw {
 
@@ -82,7 +83,8 @@ struct DispatcherDeps {
   HttpClient* fetcher;
   Scheduler* scheduler;
   Executor* executor;
-  EventBus* bus;
+  // The one path every change of a task takes (core/task_writer.h).
+  TaskWriter* writer;
   const Clock* clock;
   // Optional, not owned (null = none). Channels whose breaker is open are
   // skipped when a task picks one; every submit's outcome feeds the
@@ -242,12 +244,6 @@ class Dispatcher : public ProviderListener {
   // channel of `workflow`, or as no longer waiting when it is empty.
   void SetWaitingForChannel(const std::shared_ptr<Active>& a,
                             const std::string& workflow);
-  // The lifecycle log line of a committed change from state `before`
-  // (UNSPECIFIED when unknown) to `next`.
-  static void LogChange(v1::TaskState before, bool new_upstream_id,
-                        const TaskRecord& next);
-  // mediagw_tasks_finished_total{workflow,channel,state}.
-  static void CountFinished(const TaskRecord& record);
 
   void Mutate(std::shared_ptr<Active> a, MutateFn fn, RecordCallback after);
   // Runs `fn` at `at` unless the task retires (or the dispatcher stops)

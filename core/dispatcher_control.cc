@@ -146,25 +146,18 @@ void Dispatcher::CancelWaiting(const std::string& task_id,
       Cancel(task_id, done);
       return;
     }
-    const v1::TaskState before = rec->task().state();
-    const bool was_waiting = before == v1::TASK_STATE_PENDING;
-    TaskRecord next = *std::move(rec);
+    const bool was_waiting = rec->task().state() == v1::TASK_STATE_PENDING;
+    TaskRecord next = *rec;
     next.mutable_task()->set_state(v1::TASK_STATE_CANCELED);
     *next.mutable_task()->mutable_end_time() = ToProtoTime(now);
-    *next.mutable_task()->mutable_update_time() = ToProtoTime(now);
-    next.set_version(next.version() + 1);
-    deps_.store->Update(next, [this, next, done, before,
-                               was_waiting](absl::Status st) {
-      if (!st.ok()) {
-        done(st);
-        return;
-      }
-      if (was_waiting) waiting_.fetch_sub(1, std::memory_order_relaxed);
-      LogChange(before, false, next);
-      CountFinished(next);
-      deps_.bus->Publish(next.task(), next.version());
-      done(next);
-    });
+    deps_.writer->Commit(
+        *rec, std::move(next),
+        [this, done, was_waiting](absl::StatusOr<TaskRecord> committed) {
+          if (committed.ok() && was_waiting) {
+            waiting_.fetch_sub(1, std::memory_order_relaxed);
+          }
+          done(std::move(committed));
+        });
   });
 }
 
@@ -286,36 +279,37 @@ void Dispatcher::FailUnreadable(const UnreadableRow& row,
   MG_LOG(Error, "task ", row.id, ": stored record unreadable; failing it");
   // Only what the columns say survives; the rest of the record is lost,
   // which the error says.
-  TaskRecord rec;
-  rec.set_owner(row.owner);
-  rec.set_version(row.version + 1);
-  v1::Task* task = rec.mutable_task();
-  task->set_id(row.id);
+  // The record as far as its columns tell: the state machine and the
+  // compare-and-swap judge the change against it.
+  TaskRecord current;
+  current.set_owner(row.owner);
+  current.set_version(row.version);
+  current.mutable_task()->set_id(row.id);
+  current.mutable_task()->set_state(row.state);
+  *current.mutable_task()->mutable_create_time() =
+      ToProtoTime(absl::FromUnixMicros(row.created_at_us));
+  TaskRecord next = current;
+  v1::Task* task = next.mutable_task();
   task->set_state(v1::TASK_STATE_FAILED);
   task->mutable_error()->set_code(CodeName(absl::StatusCode::kInternal));
   task->mutable_error()->set_message("stored record unreadable");
-  const absl::Time now = deps_.clock->Now();
-  *task->mutable_create_time() =
-      ToProtoTime(absl::FromUnixMicros(row.created_at_us));
-  *task->mutable_update_time() = ToProtoTime(now);
-  *task->mutable_end_time() = ToProtoTime(now);
-  deps_.store->Update(rec, [this, rec, then = std::move(then)](
-                               absl::Status st) {
-    if (st.ok()) {
-      static std::atomic<int64_t>* const failed = GlobalMetrics().Counter(
-          "mediagw_unreadable_records_total",
-          "Stored task records that could not be parsed and were failed");
-      failed->fetch_add(1, std::memory_order_relaxed);
-      LogChange(v1::TASK_STATE_UNSPECIFIED, false, rec);
-      CountFinished(rec);
-      deps_.bus->Publish(rec.task(), rec.version());
-    } else {
-      // ABORTED: another pass failed it first.
-      MG_LOG(Warning, "task ", rec.task().id(),
-             ": cannot fail unreadable record: ", st.ToString());
-    }
-    then();
-  });
+  *task->mutable_end_time() = ToProtoTime(deps_.clock->Now());
+  const std::string id = row.id;
+  deps_.writer->Commit(
+      current, std::move(next),
+      [id, then = std::move(then)](absl::StatusOr<TaskRecord> committed) {
+        if (committed.ok()) {
+          static std::atomic<int64_t>* const failed = GlobalMetrics().Counter(
+              "mediagw_unreadable_records_total",
+              "Stored task records that could not be parsed and were failed");
+          failed->fetch_add(1, std::memory_order_relaxed);
+        } else {
+          // ABORTED: another pass failed it first.
+          MG_LOG(Warning, "task ", id, ": cannot fail unreadable record: ",
+                 committed.status().ToString());
+        }
+        then();
+      });
 }
 
 }  // namespace mediagw

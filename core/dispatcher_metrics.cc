@@ -21,14 +21,6 @@ std::vector<std::pair<std::string, int>> Sorted(
   return out;
 }
 
-CounterFamily FinishedFamily(MetricsRegistry& registry) {
-  return registry.Counters(
-      "mediagw_tasks_finished_total",
-      "Tasks that reached a final state, by workflow, channel (empty when "
-      "none was chosen) and state",
-      {"workflow", "channel", "state"});
-}
-
 MetricsRegistry::LabelledValues AsLabelled(
     const std::vector<std::pair<std::string, int>>& counts) {
   MetricsRegistry::LabelledValues out;
@@ -62,7 +54,7 @@ std::vector<std::pair<std::string, int>> Dispatcher::WaitingForChannelCounts()
 }
 
 void Dispatcher::RegisterMetrics(MetricsRegistry& registry) {
-  FinishedFamily(registry);  // listed before the first task finishes
+  TaskWriter::RegisterMetrics(registry);
   registry.Gauge("mediagw_active_tasks", "Tasks driven upstream now",
                  [this] { return double(ActiveCount()); });
   registry.Gauge("mediagw_waiting_tasks",
@@ -76,52 +68,6 @@ void Dispatcher::RegisterMetrics(MetricsRegistry& registry) {
       "mediagw_workflow_waiting_tasks",
       "Admitted tasks waiting for a channel of their workflow to take them",
       {"workflow"}, [this] { return AsLabelled(WaitingForChannelCounts()); });
-}
-
-void Dispatcher::LogChange(v1::TaskState before, bool new_upstream_id,
-                           const TaskRecord& next) {
-  if (!LogEnabled(LogLevel::kInfo)) return;
-  const v1::TaskState state = next.task().state();
-  if (state == before && !new_upstream_id) return;  // progress, inputs, ...
-  const char* msg = "task state changed";
-  if (IsTerminal(state)) {
-    msg = "task finished";
-  } else if (state == v1::TASK_STATE_SUBMITTING && before != state) {
-    msg = "task sent to channel";
-  } else if (state == v1::TASK_STATE_QUEUED && before != state) {
-    msg = "upstream id assigned";  // the upstream accepted the job
-  } else if (state == before) {
-    msg = "upstream id assigned";
-  }
-  const std::string state_name = v1::TaskState_Name(state);
-  const std::string from = before == v1::TASK_STATE_UNSPECIFIED
-                               ? std::string()
-                               : v1::TaskState_Name(before);
-  if (IsTerminal(state)) {
-    // The error was sanitized (repaired, bounded) when it was stored.
-    MG_LOGF(Info, msg, {"task_id", next.task().id()},
-            {"request_id", next.request_id()},
-            {"workflow", next.task().workflow()}, {"channel", next.channel()},
-            {"upstream_id", next.upstream_id()}, {"state", state_name},
-            {"from", from}, {"code", next.task().error().code()},
-            {"reason", next.task().error().message()},
-            {"attempts", next.attempts()},
-            {"outputs", next.task().outputs_size()});
-    return;
-  }
-  MG_LOGF(Info, msg, {"task_id", next.task().id()},
-          {"request_id", next.request_id()},
-          {"workflow", next.task().workflow()}, {"channel", next.channel()},
-          {"upstream_id", next.upstream_id()}, {"state", state_name},
-          {"from", from}, {"attempts", next.attempts()});
-}
-
-void Dispatcher::CountFinished(const TaskRecord& record) {
-  static CounterFamily finished = FinishedFamily(GlobalMetrics());
-  finished
-      .With({record.task().workflow(), record.channel(),
-             v1::TaskState_Name(record.task().state())})
-      ->fetch_add(1, std::memory_order_relaxed);
 }
 
 }  // namespace mediagw

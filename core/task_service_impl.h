@@ -16,6 +16,7 @@
 #include "core/event_bus.h"
 #include "core/task_service.h"
 #include "core/task_store.h"
+#include "core/task_writer.h"
 
 namespace mediagw {
 
@@ -29,6 +30,7 @@ class TaskServiceImpl final : public TaskService {
     Executor* executor;
     EventBus* bus;
     const Clock* clock;
+    TaskWriter* writer;  // creates tasks (core/task_writer.h)
     // How long an idempotency key stays bound to its task.
     absl::Duration idempotency_ttl = absl::Hours(24);
   };

@@ -49,6 +49,31 @@ struct RecordScan {
   size_t rows() const { return records.size() + unreadable.size(); }
 };
 
+// A ledger entry that commits with a task write (the accounts ledger,
+// docs/ACCOUNTS.md). Amounts are integer credits.
+struct LedgerEntry {
+  enum class Kind {
+    kHold = 1,    // moves `amount` from the balance to held; refused with
+                  // FAILED_PRECONDITION "Insufficient balance" (reason
+                  // kInsufficientBalance) when the balance is short
+    kSettle = 2,  // releases the task's hold, charging `amount` of it
+    kRefund = 3,  // releases the task's hold, charging nothing
+    kTopUp = 4,   // adds `amount` to the balance (no task)
+  };
+  std::string account_id;
+  std::string task_id;  // empty for a top-up
+  Kind kind = Kind::kHold;
+  int64_t amount = 0;
+  std::string note;
+};
+
+// Rows that must commit in the same transaction as a task's insert or
+// compare-and-swap, or not at all.
+struct SideRows {
+  std::vector<LedgerEntry> ledger;
+  bool empty() const { return ledger.empty(); }
+};
+
 struct ListPage {
   std::vector<TaskRecord> records;  // newest first
   std::string next_page_token;      // empty on the last page
@@ -65,12 +90,22 @@ class TaskStore {
   // record.idempotency_expire_time is unset or after the new record's
   // task.create_time; an expired key passes to the new task.
   // Update never changes which task holds a key.
-  virtual void Insert(TaskRecord record, DoneCallback done) = 0;
+  // `rows` commit in the same transaction; if one of them fails (e.g. a
+  // hold the balance cannot cover), the task is not stored and `done` gets
+  // that row's error.
+  virtual void Insert(TaskRecord record, SideRows rows, DoneCallback done) = 0;
+  void Insert(TaskRecord record, DoneCallback done) {
+    Insert(std::move(record), SideRows{}, std::move(done));
+  }
 
   // Compare-and-swap: stores `record` only if the stored version equals
   // record.version() - 1. ABORTED if another writer got there first,
   // NOT_FOUND if the id does not exist.
-  virtual void Update(TaskRecord record, DoneCallback done) = 0;
+  // `rows` as for Insert: they commit with the swap or not at all.
+  virtual void Update(TaskRecord record, SideRows rows, DoneCallback done) = 0;
+  void Update(TaskRecord record, DoneCallback done) {
+    Update(std::move(record), SideRows{}, std::move(done));
+  }
 
   // NOT_FOUND if absent; DATA_LOSS if the stored record cannot be parsed.
   virtual absl::StatusOr<TaskRecord> Get(const std::string& id) = 0;

@@ -297,21 +297,21 @@ void TaskServiceImpl::Store(const Caller& caller, TaskRecord rec,
                         Callback<v1::Task> done) {
   std::string key = rec.request().idempotency_key();
   std::string fingerprint = rec.idempotency_fingerprint();
-  auto shared = std::make_shared<TaskRecord>(std::move(rec));
-  deps_.store->Insert(
-      *shared,
-      [this, shared, caller, key, fingerprint, done](absl::Status st) {
-        if (st.ok()) {
-          MG_LOGF(Info, "task submitted", {"task_id", shared->task().id()},
-                  {"request_id", shared->request_id()},
-                  {"workflow", shared->task().workflow()},
-                  {"kind", v1::TaskKind_Name(shared->task().kind())},
-                  {"key_name", shared->owner()},
-                  {"state", v1::TaskState_Name(shared->task().state())});
-          done(shared->task());
-          deps_.dispatcher->Enqueue(*shared);
+  deps_.writer->Create(
+      std::move(rec),
+      [this, caller, key, fingerprint, done](absl::StatusOr<TaskRecord> made) {
+        if (made.ok()) {
+          MG_LOGF(Info, "task submitted", {"task_id", made->task().id()},
+                  {"request_id", made->request_id()},
+                  {"workflow", made->task().workflow()},
+                  {"kind", v1::TaskKind_Name(made->task().kind())},
+                  {"key_name", made->owner()},
+                  {"state", v1::TaskState_Name(made->task().state())});
+          done(made->task());
+          deps_.dispatcher->Enqueue(*made);
           return;
         }
+        const absl::Status& st = made.status();
         if (st.code() == absl::StatusCode::kAlreadyExists && !key.empty()) {
           ReplyExisting(caller, key, fingerprint, done);
           return;

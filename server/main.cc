@@ -306,14 +306,15 @@ int Run(int argc, char** argv) {
       static_cast<int>(std::min<uint32_t>(cfg.fetch().max_parallel(), 1024));
   dopts.progress_interval =
       absl::Milliseconds(cfg.dispatch().progress_interval_ms());
+  TaskWriter writer(store->get(), &bus, &clock);
   Dispatcher dispatcher(
       DispatcherDeps{store->get(), blobs->get(), &router, &curl, fetcher->get(),
-                     &curl, &workers, &bus, &clock, breakers.get(),
+                     &curl, &workers, &writer, &clock, breakers.get(),
                      &retry_budget},
       dopts);
   TaskServiceImpl tasks(TaskServiceImpl::Deps{
       store->get(), blobs->get(), &router, &dispatcher, &workers, &bus, &clock,
-      absl::Hours(std::min<uint32_t>(cfg.storage().idempotency_ttl_hours(),
+      &writer, absl::Hours(std::min<uint32_t>(cfg.storage().idempotency_ttl_hours(),
                                      24 * 365 * 100))});
   if (auto st = dispatcher.Recover(); !st.ok()) return fail(st);
   // Blob deletes block on disk: a thread of its own, off the task workers.

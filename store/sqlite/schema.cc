@@ -40,6 +40,43 @@ ALTER TABLE tasks ADD COLUMN idempotency_expires_at_us INTEGER NULL;
 UPDATE tasks SET idempotency_expires_at_us = created_at_us + 86400000000
   WHERE idempotency_key IS NOT NULL;
 )sql"},
+          // Accounts (docs/ACCOUNTS.md): balances, keys by SHA-256, and an
+          // append-only ledger with one hold and one final entry per task.
+          {4, R"sql(
+CREATE TABLE accounts (
+  id TEXT PRIMARY KEY NOT NULL,
+  balance INTEGER NOT NULL DEFAULT 0 CHECK (balance >= 0),
+  held INTEGER NOT NULL DEFAULT 0 CHECK (held >= 0),
+  unlimited INTEGER NOT NULL DEFAULT 0,
+  record BLOB NOT NULL,
+  created_at_us INTEGER NOT NULL,
+  updated_at_us INTEGER NOT NULL
+);
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY NOT NULL,
+  account_id TEXT NOT NULL,
+  sha256 TEXT NOT NULL UNIQUE,
+  prefix TEXT NOT NULL,
+  name TEXT NOT NULL,
+  created_at_us INTEGER NOT NULL,
+  revoked_at_us INTEGER NULL
+);
+CREATE INDEX api_keys_account ON api_keys(account_id);
+CREATE TABLE ledger (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  account_id TEXT NOT NULL,
+  task_id TEXT NULL,
+  kind INTEGER NOT NULL,
+  amount INTEGER NOT NULL CHECK (amount >= 0),
+  balance_after INTEGER NOT NULL,
+  held_after INTEGER NOT NULL,
+  at_us INTEGER NOT NULL,
+  note TEXT NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX ledger_one_hold ON ledger(task_id) WHERE kind = 1;
+CREATE UNIQUE INDEX ledger_one_final ON ledger(task_id) WHERE kind IN (2, 3);
+CREATE INDEX ledger_account ON ledger(account_id, seq);
+)sql"},
       };
   return *kMigrations;
 }

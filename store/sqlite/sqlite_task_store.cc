@@ -12,6 +12,7 @@
 #include "common/status_macros.h"
 #include "common/utf8.h"
 #include "store/sqlite/schema.h"
+#include "store/sqlite/sqlite_ledger.h"
 
 namespace mediagw {
 
@@ -153,8 +154,10 @@ bool SqliteTaskStore::HasWorkOrStopping() const {
 
 bool SqliteTaskStore::HasIdleReader() const { return !idle_readers_.empty(); }
 
-void SqliteTaskStore::Insert(TaskRecord record, DoneCallback done) {
+void SqliteTaskStore::Insert(TaskRecord record, SideRows rows,
+                             DoneCallback done) {
   WriteOp op;
+  op.rows = std::move(rows);
   op.kind = WriteOp::Kind::kInsert;
   op.done = std::move(done);
   op.id = record.task().id();
@@ -183,8 +186,10 @@ void SqliteTaskStore::Insert(TaskRecord record, DoneCallback done) {
   Enqueue(std::move(op));
 }
 
-void SqliteTaskStore::Update(TaskRecord record, DoneCallback done) {
+void SqliteTaskStore::Update(TaskRecord record, SideRows rows,
+                             DoneCallback done) {
   WriteOp op;
+  op.rows = std::move(rows);
   op.kind = WriteOp::Kind::kUpdate;
   op.done = std::move(done);
   op.id = record.task().id();
@@ -324,17 +329,7 @@ std::vector<absl::Status> SqliteTaskStore::ExecuteBatch(
   for (size_t i = 0; i < batch.size(); ++i) {
     const WriteOp& op = batch[i];
     if (!op.precheck.ok()) continue;
-    switch (op.kind) {
-      case WriteOp::Kind::kInsert:
-        results[i] = ApplyInsert(op);
-        break;
-      case WriteOp::Kind::kUpdate:
-        results[i] = ApplyUpdate(op);
-        break;
-      case WriteOp::Kind::kDelete:
-        results[i] = ApplyDelete(op);
-        break;
-    }
+    results[i] = ApplyOp(op);
     if (!results[i].ok() && writer_db_->InAutocommit()) {
       // SQLite rolled the whole transaction back (e.g. disk full or I/O
       // error): the ops applied before this one are gone too.
@@ -354,6 +349,33 @@ std::vector<absl::Status> SqliteTaskStore::ExecuteBatch(
   }
   commit_count_.fetch_add(1, std::memory_order_relaxed);
   return results;
+}
+
+absl::Status SqliteTaskStore::ApplyOp(const WriteOp& op) {
+  auto apply = [&]() -> absl::Status {
+    switch (op.kind) {
+      case WriteOp::Kind::kInsert:
+        return ApplyInsert(op);
+      case WriteOp::Kind::kUpdate:
+        return ApplyUpdate(op);
+      case WriteOp::Kind::kDelete:
+        return ApplyDelete(op);
+    }
+    return absl::InternalError("unknown write");
+  };
+  if (op.rows.empty()) return apply();
+  MG_RETURN_IF_ERROR(writer_db_->Exec("SAVEPOINT task_op"));
+  absl::Status st = apply();
+  const int64_t now_us = op.updated_at_us;
+  for (size_t i = 0; st.ok() && i < op.rows.ledger.size(); ++i) {
+    st = store::ApplyLedgerEntry(*writer_db_, op.rows.ledger[i], now_us);
+  }
+  if (writer_db_->InAutocommit()) return st;  // SQLite undid the batch
+  if (!st.ok()) {
+    writer_db_->Exec("ROLLBACK TO task_op").IgnoreError();
+  }
+  absl::Status released = writer_db_->Exec("RELEASE task_op");
+  return st.ok() ? released : st;
 }
 
 absl::Status SqliteTaskStore::ApplyInsert(const WriteOp& op) {

@@ -88,8 +88,14 @@ class SqliteTaskStore : public TaskStore {
   // the key. Additionally INVALID_ARGUMENT (through `done`)
   // for an empty task id, an Insert whose version is not 1, or an Update
   // whose version is below 2.
-  void Insert(TaskRecord record, DoneCallback done) override;
-  void Update(TaskRecord record, DoneCallback done) override;
+  // `rows` (ledger entries, store/sqlite/sqlite_ledger.h) apply after the
+  // task's row under a savepoint of their own: if one fails, the task's
+  // write is undone with it and `done` gets that error, while the rest of
+  // the batch commits.
+  using TaskStore::Insert;
+  using TaskStore::Update;
+  void Insert(TaskRecord record, SideRows rows, DoneCallback done) override;
+  void Update(TaskRecord record, SideRows rows, DoneCallback done) override;
 
   absl::StatusOr<TaskRecord> Get(const std::string& id) override;
   // std::nullopt for an empty key.
@@ -144,6 +150,7 @@ class SqliteTaskStore : public TaskStore {
     int64_t created_at_us = 0;
     int64_t updated_at_us = 0;
     std::vector<std::string> delete_ids;  // kDelete
+    SideRows rows;  // commit with the task's row, or not at all
     DoneCallback done;
   };
   class ReaderLease;
@@ -160,6 +167,8 @@ class SqliteTaskStore : public TaskStore {
   absl::Status ApplyInsert(const WriteOp& op);
   absl::Status ApplyUpdate(const WriteOp& op);
   absl::Status ApplyDelete(const WriteOp& op);
+  // The op and its side rows, under a savepoint when there are any.
+  absl::Status ApplyOp(const WriteOp& op);
 
   bool HasWorkOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A small real write, on the writer thread while it is idle and the last

@@ -120,10 +120,13 @@ class FakeTaskStore : public TaskStore {
   };
   explicit FakeTaskStore(ManualQueue* q) : q_(q) {}
 
-  void Insert(TaskRecord record, DoneCallback done) override {
+  using TaskStore::Insert;
+  using TaskStore::Update;
+  void Insert(TaskRecord record, SideRows rows, DoneCallback done) override {
     absl::Status st;
     {
       absl::MutexLock l(&mu_);
+      side_rows_.push_back(std::move(rows));
       const std::string& id = record.task().id();
       const std::string& key = record.request().idempotency_key();
       if (record.version() != 1) {
@@ -141,10 +144,11 @@ class FakeTaskStore : public TaskStore {
     q_->Post([done, st] { done(st); });
   }
 
-  void Update(TaskRecord record, DoneCallback done) override {
+  void Update(TaskRecord record, SideRows rows, DoneCallback done) override {
     absl::Status st;
     {
       absl::MutexLock l(&mu_);
+      side_rows_.push_back(std::move(rows));
       auto it = records_.find(record.task().id());
       if (fail_next_updates_ > 0) {
         --fail_next_updates_;
@@ -311,6 +315,8 @@ class FakeTaskStore : public TaskStore {
   std::vector<Change> history_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::TaskState> last_list_states_ ABSL_GUARDED_BY(mu_);
   int fail_next_updates_ ABSL_GUARDED_BY(mu_) = 0;
+  // Rows handed with each write, in call order (committed or not).
+  std::vector<SideRows> side_rows_ ABSL_GUARDED_BY(mu_);
   int expired_lists_ ABSL_GUARDED_BY(mu_) = 0;
   int deletes_ ABSL_GUARDED_BY(mu_) = 0;
 };

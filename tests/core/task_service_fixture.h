@@ -77,14 +77,14 @@ class TaskServiceTest : public ::testing::Test {
   void Init(DispatcherOptions options = {}) {
     options.urls = &urls_;
     DispatcherDeps deps{&store_,  &blobs_,     &router_, &http_,
-                        &fetcher_, &scheduler_, &queue_,  &bus_,
+                        &fetcher_, &scheduler_, &queue_,  &writer_,
                         &clock_};
     deps.breakers = breakers_.get();
     deps.retry_budget = retry_budget_.get();
     dispatcher_ = std::make_unique<Dispatcher>(deps, options);
     service_ = std::make_unique<TaskServiceImpl>(TaskServiceImpl::Deps{
         &store_, &blobs_, &router_, dispatcher_.get(), &queue_, &bus_,
-        &clock_});
+        &clock_, &writer_});
   }
 
   // Runs queued work and due timers until nothing is left to do.
@@ -191,6 +191,7 @@ class TaskServiceTest : public ::testing::Test {
   FakeHttpClient http_;
   FakeHttpClient fetcher_;  // the SSRF-checked one: external URLs
   InProcessEventBus bus_;
+  TaskWriter writer_{&store_, &bus_, &clock_};
   std::shared_ptr<FakeProvider> p1_;
   std::shared_ptr<FakeProvider> p2_;
   StaticRouter router_;
