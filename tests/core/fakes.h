@@ -276,6 +276,10 @@ class FakeTaskStore : public TaskStore {
     }
     return out;
   }
+  std::vector<SideRows> SideRowsSeen() const {
+    absl::MutexLock l(&mu_);
+    return side_rows_;
+  }
   void FailNextUpdates(int n) {
     absl::MutexLock l(&mu_);
     fail_next_updates_ = n;
