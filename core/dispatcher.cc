@@ -31,10 +31,11 @@ void Dispatcher::Shutdown() {
   {
     absl::MutexLock l(&mu_);
     for (auto& [id, a] : active_) {
+      absl::MutexLock task_lock(&a->mu);
       if (a->poll_timer) timers.push_back(a->poll_timer);
       if (a->deadline_timer) timers.push_back(a->deadline_timer);
       a->poll_timer = a->deadline_timer = 0;
-      for (Scheduler::TimerId t : TakeTimers(*a)) timers.push_back(t);
+      for (Scheduler::TimerId t : a->TakeTimers()) timers.push_back(t);
     }
   }
   for (auto t : timers) deps_.scheduler->Cancel(t);
@@ -154,9 +155,12 @@ bool Dispatcher::Admit(TaskRecord record) {
   absl::Time deadline =
       absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(record.deadline()));
   bool has_deadline = record.has_deadline();
-  a->record = std::move(record);
-  if (!a->record.channel().empty()) {
-    a->channel = deps_.router->FindChannel(a->record.channel());
+  {
+    absl::MutexLock l(&a->mu);
+    if (!record.channel().empty()) {
+      a->channel = deps_.router->FindChannel(record.channel());
+    }
+    a->record = std::move(record);
   }
   {
     absl::MutexLock l(&mu_);
@@ -173,7 +177,7 @@ bool Dispatcher::Admit(TaskRecord record) {
     auto timer = deps_.scheduler->RunAt(deadline, [this, a] {
       RequestStop(a, v1::TASK_STATE_TIMED_OUT, nullptr);
     });
-    absl::MutexLock l(&mu_);
+    absl::MutexLock l(&a->mu);
     a->deadline_timer = timer;
   }
   if (state == v1::TASK_STATE_PENDING) {
@@ -188,7 +192,7 @@ void Dispatcher::SchedulePoll(std::shared_ptr<Active> a, absl::Duration delay) {
   if (stopping_) return;
   Scheduler::TimerId old;
   {
-    absl::MutexLock l(&mu_);
+    absl::MutexLock l(&a->mu);
     if (a->retired) return;
     old = a->poll_timer;
     a->poll_timer = 0;
@@ -198,7 +202,7 @@ void Dispatcher::SchedulePoll(std::shared_ptr<Active> a, absl::Duration delay) {
                                    [this, a] { DoPoll(a); });
   bool drop = false;
   {
-    absl::MutexLock l(&mu_);
+    absl::MutexLock l(&a->mu);
     if (a->retired) {
       drop = true;
     } else {
@@ -213,7 +217,7 @@ void Dispatcher::DoPoll(std::shared_ptr<Active> a) {
   TaskRecord rec;
   std::shared_ptr<Provider> provider;
   {
-    absl::MutexLock l(&mu_);
+    absl::MutexLock l(&a->mu);
     a->poll_timer = 0;
     if (a->retired || a->poll_in_flight || a->fetching) return;
     a->poll_in_flight = true;
@@ -222,7 +226,7 @@ void Dispatcher::DoPoll(std::shared_ptr<Active> a) {
   }
   provider->Poll(rec, [this, a](absl::StatusOr<PollResult> result) {
     {
-      absl::MutexLock l(&mu_);
+      absl::MutexLock l(&a->mu);
       a->poll_in_flight = false;
     }
     OnPolled(a, std::move(result));
@@ -237,7 +241,7 @@ void Dispatcher::OnPolled(std::shared_ptr<Active> a,
     int refusals;
     const bool retryable = IsRetryable(result.status());
     {
-      absl::MutexLock l(&mu_);
+      absl::MutexLock l(&a->mu);
       errors = ++a->poll_errors;
       a->poll_refusals = retryable ? 0 : a->poll_refusals + 1;
       refusals = a->poll_refusals;
@@ -259,7 +263,7 @@ void Dispatcher::OnPolled(std::shared_ptr<Active> a,
   }
   PollResult r = *std::move(result);
   {
-    absl::MutexLock l(&mu_);
+    absl::MutexLock l(&a->mu);
     a->poll_errors = 0;
     a->poll_refusals = 0;
     if (r.state != UpstreamState::kNotFound) a->not_found = 0;
@@ -271,7 +275,7 @@ void Dispatcher::OnPolled(std::shared_ptr<Active> a,
       // long jobs cost few requests; pushed hints still poll at once.
       absl::Duration next;
       {
-        absl::MutexLock l(&mu_);
+        absl::MutexLock l(&a->mu);
         const bool moved = r.state != a->last_polled_state ||
                            r.progress > a->last_polled_progress + 1e-6;
         a->last_polled_state = r.state;
@@ -291,7 +295,7 @@ void Dispatcher::OnPolled(std::shared_ptr<Active> a,
       auto refs =
           std::make_shared<std::vector<OutputRef>>(std::move(r.outputs));
       {
-        absl::MutexLock l(&mu_);
+        absl::MutexLock l(&a->mu);
         if (a->fetching) return;
         a->fetching = true;
       }
@@ -316,7 +320,7 @@ void Dispatcher::OnPolled(std::shared_ptr<Active> a,
               // The write failed (storage trouble): poll again later rather
               // than leaving the task stuck until its deadline.
               {
-                absl::MutexLock l(&mu_);
+                absl::MutexLock l(&a->mu);
                 a->fetching = false;
               }
               SchedulePoll(a, options_.poll_interval);
@@ -332,7 +336,7 @@ void Dispatcher::OnPolled(std::shared_ptr<Active> a,
     case UpstreamState::kNotFound: {
       int misses;
       {
-        absl::MutexLock l(&mu_);
+        absl::MutexLock l(&a->mu);
         misses = ++a->not_found;
       }
       if (misses >= options_.not_found_limit) {
@@ -372,7 +376,7 @@ void Dispatcher::TaskTimer(const std::shared_ptr<Active>& a, absl::Time at,
                            std::function<void()> fn) {
   uint64_t token;
   {
-    absl::MutexLock l(&mu_);
+    absl::MutexLock l(&a->mu);
     if (a->retired || stopping_) return;
     token = ++a->next_timer_token;
     a->timers[token] = 0;
@@ -380,16 +384,16 @@ void Dispatcher::TaskTimer(const std::shared_ptr<Active>& a, absl::Time at,
   // RunAt may fire on another thread before it returns: the entry is made
   // first, and whoever removes it (the firing, or Retire) decides.
   const Scheduler::TimerId id = deps_.scheduler->RunAt(
-      at, [this, a, token, fn = std::move(fn)] {
+      at, [a, token, fn = std::move(fn)] {
         {
-          absl::MutexLock l(&mu_);
+          absl::MutexLock l(&a->mu);
           if (a->timers.erase(token) == 0) return;  // cancelled
         }
         fn();
       });
   bool cancel = false;
   {
-    absl::MutexLock l(&mu_);
+    absl::MutexLock l(&a->mu);
     auto it = a->timers.find(token);
     if (it != a->timers.end()) {
       it->second = id;
@@ -400,14 +404,6 @@ void Dispatcher::TaskTimer(const std::shared_ptr<Active>& a, absl::Time at,
   if (cancel) deps_.scheduler->Cancel(id);
 }
 
-std::vector<Scheduler::TimerId> Dispatcher::TakeTimers(Active& a) {
-  std::vector<Scheduler::TimerId> ids;
-  for (const auto& [token, id] : a.timers) {
-    if (id != 0) ids.push_back(id);
-  }
-  a.timers.clear();
-  return ids;
-}
 
 absl::Duration Dispatcher::WriteRetryDelay(int failures) {
   // Full jitter over an exponential ceiling: 50 ms doubling, at most 5 s.
@@ -421,7 +417,7 @@ absl::Duration Dispatcher::WriteRetryDelay(int failures) {
 void Dispatcher::Mutate(std::shared_ptr<Active> a, MutateFn fn,
                         RecordCallback after) {
   {
-    absl::MutexLock l(&mu_);
+    absl::MutexLock l(&a->mu);
     a->queue.push_back({std::move(fn), std::move(after)});
     if (a->writing) return;
     a->writing = true;
@@ -436,7 +432,7 @@ void Dispatcher::Drain(std::shared_ptr<Active> a) {
     Active::Pending m;
     TaskRecord current;
     {
-      absl::MutexLock l(&mu_);
+      absl::MutexLock l(&a->mu);
       if (a->queue.empty()) {
         a->writing = false;
         return;
@@ -460,7 +456,7 @@ void Dispatcher::Drain(std::shared_ptr<Active> a) {
       if (st.ok()) {
         const TaskRecord& next = *committed;
         {
-          absl::MutexLock l(&mu_);
+          absl::MutexLock l(&a->mu);
           a->record = next;
           a->write_failures = 0;
         }
@@ -472,7 +468,7 @@ void Dispatcher::Drain(std::shared_ptr<Active> a) {
         deps_.executor->Schedule([this, a, fn, after] {
           auto fresh = deps_.store->Get(a->record_id);
           {
-            absl::MutexLock l(&mu_);
+            absl::MutexLock l(&a->mu);
             if (fresh.ok()) a->record = *fresh;
             a->queue.push_front({fn, std::move(*after)});
           }
@@ -485,7 +481,7 @@ void Dispatcher::Drain(std::shared_ptr<Active> a) {
         // a channel slot); it is tried again, in order, with backoff.
         int failures;
         {
-          absl::MutexLock l(&mu_);
+          absl::MutexLock l(&a->mu);
           failures = ++a->write_failures;
           a->queue.push_front({fn, std::move(*after)});
         }
@@ -513,27 +509,24 @@ void Dispatcher::Drain(std::shared_ptr<Active> a) {
 void Dispatcher::Retire(std::shared_ptr<Active> a) {
   Scheduler::TimerId poll, deadline;
   std::vector<Scheduler::TimerId> timers;
-  std::string id;
+  const std::string& id = a->record_id;
   std::shared_ptr<Provider> provider;
   {
-    absl::MutexLock l(&mu_);
+    absl::MutexLock l(&a->mu);
     if (a->retired) return;
     a->retired = true;
     poll = a->poll_timer;
     deadline = a->deadline_timer;
     a->poll_timer = a->deadline_timer = 0;
-    timers = TakeTimers(*a);
-    id = a->record.task().id();
+    timers = a->TakeTimers();
     provider = a->channel.provider;
+  }
+  // Once retired, the task takes no slot and waits for none (both check
+  // `retired` under its lock), so what is forgotten here stays forgotten.
+  slots_.Forget(id);
+  {
+    absl::MutexLock l(&mu_);
     active_.erase(id);
-    if (!a->slot_channel.empty()) {
-      --channel_load_[a->slot_channel];
-      a->slot_channel.clear();
-    }
-    if (!a->waiting_workflow.empty()) {
-      --channel_waiters_[a->waiting_workflow];
-      a->waiting_workflow.clear();
-    }
   }
   if (poll) deps_.scheduler->Cancel(poll);
   if (deadline) deps_.scheduler->Cancel(deadline);

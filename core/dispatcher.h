@@ -31,6 +31,7 @@
 #include "common/thread_pool.h"
 #include "core/blob_store.h"
 #include "core/breaker_board.h"
+#include "core/channel_slots.h"
 #include "core/event_bus.h"
 #include "core/http_client.h"
 #include "core/provider.h"
@@ -181,11 +182,6 @@ class Dispatcher : public ProviderListener {
   // any earlier channel.
   bool TakeChannelSlot(std::shared_ptr<Active> a, const Channel& channel);
   void ReleaseChannelSlot(std::shared_ptr<Active> a);
-  // The index of the channel a new task of a weighted route starts on:
-  // smooth weighted round robin over those that are ready (`ready[i]`) and
-  // below their concurrency limit; 0 when none is.
-  size_t PickWeighted(const std::vector<Channel>& channels,
-                      const std::vector<bool>& ready);
   bool IsRetired(const std::shared_ptr<Active>& a);
   // Upstream health (dispatcher_health.cc): the hooks into the circuit
   // breakers and the retry budget; each is a no-op without them.
@@ -250,9 +246,6 @@ class Dispatcher : public ProviderListener {
   // first: every timer of a task goes through here, so none outlives it.
   void TaskTimer(const std::shared_ptr<Active>& a, absl::Time at,
                  std::function<void()> fn);
-  // Takes the task's pending timers (under mu_); the caller cancels them.
-  std::vector<Scheduler::TimerId> TakeTimers(Active& a)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Wait before retrying a write that failed `failures` times in a row.
   absl::Duration WriteRetryDelay(int failures);
   void Drain(std::shared_ptr<Active> a);
@@ -273,14 +266,7 @@ class Dispatcher : public ProviderListener {
   bool backlog_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t backlog_gen_ ABSL_GUARDED_BY(mu_) = 0;
   bool refilling_ ABSL_GUARDED_BY(mu_) = false;
-  // Tasks in flight per channel name (for max_concurrency).
-  absl::flat_hash_map<std::string, int> channel_load_ ABSL_GUARDED_BY(mu_);
-  // Admitted tasks waiting for any channel of their workflow, per workflow.
-  absl::flat_hash_map<std::string, int> channel_waiters_ ABSL_GUARDED_BY(mu_);
-  // Smooth weighted round robin state per weighted route (key: its channel
-  // names), one entry per channel.
-  absl::flat_hash_map<std::string, std::vector<int>> route_weights_
-      ABSL_GUARDED_BY(mu_);
+  ChannelSlots slots_;  // channel concurrency and waiters
   std::atomic<int64_t> waiting_{0};  // approximate, for metrics
   SlotQueue fetch_slots_;  // output downloads in the whole process
 };

@@ -70,7 +70,7 @@ void Dispatcher::RequestStop(std::shared_ptr<Active> a, v1::TaskState state,
         }
         TaskRecord rec;
         {
-          absl::MutexLock l(&mu_);
+          absl::MutexLock l(&a->mu);
           rec = a->record;
         }
         if (IsTerminal(rec.task().state()) ||
@@ -88,7 +88,7 @@ void Dispatcher::CancelUpstreamThenStop(std::shared_ptr<Active> a,
   TaskRecord rec;
   std::shared_ptr<Provider> provider;
   {
-    absl::MutexLock l(&mu_);
+    absl::MutexLock l(&a->mu);
     rec = a->record;
     provider = a->channel.provider;
   }
@@ -174,7 +174,7 @@ void Dispatcher::ReportRunning(std::shared_ptr<Active> a, double progress) {
   absl::Time flush_at;
   double latest;
   {
-    absl::MutexLock l(&mu_);
+    absl::MutexLock l(&a->mu);
     if (a->retired) return;
     a->pending_progress = std::max(a->pending_progress, progress);
     latest = a->pending_progress;
@@ -199,7 +199,7 @@ void Dispatcher::ReportRunning(std::shared_ptr<Active> a, double progress) {
     TaskTimer(a, flush_at, [this, a] {
       double p;
       {
-        absl::MutexLock l(&mu_);
+        absl::MutexLock l(&a->mu);
         a->progress_flush_scheduled = false;
         p = a->pending_progress;
       }
@@ -224,7 +224,7 @@ void Dispatcher::OnCallback(const std::string& task_id, CallbackRequest request,
   TaskRecord rec;
   std::shared_ptr<Provider> provider;
   if (a != nullptr) {
-    absl::MutexLock l(&mu_);
+    absl::MutexLock l(&a->mu);
     rec = a->record;
     provider = a->channel.provider;
   }

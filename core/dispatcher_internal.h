@@ -15,6 +15,8 @@
 
 namespace mediagw {
 
+// One task driven by the Dispatcher. Lock order: Dispatcher::mu_, then a
+// task's `mu`, then ChannelSlots'; never two tasks' at once.
 struct Dispatcher::Active {
   struct Pending {
     MutateFn fn;
@@ -22,38 +24,47 @@ struct Dispatcher::Active {
   };
   explicit Active(std::string id) : record_id(std::move(id)) {}
   const std::string record_id;
-  // Guarded by Dispatcher::mu_.
-  TaskRecord record;
-  Channel channel;
-  bool writing = false;
-  std::deque<Pending> queue;
-  Scheduler::TimerId poll_timer = 0;
-  Scheduler::TimerId deadline_timer = 0;
-  bool poll_in_flight = false;
-  bool fetching = false;
-  bool retired = false;
-  int not_found = 0;
-  int poll_errors = 0;
-  int poll_refusals = 0;  // consecutive non-retryable poll errors
+  mutable absl::Mutex mu;
+  TaskRecord record ABSL_GUARDED_BY(mu);  // as last committed
+  Channel channel ABSL_GUARDED_BY(mu);
+  // Changes waiting to be written, one store write in flight at a time.
+  bool writing ABSL_GUARDED_BY(mu) = false;
+  std::deque<Pending> queue ABSL_GUARDED_BY(mu);
+  Scheduler::TimerId poll_timer ABSL_GUARDED_BY(mu) = 0;
+  Scheduler::TimerId deadline_timer ABSL_GUARDED_BY(mu) = 0;
+  bool poll_in_flight ABSL_GUARDED_BY(mu) = false;
+  bool fetching ABSL_GUARDED_BY(mu) = false;
+  bool retired ABSL_GUARDED_BY(mu) = false;
+  int not_found ABSL_GUARDED_BY(mu) = 0;
+  int poll_errors ABSL_GUARDED_BY(mu) = 0;
+  int poll_refusals ABSL_GUARDED_BY(mu) = 0;  // non-retryable, in a row
   // Progress throttling (DispatcherOptions::progress_interval).
-  absl::Time last_progress_write = absl::InfinitePast();
-  double pending_progress = 0;
-  bool progress_flush_scheduled = false;
-  int unknown_outcomes = 0;  // submits that went out without an answer
-  int write_failures = 0;    // consecutive store writes that failed
+  absl::Time last_progress_write ABSL_GUARDED_BY(mu) = absl::InfinitePast();
+  double pending_progress ABSL_GUARDED_BY(mu) = 0;
+  bool progress_flush_scheduled ABSL_GUARDED_BY(mu) = false;
+  // Submits that went out without an answer.
+  int unknown_outcomes ABSL_GUARDED_BY(mu) = 0;
+  int write_failures ABSL_GUARDED_BY(mu) = 0;  // store writes failed in a row
   // Timers set through Dispatcher::TaskTimer that have not fired: token ->
   // scheduler id (0 until RunAt returned). Retire and Shutdown cancel them.
-  uint64_t next_timer_token = 0;
-  absl::flat_hash_map<uint64_t, Scheduler::TimerId> timers;
+  uint64_t next_timer_token ABSL_GUARDED_BY(mu) = 0;
+  absl::flat_hash_map<uint64_t, Scheduler::TimerId> timers ABSL_GUARDED_BY(mu);
   // Channels that refused this task for our credentials or credit.
-  absl::flat_hash_set<std::string> refused_channels;
-  std::string slot_channel;  // channel whose concurrency slot it holds
-  // Workflow whose channels it waits for (none could take it), or empty.
-  std::string waiting_workflow;
+  absl::flat_hash_set<std::string> refused_channels ABSL_GUARDED_BY(mu);
   // Poll backoff: consecutive polls that showed no change.
-  UpstreamState last_polled_state = UpstreamState::kQueued;
-  double last_polled_progress = 0;
-  int idle_polls = 0;
+  UpstreamState last_polled_state ABSL_GUARDED_BY(mu) = UpstreamState::kQueued;
+  double last_polled_progress ABSL_GUARDED_BY(mu) = 0;
+  int idle_polls ABSL_GUARDED_BY(mu) = 0;
+
+  // Takes the pending timers; the caller cancels them.
+  std::vector<Scheduler::TimerId> TakeTimers() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    std::vector<Scheduler::TimerId> ids;
+    for (const auto& [token, id] : timers) {
+      if (id != 0) ids.push_back(id);
+    }
+    timers.clear();
+    return ids;
+  }
 };
 
 inline google::protobuf::Timestamp ToProtoTime(absl::Time t) {

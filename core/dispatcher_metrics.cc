@@ -14,13 +14,6 @@
 namespace mediagw {
 namespace {
 
-std::vector<std::pair<std::string, int>> Sorted(
-    const absl::flat_hash_map<std::string, int>& m) {
-  std::vector<std::pair<std::string, int>> out(m.begin(), m.end());
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 MetricsRegistry::LabelledValues AsLabelled(
     const std::vector<std::pair<std::string, int>>& counts) {
   MetricsRegistry::LabelledValues out;
@@ -33,24 +26,20 @@ MetricsRegistry::LabelledValues AsLabelled(
 
 void Dispatcher::SetWaitingForChannel(const std::shared_ptr<Active>& a,
                                       const std::string& workflow) {
-  absl::MutexLock l(&mu_);
   // A retired task has left the counts for good (Retire cleared it).
-  if (a->retired || a->waiting_workflow == workflow) return;
-  if (!a->waiting_workflow.empty()) --channel_waiters_[a->waiting_workflow];
-  a->waiting_workflow = workflow;
-  if (!workflow.empty()) ++channel_waiters_[workflow];
+  absl::MutexLock l(&a->mu);
+  if (a->retired) return;
+  slots_.SetWaiting(a->record_id, workflow);
 }
 
 std::vector<std::pair<std::string, int>> Dispatcher::ChannelActiveCounts()
     const {
-  absl::MutexLock l(&mu_);
-  return Sorted(channel_load_);
+  return slots_.ActiveCounts();
 }
 
 std::vector<std::pair<std::string, int>> Dispatcher::WaitingForChannelCounts()
     const {
-  absl::MutexLock l(&mu_);
-  return Sorted(channel_waiters_);
+  return slots_.WaitingCounts();
 }
 
 void Dispatcher::RegisterMetrics(MetricsRegistry& registry) {

@@ -59,7 +59,7 @@ void Dispatcher::FetchOutputs(std::shared_ptr<Active> a,
   }
   std::string id;
   {
-    absl::MutexLock l(&mu_);
+    absl::MutexLock l(&a->mu);
     id = a->record.task().id();
   }
   StartFetches(std::move(a),
@@ -294,7 +294,7 @@ void Dispatcher::CommitOutputs(std::shared_ptr<Active> a,
         // The outputs are stored; only the commit failed. Poll again, which
         // fetches and commits anew.
         {
-          absl::MutexLock l(&mu_);
+          absl::MutexLock l(&a->mu);
           a->fetching = false;
         }
         SchedulePoll(a, options_.poll_interval);

@@ -25,60 +25,27 @@ constexpr int64_t kMaxInputImageBytes = 32 << 20;
 
 bool Dispatcher::TakeChannelSlot(std::shared_ptr<Active> a,
                                  const Channel& channel) {
-  absl::MutexLock l(&mu_);
-  // A retired task (finished, cancelled, timed out while it waited for a
-  // slot) must not take one: nothing would give it back.
+  // Under the task's lock: a task retired meanwhile (finished, cancelled,
+  // timed out while it waited for a slot) must not take one, as nothing
+  // would give it back.
+  absl::MutexLock l(&a->mu);
   if (a->retired) return false;
-  if (a->slot_channel == channel.name) return true;
-  int& load = channel_load_[channel.name];
-  if (channel.max_concurrency > 0 && load >= channel.max_concurrency) {
-    return false;
-  }
-  ++load;
-  if (!a->slot_channel.empty()) --channel_load_[a->slot_channel];
-  a->slot_channel = channel.name;
-  return true;
-}
-
-size_t Dispatcher::PickWeighted(const std::vector<Channel>& channels,
-                                const std::vector<bool>& ready) {
-  std::string key;
-  for (const Channel& c : channels) absl::StrAppend(&key, c.name, "\n");
-  absl::MutexLock l(&mu_);
-  std::vector<int>& current = route_weights_[key];
-  current.resize(channels.size(), 0);
-  int total = 0;
-  int best = -1;
-  for (size_t i = 0; i < channels.size(); ++i) {
-    const Channel& c = channels[i];
-    const bool full =
-        c.max_concurrency > 0 && channel_load_[c.name] >= c.max_concurrency;
-    if (!ready[i] || full || c.weight <= 0) continue;
-    current[i] += c.weight;
-    total += c.weight;
-    if (best < 0 || current[i] > current[best]) best = static_cast<int>(i);
-  }
-  if (best < 0) return 0;
-  current[best] -= total;
-  return static_cast<size_t>(best);
+  return slots_.Take(a->record_id, channel);
 }
 
 bool Dispatcher::IsRetired(const std::shared_ptr<Active>& a) {
-  absl::MutexLock l(&mu_);
+  absl::MutexLock l(&a->mu);
   return a->retired;
 }
 
 void Dispatcher::ReleaseChannelSlot(std::shared_ptr<Active> a) {
-  absl::MutexLock l(&mu_);
-  if (a->slot_channel.empty()) return;
-  --channel_load_[a->slot_channel];
-  a->slot_channel.clear();
+  slots_.Release(a->record_id);
 }
 
 void Dispatcher::Start(std::shared_ptr<Active> a) {
   TaskRecord rec;
   {
-    absl::MutexLock l(&mu_);
+    absl::MutexLock l(&a->mu);
     rec = a->record;
   }
   auto channels =
@@ -96,7 +63,7 @@ void Dispatcher::Start(std::shared_ptr<Active> a) {
   const size_t n = channels.size();
   absl::flat_hash_set<std::string> refused;
   {
-    absl::MutexLock l(&mu_);
+    absl::MutexLock l(&a->mu);
     refused = a->refused_channels;
   }
   std::vector<bool> ready(n);
@@ -113,7 +80,7 @@ void Dispatcher::Start(std::shared_ptr<Active> a) {
     }
   } else if (auto info = deps_.router->Workflow(rec.task().workflow());
              info.ok() && info->weighted) {
-    first = PickWeighted(channels, ready);
+    first = slots_.PickWeighted(channels, ready);
   }
   const Channel* chosen = nullptr;
   for (size_t i = 0; i < n && chosen == nullptr; ++i) {
@@ -140,7 +107,7 @@ void Dispatcher::Start(std::shared_ptr<Active> a) {
           ? rec.upstream_id()
           : channel.provider->PreassignUpstreamId(rec);
   {
-    absl::MutexLock l(&mu_);
+    absl::MutexLock l(&a->mu);
     a->channel = channel;
   }
   // Task.provider shows the workflow's label when it has one, else the
@@ -181,7 +148,7 @@ void Dispatcher::Start(std::shared_ptr<Active> a) {
 void Dispatcher::PrepareAndSubmit(std::shared_ptr<Active> a, bool resume) {
   TaskRecord rec;
   {
-    absl::MutexLock l(&mu_);
+    absl::MutexLock l(&a->mu);
     rec = a->record;
   }
   SubmitContext ctx;
@@ -291,7 +258,7 @@ void Dispatcher::Transmit(std::shared_ptr<Active> a, SubmitContext ctx,
   TaskRecord rec;
   std::shared_ptr<Provider> provider;
   {
-    absl::MutexLock l(&mu_);
+    absl::MutexLock l(&a->mu);
     rec = a->record;
     provider = a->channel.provider;
   }
@@ -307,19 +274,20 @@ void Dispatcher::Transmit(std::shared_ptr<Active> a, SubmitContext ctx,
 
 void Dispatcher::Resume(std::shared_ptr<Active> a) {
   TaskRecord rec;
-  std::shared_ptr<Provider> provider;
+  Channel channel;
   {
-    absl::MutexLock l(&mu_);
+    absl::MutexLock l(&a->mu);
     rec = a->record;
-    provider = a->channel.provider;
+    channel = a->channel;
   }
+  const std::shared_ptr<Provider>& provider = channel.provider;
   if (provider == nullptr) {
     Fail(a, v1::TASK_STATE_FAILED,
          absl::FailedPreconditionError(absl::StrCat(
              "channel '", rec.channel(), "' is no longer configured")));
     return;
   }
-  TakeChannelSlot(a, a->channel);  // it is running there whatever the limit
+  TakeChannelSlot(a, channel);  // it is running there whatever the limit
   if (rec.cancel_requested() && rec.task().state() != v1::TASK_STATE_SUBMITTING) {
     // A crash came between the stop request and its end: the job is known
     // upstream, so it is cancelled there now.
@@ -342,7 +310,7 @@ void Dispatcher::OnSubmitted(std::shared_ptr<Active> a,
   {
     std::string channel;
     {
-      absl::MutexLock l(&mu_);
+      absl::MutexLock l(&a->mu);
       channel = a->channel.name;
     }
     RecordSubmitOutcome(channel, result.status());
@@ -377,7 +345,7 @@ void Dispatcher::OnSubmitted(std::shared_ptr<Active> a,
           }
           std::shared_ptr<Provider> provider;
           {
-            absl::MutexLock l(&mu_);
+            absl::MutexLock l(&a->mu);
             provider = a->channel.provider;
           }
           provider->Watch(*r, this);
@@ -389,7 +357,7 @@ void Dispatcher::OnSubmitted(std::shared_ptr<Active> a,
   std::string upstream_id;
   bool unanswered;
   {
-    absl::MutexLock l(&mu_);
+    absl::MutexLock l(&a->mu);
     attempts = a->record.attempts();
     upstream_id = a->record.upstream_id();
     unanswered = a->unknown_outcomes > 0;
@@ -397,7 +365,7 @@ void Dispatcher::OnSubmitted(std::shared_ptr<Active> a,
   const absl::Status& status = result.status();
   bool stop_requested;
   {
-    absl::MutexLock l(&mu_);
+    absl::MutexLock l(&a->mu);
     stop_requested = a->record.cancel_requested();
   }
   if (stop_requested && !IsOutcomeUnknown(status) && !resumed) {
@@ -463,14 +431,14 @@ bool Dispatcher::CanFailOver(const std::shared_ptr<Active>& a,
   // the channel is not tried again for this task, but another may serve it.
   std::string workflow, model;
   {
-    absl::MutexLock l(&mu_);
+    absl::MutexLock l(&a->mu);
     workflow = a->record.task().workflow();
     model = a->record.request().model();
     a->refused_channels.insert(a->record.channel());
   }
   const std::vector<Channel> channels =
       deps_.router->ChannelsFor(workflow, model);
-  absl::MutexLock l(&mu_);
+  absl::MutexLock l(&a->mu);
   for (const Channel& c : channels) {
     if (!a->refused_channels.contains(c.name)) return true;
   }
@@ -482,7 +450,7 @@ void Dispatcher::OnOutcomeUnknown(std::shared_ptr<Active> a,
                                   const std::string& upstream_id) {
   int tries;
   {
-    absl::MutexLock l(&mu_);
+    absl::MutexLock l(&a->mu);
     tries = ++a->unknown_outcomes;
   }
   if (upstream_id.empty()) {
