@@ -23,25 +23,6 @@ constexpr int64_t kMaxInputImageBytes = 32 << 20;
 
 }  // namespace
 
-bool Dispatcher::TakeChannelSlot(std::shared_ptr<Active> a,
-                                 const Channel& channel) {
-  // Under the task's lock: a task retired meanwhile (finished, cancelled,
-  // timed out while it waited for a slot) must not take one, as nothing
-  // would give it back.
-  absl::MutexLock l(&a->mu);
-  if (a->retired) return false;
-  return slots_.Take(a->record_id, channel);
-}
-
-bool Dispatcher::IsRetired(const std::shared_ptr<Active>& a) {
-  absl::MutexLock l(&a->mu);
-  return a->retired;
-}
-
-void Dispatcher::ReleaseChannelSlot(std::shared_ptr<Active> a) {
-  slots_.Release(a->record_id);
-}
-
 void Dispatcher::Start(std::shared_ptr<Active> a) {
   TaskRecord rec;
   {

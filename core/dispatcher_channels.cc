@@ -1,7 +1,8 @@
-// The dispatcher's hooks into upstream health: circuit breakers decide
-// which channels a task may go to, submit outcomes feed them, and the retry
-// budget bounds failovers and resumes. Kept apart from the lifecycle code
-// so that the rules live in core/breaker_board and core/retry_budget.
+// Channel choice: the concurrency slots a task takes (core/channel_slots.h)
+// and the hooks into upstream health: circuit breakers decide which
+// channels a task may go to, submit outcomes feed them, and the retry
+// budget bounds failovers and resumes. The rules themselves live in
+// core/channel_slots, core/breaker_board and core/retry_budget.
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -46,6 +47,25 @@ absl::Duration Dispatcher::RetryBackoff(int attempt,
   return RetryDelay(std::max(0, attempt), options_.poll_interval,
                     std::max(options_.poll_interval, options_.max_poll_backoff),
                     status);
+}
+
+bool Dispatcher::TakeChannelSlot(std::shared_ptr<Active> a,
+                                 const Channel& channel) {
+  // Under the task's lock: a task retired meanwhile (finished, cancelled,
+  // timed out while it waited for a slot) must not take one, as nothing
+  // would give it back.
+  absl::MutexLock l(&a->mu);
+  if (a->retired) return false;
+  return slots_.Take(a->record_id, channel);
+}
+
+bool Dispatcher::IsRetired(const std::shared_ptr<Active>& a) {
+  absl::MutexLock l(&a->mu);
+  return a->retired;
+}
+
+void Dispatcher::ReleaseChannelSlot(std::shared_ptr<Active> a) {
+  slots_.Release(a->record_id);
 }
 
 }  // namespace mediagw
