@@ -21,6 +21,12 @@ Dispatcher::~Dispatcher() { Shutdown(); }
 
 void Dispatcher::Shutdown() {
   if (stopping_.exchange(true)) return;
+  // No provider event may reach the dispatcher once Shutdown returns: what
+  // it uses (the store, the scheduler, the dispatcher itself) may be
+  // destroyed next, while the router and its push threads live on.
+  for (const Channel& c : deps_.router->AllChannels()) {
+    if (c.provider != nullptr) c.provider->StopPush();
+  }
   std::vector<Scheduler::TimerId> timers;
   {
     absl::MutexLock l(&mu_);

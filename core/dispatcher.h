@@ -116,7 +116,10 @@ class Dispatcher : public ProviderListener {
   // NOT_FOUND if unknown. `done` runs on an internal thread.
   void Cancel(const std::string& task_id, RecordCallback done);
 
-  // Stops starting new work; in-flight callbacks become no-ops.
+  // Stops starting new work; in-flight callbacks become no-ops. Stops every
+  // provider's push updates first (Provider::StopPush), so no provider
+  // event reaches the dispatcher after it returns. Blocks briefly; call it
+  // from the main thread, never from a provider or store callback.
   void Shutdown();
 
   // A completion notice POSTed by an upstream for `task_id`. The task's

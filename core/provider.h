@@ -144,6 +144,11 @@ class Provider {
   // without push support do nothing. Thread-safe.
   virtual void Watch(const TaskRecord& record, ProviderListener* listener) = 0;
   virtual void Unwatch(const std::string& task_id) = 0;
+  // Stops push updates for good: once it returns, no listener is called
+  // again (a call in progress has finished). Blocks until the provider's
+  // push thread, if any, has stopped; idempotent. Never call it from a
+  // listener. Default: nothing to stop.
+  virtual void StopPush() {}
 
   // Checks a completion notice the upstream POSTed for `record`. OK: it is
   // genuine and the dispatcher polls at once (the notice itself is only a
@@ -200,6 +205,8 @@ class Router {
       absl::string_view workflow, absl::string_view model = "") const = 0;
   // Channel by name, or nullopt-equivalent (provider == nullptr).
   virtual Channel FindChannel(absl::string_view name) const = 0;
+  // Every configured channel (for shutdown: their providers' StopPush).
+  virtual std::vector<Channel> AllChannels() const = 0;
 };
 
 }  // namespace mediagw

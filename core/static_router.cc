@@ -59,4 +59,11 @@ Channel StaticRouter::FindChannel(absl::string_view name) const {
   return it->second;
 }
 
+std::vector<Channel> StaticRouter::AllChannels() const {
+  std::vector<Channel> out;
+  out.reserve(channels_.size());
+  for (const auto& [name, channel] : channels_) out.push_back(channel);
+  return out;
+}
+
 }  // namespace mediagw

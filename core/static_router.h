@@ -24,6 +24,7 @@ class StaticRouter : public Router {
   std::vector<Channel> ChannelsFor(absl::string_view workflow,
                                    absl::string_view model = "") const override;
   Channel FindChannel(absl::string_view name) const override;
+  std::vector<Channel> AllChannels() const override;
 
  private:
   absl::flat_hash_map<std::string, Channel> channels_;

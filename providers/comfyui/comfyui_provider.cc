@@ -93,6 +93,10 @@ class ComfyUiProvider : public Provider {
     }
   }
 
+  void StopPush() override {
+    if (hub_ != nullptr) hub_->Stop();
+  }
+
   void Unwatch(const std::string& task_id) override {
     absl::MutexLock lock(&mu_);
     auto it = task_to_prompt_.find(task_id);

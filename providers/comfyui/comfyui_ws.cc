@@ -219,7 +219,9 @@ class WsHub::Conn : public std::enable_shared_from_this<WsHub::Conn> {
 WsHub::WsHub(Options options, MessageFn on_message)
     : options_(std::move(options)), on_message_(std::move(on_message)) {}
 
-WsHub::~WsHub() {
+WsHub::~WsHub() { Stop(); }
+
+void WsHub::Stop() {
   std::unique_ptr<Io> io;
   {
     absl::MutexLock lock(&mu_);

@@ -51,7 +51,12 @@ class WsHub {
   };
 
   WsHub(Options options, MessageFn on_message);
+  // Stop()s.
   ~WsHub();
+  // Closes every connection and joins the hub thread: once it returns,
+  // `on_message` is never called again. Idempotent; never call it from
+  // `on_message`. Later Connects fail with FAILED_PRECONDITION.
+  void Stop();
   WsHub(const WsHub&) = delete;
   WsHub& operator=(const WsHub&) = delete;
 
