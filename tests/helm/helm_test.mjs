@@ -35,7 +35,7 @@ function helmRun(args) {
 
 function render(valuesFiles = [], extra = []) {
   const args = ["template", "rel", chart, "--namespace", "media"];
-  for (const f of valuesFiles) args.push("-f", path.join(valuesDir, f));
+  for (const f of valuesFiles) args.push("-f", path.resolve(valuesDir, f));
   const r = helmRun([...args, ...extra]);
   assert.equal(r.status, 0, `helm template failed:\n${r.stderr}`);
   return YAML.parseAllDocuments(r.stdout)
@@ -302,6 +302,28 @@ test("the binary accepts the rendered configuration (--check_config)", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  }
+});
+
+test("the README's install values render and pass --check_config", async () => {
+  const readme = fs.readFileSync(path.join(repo, "README.md"), "utf8");
+  const m = readme.match(/cat > my-values\.yaml <<'EOF'\n([\s\S]*?)\nEOF\n/);
+  assert.ok(m, "README.md has no my-values.yaml block");
+  const dir = tmpDir();
+  try {
+    const values = path.join(dir, "my-values.yaml");
+    fs.writeFileSync(values, m[1]);
+    const objects = render([values]);
+    await validateAll(objects);
+    const cfgDir = path.join(dir, "etc");
+    fs.mkdirSync(cfgDir);
+    const cfg = writeConfigDir(objects, cfgDir);
+    assertWorkload(objects, cfg);
+    assert.equal(container(objects).image, "registry.example.com/mediagw:0.1.0");
+    const r = checkConfig(cfgDir);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 
