@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "common/config.h"
 #include "common/status_macros.h"
 #include "core/http_client.h"
@@ -47,16 +48,15 @@ absl::StatusOr<std::vector<std::string>> CheckConfigFile(
   const config::Config& cfg = loaded->config;
   std::vector<std::string> notes;
   for (const auto& k : cfg.api_keys()) {
-    MG_RETURN_IF_ERROR(
-        CheckSecret(absl::StrCat("api_keys '", k.name(), "'.key_env"),
-                    k.key_env(), "the server does not start without it",
-                    &notes));
+    MG_RETURN_IF_ERROR(CheckSecret(
+        absl::StrCat("api_keys '", k.name(), "'.key_env"), k.key_env(),
+        "the server does not start without it", &notes));
   }
   for (const auto& ch : cfg.channels()) {
     const std::string where = absl::StrCat("channel '", ch.name(), "'");
-    MG_RETURN_IF_ERROR(CheckSecret(
-        absl::StrCat(where, ".api_key_env"), ch.api_key_env(),
-        "the channel refuses work without it", &notes));
+    MG_RETURN_IF_ERROR(
+        CheckSecret(absl::StrCat(where, ".api_key_env"), ch.api_key_env(),
+                    "the channel refuses work without it", &notes));
     MG_RETURN_IF_ERROR(CheckSecret(
         absl::StrCat(where, ".webhook_secret_env"), ch.webhook_secret_env(),
         "its callbacks are refused without it (polling only)", &notes));

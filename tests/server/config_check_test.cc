@@ -129,9 +129,8 @@ TEST_F(ConfigCheckTest, MissingFileFails) {
 }
 
 TEST_F(ConfigCheckTest, ExampleConfigPasses) {
-  auto notes =
-      CheckConfigFile(std::string(MEDIAGW_SOURCE_DIR) +
-                      "/config/mediagw.example.json");
+  auto notes = CheckConfigFile(std::string(MEDIAGW_SOURCE_DIR) +
+                               "/config/mediagw.example.json");
   ASSERT_TRUE(notes.ok()) << notes.status();
   EXPECT_THAT(*notes, Contains(HasSubstr("MEDIAGW_BACKEND_KEY")));
 }
