@@ -4,6 +4,8 @@
 //
 //   mediagw --config=path/to/mediagw.json [--log-level=debug|info|warning]
 //           [--log_format=text|json]
+//   mediagw --config=path/to/mediagw.json --check_config
+//     checks the file and exits: 0 when it can run, 1 with the error
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
@@ -41,6 +43,7 @@
 #include "net/http_server.h"
 #include "net/safe_fetcher.h"
 #include "providers/registry.h"
+#include "server/config_check.h"
 #include "server/fd_limits.h"
 #include "server/grpc_server.h"
 #include "server/media_service.h"
@@ -54,6 +57,7 @@ struct Flags {
   std::string config_path;
   std::string log_level = "info";
   std::string log_format = "text";
+  bool check_config = false;
 };
 
 absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
@@ -67,6 +71,8 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
     } else if (absl::ConsumePrefix(&a, "--log_format=") ||
                absl::ConsumePrefix(&a, "--log-format=")) {
       f.log_format = std::string(a);
+    } else if (a == "--check_config" || a == "--check-config") {
+      f.check_config = true;
     } else {
       return absl::InvalidArgumentError(absl::StrCat("unknown flag ", argv[i]));
     }
@@ -135,6 +141,9 @@ int Run(int argc, char** argv) {
   SetLogFormat(*log_format);
   if (flags->log_level == "debug") SetMinLogLevel(LogLevel::kDebug);
   if (flags->log_level == "warning") SetMinLogLevel(LogLevel::kWarning);
+  if (flags->check_config) {
+    return RunConfigCheck(flags->config_path, stdout, stderr);
+  }
   auto loaded = LoadConfigFile(flags->config_path);
   if (!loaded.ok()) {
     std::fprintf(stderr, "mediagw: %s\n",
