@@ -115,6 +115,7 @@ void ApplyDefaults(Config& c, const std::string& base) {
   }
   if (s->max_http_connections() == 0) s->set_max_http_connections(10000);
   if (s->request_timeout_ms() == 0) s->set_request_timeout_ms(30000);
+  if (!s->has_shutdown_grace_ms()) s->set_shutdown_grace_ms(10000);
   auto* st = c.mutable_storage();
   if (st->data_dir().empty()) st->set_data_dir("data");
   st->set_data_dir(Resolve(base, st->data_dir()));
@@ -198,6 +199,9 @@ absl::Status Validate(const Config& c) {
       return Bad(absl::StrCat("server.grpc_limits.", name),
                  "must be at most 2147483647");
     }
+  }
+  if (c.server().shutdown_grace_ms() > 3600 * 1000) {
+    return Bad("server.shutdown_grace_ms", "must be at most 3600000");
   }
   if (c.api_keys().empty())
     return Bad("api_keys", "at least one key is required");

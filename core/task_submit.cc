@@ -27,6 +27,23 @@ using google::protobuf::util::TimeUtil;
 namespace {
 
 inline constexpr char kDefaultVideoWorkflow[] = "video";
+
+// What a caller is told when its task could not be stored for a reason that
+// passes (a full disk, a held lock): the store's own message names files and
+// SQLite codes, so it goes to the log and the caller gets one it can act on.
+absl::Status StoreRefusal(const absl::Status& st) {
+  if (st.code() != absl::StatusCode::kUnavailable) return st;
+  MG_LOG(Warning, "task not stored: ", st.ToString());
+  if (ReasonOf(st) == Reason::kDiskFull) {
+    return WithReason(
+        absl::UnavailableError("Service unavailable: the task store is "
+                               "full; try again later"),
+        Reason::kDiskFull);
+  }
+  return absl::UnavailableError(
+      "Service unavailable: the task store cannot write now; try again "
+      "later");
+}
 // As Stripe allows.
 inline constexpr size_t kMaxIdempotencyKeyBytes = 255;
 
@@ -316,7 +333,7 @@ void TaskServiceImpl::Store(const Caller& caller, TaskRecord rec,
           ReplyExisting(caller, key, fingerprint, done);
           return;
         }
-        done(st);
+        done(StoreRefusal(st));
       });
 }
 

@@ -1,5 +1,6 @@
 #include "net/http_server.h"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <memory>
@@ -8,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -134,6 +136,12 @@ class Listener : public std::enable_shared_from_this<Listener> {
           });
       return;
     }
+    if (ctx_->draining()) {
+      // Accepted just before the listener closed: not served.
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      return;
+    }
     std::optional<ConnectionSlot> slot = ctx_->TryAdmit();
     if (!slot) {
       Refuse(socket);
@@ -205,6 +213,11 @@ struct HttpServer::Impl {
   std::vector<std::thread> threads;
 
   absl::Mutex mu;
+  // Held while draining: a request whose handler answers later has no
+  // operation pending on its socket, so without it the io threads could run
+  // out of work and return before that answer is written.
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>>
+      drain_guard ABSL_GUARDED_BY(mu);
   bool started ABSL_GUARDED_BY(mu) = false;
   bool stopped ABSL_GUARDED_BY(mu) = false;
   int port ABSL_GUARDED_BY(mu) = 0;
@@ -259,6 +272,31 @@ size_t HttpServer::open_connections() const {
   return impl_->ctx->open_connections();
 }
 
+void HttpServer::Drain(absl::Duration grace) {
+  {
+    absl::MutexLock lock(&impl_->mu);
+    if (impl_->stopped || !impl_->started) return;
+    impl_->drain_guard.emplace(asio::make_work_guard(impl_->ctx->ioc()));
+  }
+  std::vector<std::shared_ptr<Connection>> live = impl_->ctx->BeginDrain();
+  impl_->listener->Close();
+  for (const auto& conn : live) conn->Drain();
+  live.clear();
+  // Connections close on any server thread; a short poll of the counter is
+  // simpler than a signal from each and costs nothing next to the grace.
+  const absl::Time deadline = absl::Now() + grace;
+  while (open_connections() > 0) {
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) break;
+    absl::SleepFor(std::min(left, absl::Milliseconds(10)));
+  }
+  if (open_connections() > 0) {
+    MG_LOG(Warning, "HTTP drain: ", open_connections(),
+           " connections still open after the grace period are cut");
+  }
+  Stop();
+}
+
 void HttpServer::Stop() {
   {
     absl::MutexLock lock(&impl_->mu);
@@ -270,6 +308,11 @@ void HttpServer::Stop() {
   impl_->listener->Close();
   for (const auto& conn : live) conn->Shutdown();
   live.clear();
+  {
+    // Only now, with the closes posted, may the threads run out of work.
+    absl::MutexLock lock(&impl_->mu);
+    impl_->drain_guard.reset();
+  }
   // With the listener and every socket closed the io_context runs out of work
   // and the threads return by themselves; the grace period only matters if a
   // handler is slow.

@@ -169,6 +169,14 @@ class HttpServer {
   size_t open_connections() const;
   // Closes the listener and every connection, joins the threads. Idempotent.
   void Stop();
+  // Graceful Stop: closes the listener at once (a connection accepted
+  // meanwhile is closed unanswered) and every connection with nothing in
+  // flight; a request in flight (still being sent, handled, or answered,
+  // including a pulled body to a slow reader) is let finish and answered
+  // with Connection: close. Returns once no connection is left or `grace`
+  // has passed, then Stop()s, which cuts whatever is left. Blocks the
+  // caller; must not run on a server thread. No-op if not started.
+  void Drain(absl::Duration grace);
 
  private:
   struct Impl;

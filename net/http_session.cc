@@ -97,6 +97,20 @@ void HttpSession::CloseIfIdle() {
   });
 }
 
+void HttpSession::Drain() {
+  asio::post(strand_, [self = shared_from_this()] {
+    if (self->closed_) return;
+    // A connection that has not sent a byte of its first request has
+    // nothing in flight; one that has (a slow sender) is let finish.
+    const bool nothing_yet = self->exchange_ == 0 &&
+                             self->buffer_.size() == 0 && self->parser_ &&
+                             !self->parser_->got_some();
+    if (self->idle_ || nothing_yet) self->CloseConnection();
+    // Otherwise the answer goes out with Connection: close (draining) and
+    // the connection closes after it.
+  });
+}
+
 // ---------------------------------------------------------------------------
 // Exchange operations (any thread).
 
@@ -166,6 +180,12 @@ void HttpSession::DoStart() {
 }
 
 void HttpSession::ReadNextRequest() {
+  if (exchange_ != 0 && ctx_->draining()) {
+    // An answer sent keep-alive just before the drain began: no next
+    // request is read.
+    LingerClose();
+    return;
+  }
   parser_.emplace();
   parser_->body_limit(ctx_->options().max_body_bytes);
   parser_->header_limit(
@@ -369,7 +389,7 @@ void HttpSession::DoSend(uint64_t ex, ServerResponse response) {
   if (!Current(ex)) return;
   exchange_open_ = false;
   WriteResponse(
-      BuildResponse(std::move(response), keep_alive_ && !ctx_->stopping()));
+      BuildResponse(std::move(response), keep_alive_ && !ctx_->draining()));
 }
 
 void HttpSession::SendError(int status, absl::string_view message) {

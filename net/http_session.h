@@ -15,7 +15,9 @@
 // the inactivity limit of body reads and as the limit for each write.
 //
 // A connection waiting for its next keep-alive request is marked idle in the
-// context, which may close it (CloseIfIdle) to make room near the cap.
+// context, which may close it (CloseIfIdle) to make room near the cap. While
+// the server drains, idle connections close, and a request in flight is
+// answered with Connection: close.
 //
 // Lifetime: pending asynchronous operations and the current ResponseWriter
 // hold the session by shared_ptr. The ServerContext lists it weakly so that
@@ -51,6 +53,7 @@ class HttpSession : public Connection,
   void Start();
   void Shutdown() override;
   void CloseIfIdle() override;
+  void Drain() override;
 
   // Exchange operations, used by the ResponseWriter of exchange `ex`.
   bool Send(uint64_t ex, ServerResponse response);

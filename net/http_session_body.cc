@@ -38,7 +38,7 @@ void HttpSession::DoStartStream(uint64_t ex, int status, HttpHeaders headers) {
   stream_head_->set(http::field::server, kServerName);
   AddHeaders(headers, *stream_head_);
   if (chunked_) stream_head_->chunked(true);
-  stream_head_->keep_alive(keep_alive_ && !ctx_->stopping());
+  stream_head_->keep_alive(keep_alive_ && !ctx_->draining());
   keep_alive_ = stream_head_->keep_alive();
   WriteStreamHead([](HttpSession& self) {
     self.head_written_ = true;
@@ -133,7 +133,7 @@ void HttpSession::OnStreamDone() {
   streaming_ = false;
   response_done_ = true;
   FinishExchange();
-  if (!keep_alive_ || ctx_->stopping()) {
+  if (!keep_alive_ || ctx_->draining()) {
     if (monitor_pending_) {
       beast::error_code ignored;
       stream_->socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -172,7 +172,7 @@ void HttpSession::DoSendBody(uint64_t ex, ServerResponse head, uint64_t length,
   } else {
     stream_head_->content_length(length);
   }
-  stream_head_->keep_alive(keep_alive_ && !ctx_->stopping());
+  stream_head_->keep_alive(keep_alive_ && !ctx_->draining());
   keep_alive_ = stream_head_->keep_alive();
   body_left_ = head_request_ ? 0 : length;
   if (body_left_ > 0) body_source_ = std::move(source);
@@ -252,7 +252,7 @@ void HttpSession::FinishBody() {
   body_chunk_.shrink_to_fit();
   response_done_ = true;
   FinishExchange();
-  if (!keep_alive_ || ctx_->stopping()) {
+  if (!keep_alive_ || ctx_->draining()) {
     LingerClose();
   } else {
     ReadNextRequest();

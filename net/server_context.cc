@@ -122,4 +122,19 @@ bool ServerContext::stopping() const {
   return stopping_;
 }
 
+std::vector<std::shared_ptr<Connection>> ServerContext::BeginDrain() {
+  std::vector<std::shared_ptr<Connection>> out;
+  absl::MutexLock lock(&mu_);
+  draining_ = true;
+  for (auto& [id, live] : live_) {
+    if (auto conn = live.conn.lock()) out.push_back(std::move(conn));
+  }
+  return out;
+}
+
+bool ServerContext::draining() const {
+  absl::MutexLock lock(&mu_);
+  return draining_ || stopping_;
+}
+
 }  // namespace mediagw::net

@@ -46,6 +46,11 @@ class Connection {
   // between requests once the close runs on its strand (a request may have
   // arrived since it was marked idle).
   virtual void CloseIfIdle() { Shutdown(); }
+  // Thread-safe. The server is draining: close now if nothing is in flight
+  // (idle between requests, or no byte of a first request yet), else once
+  // the exchange in flight is answered. Connections that cannot tell (a
+  // websocket) close at once.
+  virtual void Drain() { Shutdown(); }
 };
 
 class ServerContext;
@@ -120,6 +125,12 @@ class ServerContext {
   // Marks the server stopping and returns every live connection.
   std::vector<std::shared_ptr<Connection>> BeginStop();
   bool stopping() const;
+  // Marks the server draining (new connections are closed unanswered, no
+  // answer keeps its connection alive) and returns every live connection,
+  // which stay registered so that Stop() can still close them.
+  std::vector<std::shared_ptr<Connection>> BeginDrain();
+  // True once draining or stopping.
+  bool draining() const;
 
   // Posts `fn` onto `ex` unless the server is stopping (the io_context may no
   // longer run). Returns false when refused; `fn` is then destroyed by the
@@ -149,6 +160,7 @@ class ServerContext {
   std::atomic<size_t> open_{0};
 
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   uint64_t next_idle_seq_ ABSL_GUARDED_BY(mu_) = 1;
   absl::flat_hash_map<uint64_t, Live> live_ ABSL_GUARDED_BY(mu_);

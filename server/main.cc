@@ -19,6 +19,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/config.h"
 #include "common/crypto.h"
 #include "common/host_port.h"
@@ -166,7 +168,11 @@ int Run(int argc, char** argv) {
 
   std::error_code ec;
   std::filesystem::create_directories(cfg.storage().data_dir(), ec);
-  auto store = SqliteTaskStore::Open(cfg.storage().sqlite_path(), {});
+  SqliteOptions sqlite_opts;
+  // SQLite takes at most 4294967294 pages.
+  sqlite_opts.max_page_count = static_cast<int64_t>(std::min<uint64_t>(
+      cfg.storage().sqlite_max_page_count(), 4294967294u));
+  auto store = SqliteTaskStore::Open(cfg.storage().sqlite_path(), sqlite_opts);
   if (!store.ok()) return fail(store.status());
   auto blobs = LocalBlobStore::Open(cfg.storage().blob_dir());
   if (!blobs.ok()) return fail(blobs.status());
@@ -392,13 +398,28 @@ int Run(int argc, char** argv) {
 
   int sig = 0;
   sigwait(&signals, &sig);
-  MG_LOG(Info, "signal ", sig, ": shutting down");
+  const absl::Duration grace =
+      absl::Milliseconds(cfg.server().shutdown_grace_ms());
+  const absl::Time drain_deadline = absl::Now() + grace;
+  MG_LOG(Info, "signal ", sig, ": draining for up to ",
+         absl::FormatDuration(grace));
+  // Not ready first (/readyz 503, every gRPC health service NOT_SERVING,
+  // watchers told), then the listeners close; requests in flight finish
+  // within the grace and open streams end with a final event.
   ready = false;
   stop_health.Notify();
   health_thread.join();
-  grpc_server->server->Shutdown(std::chrono::system_clock::now() +
-                                std::chrono::seconds(2));
-  http.Stop();
+  health->SetServingStatus(false);
+  // gRPC's Shutdown closes its listener at once and blocks until its calls
+  // are done or the deadline passes (then cancels them), so it runs beside
+  // the HTTP drain rather than before it.
+  std::thread grpc_stop([&grpc_server, drain_deadline] {
+    grpc_server->server->Shutdown(absl::ToChronoTime(drain_deadline));
+  });
+  media.Drain();
+  http.Drain(std::max(drain_deadline - absl::Now(), absl::ZeroDuration()));
+  grpc_stop.join();
+  MG_LOG(Info, "drained; stopping");
   gateway_ptr.store(nullptr);
   retention.Stop();
   dispatcher.Shutdown();

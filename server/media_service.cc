@@ -1,8 +1,11 @@
 #include "server/media_service.h"
 
 #include <deque>
+#include <functional>
 #include <memory>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/access_log.h"
@@ -12,6 +15,45 @@
 #include "server/proto_parse.h"
 
 namespace mediagw {
+
+// Each open StreamTask call's drain action, by call. Thread-safe; actions
+// run outside the lock.
+class MediaServiceImpl::OpenStreams {
+ public:
+  // Registers `drain`; 0 once draining (the call must be refused).
+  uint64_t Add(std::function<void()> drain) {
+    absl::MutexLock l(&mu_);
+    if (draining_) return 0;
+    const uint64_t id = next_id_++;
+    open_.emplace(id, std::move(drain));
+    return id;
+  }
+  void Remove(uint64_t id) {
+    std::function<void()> gone;  // destroyed outside the lock
+    absl::MutexLock l(&mu_);
+    auto it = open_.find(id);
+    if (it == open_.end()) return;
+    gone = std::move(it->second);
+    open_.erase(it);
+  }
+  // Marks draining and returns every registered action.
+  std::vector<std::function<void()>> BeginDrain() {
+    absl::MutexLock l(&mu_);
+    draining_ = true;
+    std::vector<std::function<void()>> out;
+    out.reserve(open_.size());
+    for (const auto& [id, drain] : open_) out.push_back(drain);
+    return out;
+  }
+
+ private:
+  absl::Mutex mu_;
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  absl::flat_hash_map<uint64_t, std::function<void()>> open_
+      ABSL_GUARDED_BY(mu_);
+};
+
 namespace {
 
 std::string Metadata(grpc::CallbackServerContext* ctx, const char* name) {
@@ -80,8 +122,11 @@ absl::Status RequireId(const std::string& id) {
 // out one at a time (gRPC allows one outstanding write per stream).
 class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  StreamReactor(TaskService* tasks, std::shared_ptr<CallLog> log)
-      : tasks_(tasks), log_(std::move(log)) {
+  using OpenStreams = MediaServiceImpl::OpenStreams;
+
+  StreamReactor(TaskService* tasks, std::shared_ptr<CallLog> log,
+                std::shared_ptr<OpenStreams> open)
+      : tasks_(tasks), log_(std::move(log)), open_(std::move(open)) {
     GrpcStreamOpened();
   }
 
@@ -92,6 +137,12 @@ class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     // Callbacks hold only the shared state; they never touch a deleted
     // reactor because OnDone clears `reactor` under the lock first.
     auto state = state_;
+    open_id_ = open_->Add([state] { state->Drain(); });
+    if (open_id_ == 0) {
+      state->Fail(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                               "server is shutting down"));
+      return;
+    }
     watch_ = tasks_->Watch(
         caller, id,
         [state](const v1::Task& task) { state->Push(task); },
@@ -107,6 +158,7 @@ class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
   void OnDone() override {
     if (watch_) watch_->Stop();
+    if (open_id_ != 0) open_->Remove(open_id_);
     log_->Done(state_->Detach());
     GrpcStreamClosed();
     delete this;
@@ -121,6 +173,8 @@ class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     bool writing ABSL_GUARDED_BY(mu) = false;
     bool finished ABSL_GUARDED_BY(mu) = false;
     bool end_after_write ABSL_GUARDED_BY(mu) = false;
+    grpc::ByteBuffer last ABSL_GUARDED_BY(mu);  // the latest event
+    bool has_last ABSL_GUARDED_BY(mu) = false;
     grpc::Status final_status ABSL_GUARDED_BY(mu);
 
     void FinishLocked(grpc::Status st) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
@@ -144,6 +198,8 @@ class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
       // collapses to the latest snapshot (progress only rises, and a
       // terminal state is always the last event).
       queue.clear();
+      last = bytes;  // shares the slices
+      has_last = true;
       queue.push_back(std::move(bytes));
       if (IsTerminal(task.state())) end_after_write = true;
       MaybeWriteLocked();
@@ -176,6 +232,21 @@ class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
       MaybeWriteLocked();
     }
 
+    // Shutdown: the task as it is now is the final event, then OK. Events
+    // that arrive before it is written only replace it.
+    void Drain() {
+      absl::MutexLock l(&mu);
+      if (finished || reactor == nullptr) return;
+      if (!has_last) {
+        FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                  "server is shutting down"));
+        return;
+      }
+      if (queue.empty()) queue.push_back(last);
+      end_after_write = true;
+      MaybeWriteLocked();
+    }
+
     void Fail(grpc::Status st) {
       absl::MutexLock l(&mu);
       if (finished || reactor == nullptr) return;
@@ -192,6 +263,8 @@ class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
   TaskService* const tasks_;
   const std::shared_ptr<CallLog> log_;
+  const std::shared_ptr<OpenStreams> open_;
+  uint64_t open_id_ = 0;  // in open_, 0 when not registered
   std::shared_ptr<State> state_ = [this] {
     auto s = std::make_shared<State>();
     absl::MutexLock l(&s->mu);
@@ -202,6 +275,16 @@ class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 };
 
 }  // namespace
+
+MediaServiceImpl::MediaServiceImpl(TaskService* tasks,
+                                   const Authenticator* auth)
+    : tasks_(tasks), auth_(auth), streams_(std::make_shared<OpenStreams>()) {}
+
+MediaServiceImpl::~MediaServiceImpl() = default;
+
+void MediaServiceImpl::Drain() {
+  for (const auto& drain : streams_->BeginDrain()) drain();
+}
 
 absl::StatusOr<Caller> MediaServiceImpl::Authenticate(
     grpc::CallbackServerContext* ctx) const {
@@ -301,7 +384,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* MediaServiceImpl::StreamTask(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request) {
   auto log = std::make_shared<CallLog>(ctx,
                                       "/mediagw.v1.MediaService/StreamTask");
-  auto* reactor = new StreamReactor(tasks_, log);
+  auto* reactor = new StreamReactor(tasks_, log, streams_);
   auto caller = Authenticate(ctx);
   if (!caller.ok()) {
     reactor->Refuse(ToGrpcStatus(caller.status()));

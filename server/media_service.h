@@ -8,8 +8,16 @@
 // TaskService and finishes from TaskService's callback; no reaction ever
 // blocks. StreamTask uses one write reactor per call that deletes itself in
 // OnDone.
+//
+// Shutdown: Drain() ends every open StreamTask with a final event, the task
+// as it is then, and status OK (a watcher that has not seen a terminal
+// state resumes with StreamTask or GetTask against a serving instance);
+// a stream whose task was not read yet ends UNAVAILABLE "server is shutting
+// down", and so does every StreamTask that arrives after Drain.
 #ifndef MEDIAGW_SERVER_MEDIA_SERVICE_H_
 #define MEDIAGW_SERVER_MEDIA_SERVICE_H_
+
+#include <memory>
 
 #include "core/auth.h"
 #include "core/task_service.h"
@@ -29,8 +37,15 @@ using RawMediaService = v1::MediaService::WithRawCallbackMethod_SubmitImage<
 class MediaServiceImpl final : public RawMediaService {
  public:
   // Both must outlive the service.
-  MediaServiceImpl(TaskService* tasks, const Authenticator* auth)
-      : tasks_(tasks), auth_(auth) {}
+  MediaServiceImpl(TaskService* tasks, const Authenticator* auth);
+  ~MediaServiceImpl() override;
+
+  // See the shutdown note above. Thread-safe; returns at once (each stream
+  // ends once its final write is out, or when gRPC cuts it).
+  void Drain();
+
+  // The StreamTask calls open now; defined and used in media_service.cc only.
+  class OpenStreams;
 
   grpc::ServerUnaryReactor* SubmitImage(grpc::CallbackServerContext* ctx,
                                         const grpc::ByteBuffer* request,
@@ -64,6 +79,7 @@ class MediaServiceImpl final : public RawMediaService {
 
   TaskService* const tasks_;
   const Authenticator* const auth_;
+  const std::shared_ptr<OpenStreams> streams_;
 };
 
 }  // namespace mediagw

@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/config.h"
 #include "common/status_mapping.h"
 #include "common/crypto.h"
@@ -32,6 +33,17 @@ absl::string_view HeaderValue(const HttpHeaders& headers,
     if (absl::EqualsIgnoreCase(key, name)) return value;
   }
   return {};
+}
+
+// An error answer with the Retry-After it came with (on a 429 or 503), so
+// the dispatcher's retry waits at least that long. kie may say "rate
+// limited" as code 429 in a 200 envelope; that counts as a 429.
+absl::Status WithUpstreamRetryAfter(absl::Status status,
+                                    const HttpResponse& response) {
+  int http_status = response.status;
+  if (ReasonOf(status) == Reason::kRateLimited) http_status = 429;
+  return WithRetryAfter(std::move(status), http_status, response.headers,
+                        absl::Now());
 }
 
 PollResult StateOnly(UpstreamState state) {
@@ -117,7 +129,9 @@ class KieProvider : public Provider {
                 [done = std::move(done)](absl::StatusOr<HttpResponse> r) {
                   if (!r.ok()) return done(r.status());
                   auto id = ParseCreateTaskResponse(r->status, r->body);
-                  if (!id.ok()) return done(id.status());
+                  if (!id.ok()) {
+                    return done(WithUpstreamRetryAfter(id.status(), *r));
+                  }
                   SubmitResult result;
                   result.upstream_id = *std::move(id);
                   done(std::move(result));
@@ -160,7 +174,9 @@ class KieProvider : public Provider {
                  done = std::move(done)](absl::StatusOr<HttpResponse> r) {
                   if (!r.ok()) return done(r.status());
                   auto info = ParseRecordInfo(r->status, r->body, id);
-                  if (!info.ok()) return done(info.status());
+                  if (!info.ok()) {
+                    return done(WithUpstreamRetryAfter(info.status(), *r));
+                  }
                   done(ToPollResult(*info, video, timeout));
                 });
   }

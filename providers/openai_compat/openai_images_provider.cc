@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "common/config.h"
 #include "common/status_mapping.h"
 #include "core/image_info.h"
@@ -51,7 +52,12 @@ absl::StatusOr<SubmitResult> ToSubmitResult(absl::string_view provider,
                                             const std::string& task_id,
                                             const HttpResponse& response) {
   auto reply = ParseImagesReply(response.status, response.body, provider);
-  if (!reply.ok()) return reply.status();
+  if (!reply.ok()) {
+    // A 429 or 503 may say when to come back; the dispatcher's retry waits
+    // at least that long.
+    return WithRetryAfter(reply.status(), response.status, response.headers,
+                          absl::Now());
+  }
   SubmitResult result;
   SyncState state;
   state.created = reply->created;

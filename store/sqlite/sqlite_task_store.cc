@@ -6,10 +6,12 @@
 #include <system_error>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "common/status_mapping.h"
 #include "common/utf8.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/sqlite_ledger.h"
@@ -57,6 +59,11 @@ absl::StatusOr<std::unique_ptr<SqliteDb>> OpenWriter(
     const std::string& path, const SqliteOptions& opts) {
   MG_ASSIGN_OR_RETURN(auto db, SqliteDb::Open(path, /*read_only=*/false));
   MG_RETURN_IF_ERROR(ApplyConnectionPragmas(*db, opts));
+  if (opts.max_page_count > 0) {
+    // Per connection: only the writer allocates pages.
+    MG_RETURN_IF_ERROR(db->Exec(
+        absl::StrCat("PRAGMA max_page_count = ", opts.max_page_count)));
+  }
   MG_ASSIGN_OR_RETURN(std::string mode,
                       db->QueryText("PRAGMA journal_mode = WAL"));
   if (mode != "wal") {
@@ -286,7 +293,31 @@ absl::Status SqliteTaskStore::ProbeWrite() {
   if (!st.ok() && !writer_db_->InAutocommit()) {
     writer_db_->Exec("ROLLBACK").IgnoreError();
   }
-  return st;
+  if (!st.ok() || opts_.max_page_count <= 0) return st;
+  // The rewrite above fits in a page the row already has, so under a size
+  // cap it succeeds even when the next task write cannot get a page.
+  return CheckRoom();
+}
+
+absl::Status SqliteTaskStore::CheckRoom() {
+  int64_t pages = 0;
+  int64_t free_pages = 0;
+  int64_t cap = 0;
+  for (auto [sql, out] : {std::pair{"PRAGMA page_count", &pages},
+                          std::pair{"PRAGMA freelist_count", &free_pages},
+                          std::pair{"PRAGMA max_page_count", &cap}}) {
+    absl::StatusOr<std::string> text = writer_db_->QueryText(sql);
+    if (!text.ok()) return text.status();
+    if (!absl::SimpleAtoi(*text, out)) {
+      return absl::InternalError(absl::StrCat(sql, " gave '", *text, "'"));
+    }
+  }
+  if (pages < cap || free_pages > 0) return absl::OkStatus();
+  return WithReason(
+      absl::UnavailableError(absl::StrCat(
+          "database or disk is full: ", pages, " pages of at most ", cap,
+          " used and none free")),
+      Reason::kDiskFull);
 }
 
 void SqliteTaskStore::Flush() {

@@ -60,6 +60,11 @@ struct SqliteOptions {
   int max_batch = 1024;
   // Read connections in the pool (at least 1).
   int read_connections = 2;
+  // When > 0, the most pages the database file may hold (PRAGMA
+  // max_page_count on the write connection; never below the size at open).
+  // A write that needs a page beyond it fails as on a full disk
+  // (UNAVAILABLE, reason kDiskFull) until pages are freed.
+  int64_t max_page_count = 0;
 };
 
 class SqliteTaskStore : public TaskStore {
@@ -174,6 +179,9 @@ class SqliteTaskStore : public TaskStore {
   // A small real write, on the writer thread while it is idle and the last
   // write failed, so that health comes back without waiting for traffic.
   absl::Status ProbeWrite();
+  // With max_page_count set: kDiskFull while the file is at its cap with no
+  // free page (the next write that needs a page would fail).
+  absl::Status CheckRoom();
   bool HasIdleReader() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_);
 
   const SqliteOptions opts_;

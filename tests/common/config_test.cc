@@ -330,6 +330,28 @@ TEST(ParseConfigTest, RetentionDaysDefaultsTo30AndZeroKeepsEverything) {
   }
 }
 
+TEST(ParseConfigTest, ShutdownGraceDefaultsTo10sZeroCutsAtOnceAndIsBounded) {
+  auto c = ParseConfig(Valid(), "/etc/mg");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->config.server().shutdown_grace_ms(), 10000u);
+  EXPECT_EQ(c->config.storage().sqlite_max_page_count(), 0u);
+  for (int ms : {0, 2500}) {
+    auto set = ParseConfig(
+        With(R"("server": {)",
+             absl::StrCat(R"("server": {"shutdown_grace_ms": )", ms, ",")),
+        "/etc/mg");
+    ASSERT_TRUE(set.ok()) << set.status();
+    EXPECT_EQ(set->config.server().shutdown_grace_ms(),
+              static_cast<uint32_t>(ms));
+  }
+  auto too_long = ParseConfig(
+      With(R"("server": {)", R"("server": {"shutdown_grace_ms": 3600001,)"),
+      "/etc/mg");
+  EXPECT_EQ(too_long.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(too_long.status().message(),
+              HasSubstr("server.shutdown_grace_ms"));
+}
+
 TEST(ParseConfigTest, BreakerAndRetryBudgetDefaultsAndBounds) {
   auto c = ParseConfig(Valid(), "/etc/mg");
   ASSERT_TRUE(c.ok()) << c.status();

@@ -181,10 +181,19 @@ Server::Server(const std::string& dir, const std::string& sim_url,
   listen_host_ = o.listen_host;
   const std::string listen = JoinHostPort(listen_host_, 0);
   std::string wf = SourceDir() + "/config/workflows/";
+  const std::string grace =
+      o.shutdown_grace_ms >= 0
+          ? absl::StrCat(R"(, "shutdown_grace_ms": )", o.shutdown_grace_ms)
+          : "";
+  const std::string page_cap =
+      o.sqlite_max_page_count > 0
+          ? absl::StrCat(R"(, "sqlite_max_page_count": )",
+                         o.sqlite_max_page_count)
+          : "";
   std::string cfg = absl::StrCat(R"({
   "server": {"grpc_listen": ")", listen, R"(", "http_listen": ")", listen, R"(",
-             "ports_file": ")", dir, R"(/mediagw.ports"},
-  "storage": {"data_dir": ")", dir, R"(/data"},
+             "ports_file": ")", dir, R"(/mediagw.ports")", grace, R"(},
+  "storage": {"data_dir": ")", dir, R"(/data")", page_cap, R"(},
   "api_keys": [{"name": "e2e", "sha256": ")", Sha256Hex(kKey), R"("},
                {"name": "other", "sha256": ")", Sha256Hex(kOtherKey), R"("}],
   "channels": [{"name": "comfy", "provider": "comfyui", "base_urls": [")", sim_url, R"("]}],
@@ -226,6 +235,17 @@ int Server::Stop() {
   proc_->Signal(SIGTERM);
   int status = proc_->Wait(absl::Seconds(20));
   proc_.reset();
+  return status;
+}
+
+void Server::Signal(int sig) {
+  if (proc_) proc_->Signal(sig);
+}
+
+int Server::Wait(absl::Duration timeout) {
+  if (!proc_) return -1;
+  const int status = proc_->Wait(timeout);
+  if (status != -1000) proc_.reset();
   return status;
 }
 

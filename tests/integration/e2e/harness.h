@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -83,6 +84,11 @@ struct ServerOptions {
   // Address both listeners bind (port 0), e.g. "::1"; ignored with
   // all_providers.
   std::string listen_host = "127.0.0.1";
+  // server.shutdown_grace_ms when >= 0 (else the default); ignored with
+  // all_providers.
+  int shutdown_grace_ms = -1;
+  // storage.sqlite_max_page_count when > 0; ignored with all_providers.
+  int64_t sqlite_max_page_count = 0;
 };
 
 // mediagw with a SQLite file and blob dir under `dir`, one ComfyUI channel on
@@ -96,6 +102,10 @@ class Server {
   void Start();
   void Kill9();
   int Stop();  // SIGTERM and wait; the exit status
+  void Signal(int sig);
+  // Waits for the process to exit: its exit status (or -signal), or a
+  // -1000 if it is still running after `timeout`.
+  int Wait(absl::Duration timeout);
   std::string rest() const { return rest_; }
   std::string grpc_addr() const { return grpc_addr_; }
   std::unique_ptr<v1::MediaService::Stub> Stub() const;

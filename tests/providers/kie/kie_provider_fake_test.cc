@@ -2,6 +2,7 @@
 // CurlMultiClient: the exact requests on the wire, and replies the
 // simulator never gives (HTML errors, odd resultJson, resets).
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -171,6 +172,43 @@ TEST_F(KieFakeTest, HtmlGatewayErrorsAreRetryable) {
   auto r = SubmitSync(*p, ImageRecord("t1"));
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_TRUE(IsRetryable(r.status()));
+}
+
+// A 429 or 503 carries the upstream's Retry-After on the status, so the
+// dispatcher waits at least that long before it tries again.
+TEST_F(KieFakeTest, RateLimitAndBusyRepliesCarryRetryAfter) {
+  up_.Enqueue(ScriptedReply::Respond(429, "slow down",
+                                     {{"Retry-After", "7"}}));
+  up_.Enqueue(ScriptedReply::Respond(503, "maintenance",
+                                     {{"Retry-After", "12"}}));
+  up_.Enqueue(Json(R"({"code":429,"msg":"rate limited"})", 200));
+  up_.Enqueue(Json("<html>502</html>", 502));  // a 502 has no Retry-After
+  auto p = Make();
+  auto limited = SubmitSync(*p, ImageRecord("t1"));
+  ASSERT_FALSE(limited.ok());
+  EXPECT_EQ(ReasonOf(limited.status()), Reason::kRateLimited);
+  EXPECT_EQ(RetryAfterOf(limited.status()), absl::Seconds(7))
+      << limited.status();
+  auto busy = PollSync(*p, Submitted());
+  ASSERT_FALSE(busy.ok());
+  EXPECT_EQ(RetryAfterOf(busy.status()), absl::Seconds(12)) << busy.status();
+  // Code 429 in a 200 envelope, without the header: nothing to carry.
+  auto enveloped = SubmitSync(*p, ImageRecord("t2"));
+  ASSERT_FALSE(enveloped.ok());
+  EXPECT_EQ(RetryAfterOf(enveloped.status()), std::nullopt);
+  auto bad_gateway = SubmitSync(*p, ImageRecord("t3"));
+  ASSERT_FALSE(bad_gateway.ok());
+  EXPECT_EQ(RetryAfterOf(bad_gateway.status()), std::nullopt);
+}
+
+TEST_F(KieFakeTest, EnvelopeRateLimitCarriesRetryAfter) {
+  up_.Enqueue(ScriptedReply::Respond(
+      200, R"({"code":429,"msg":"rate limited"})",
+      {{"Content-Type", "application/json"}, {"Retry-After", "3"}}));
+  auto p = Make();
+  auto r = SubmitSync(*p, ImageRecord("t1"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(RetryAfterOf(r.status()), absl::Seconds(3)) << r.status();
 }
 
 TEST_F(KieFakeTest, TransportErrorsPassThrough) {

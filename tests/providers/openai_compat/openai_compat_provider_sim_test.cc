@@ -2,7 +2,8 @@
 // ("/oai3") and seed 004 ("/oai4") gateways through the real
 // CurlMultiClient: both dialects with URL and b64 results, n outputs, usage
 // kept in provider_state, keys, errors, faults, Poll after a restart, and
-// construction from a configured channel.
+// construction from a configured channel; a scripted upstream (FakeUpstream)
+// for the Retry-After the simulator never sends.
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -18,6 +19,7 @@
 #include "providers/openai_compat/openai_compat_provider.h"
 #include "providers/openai_compat/openai_images_codec.h"
 #include "providers/registry.h"
+#include "tests/fakes/fake_upstream.h"
 #include "tests/providers/openai_compat/images_sim_fixture.h"
 
 namespace mediagw::openai_compat {
@@ -227,6 +229,45 @@ TEST_F(OpenAiCompatSimTest, ConfiguredChannelNeedsAKnownDialect) {
   auto r = SubmitSync(**p, Record("t-cfg", 1024, 1024));
   ASSERT_TRUE(r.ok()) << r.status();
   ExpectJpeg(r->outputs[0], 1024, 1024);
+}
+
+// A 429 or 503 from the gateway carries its Retry-After on the status (a
+// number of seconds or an HTTP date), so the dispatcher's retry waits at
+// least that long; other errors carry none.
+TEST_F(OpenAiCompatSimTest, RateLimitAndBusyRepliesCarryRetryAfter) {
+  fakes::FakeUpstream up;
+  up.Enqueue(fakes::ScriptedReply::Respond(
+      429, R"({"error":{"message":"slow down"}})",
+      {{"Content-Type", "application/json"}, {"Retry-After", "9"}}));
+  up.Enqueue(fakes::ScriptedReply::Respond(
+      503, "overloaded",
+      {{"Retry-After", absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT",
+                                        absl::Now() + absl::Seconds(30),
+                                        absl::UTCTimeZone())}}));
+  up.Enqueue(fakes::ScriptedReply::Respond(500, "boom",
+                                           {{"Retry-After", "9"}}));
+  OpenAiCompatOptions o;
+  o.channel_name = "gw";
+  o.dialect = Dialect::kSeed004;
+  o.base_urls = {up.Url("")};
+  o.api_key = "k";
+  o.request_timeout = absl::Seconds(10);
+  auto p = NewOpenAiCompatProvider(std::move(o), &http_);
+  ASSERT_TRUE(p.ok()) << p.status();
+  auto limited = SubmitSync(**p, Record("t-429", 1024, 1024));
+  ASSERT_FALSE(limited.ok());
+  EXPECT_EQ(ReasonOf(limited.status()), Reason::kRateLimited);
+  EXPECT_EQ(RetryAfterOf(limited.status()), absl::Seconds(9))
+      << limited.status();
+  auto busy = SubmitSync(**p, Record("t-503", 1024, 1024));
+  ASSERT_FALSE(busy.ok());
+  ASSERT_TRUE(RetryAfterOf(busy.status()).has_value()) << busy.status();
+  EXPECT_GT(*RetryAfterOf(busy.status()), absl::Seconds(20));
+  EXPECT_LE(*RetryAfterOf(busy.status()), absl::Seconds(30));
+  auto failed = SubmitSync(**p, Record("t-500", 1024, 1024));
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(RetryAfterOf(failed.status()), std::nullopt);
+  EXPECT_EQ(up.RequestCount(), 3);
 }
 
 }  // namespace

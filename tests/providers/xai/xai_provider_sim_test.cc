@@ -1,7 +1,8 @@
 // The xai provider against the in-process simulator's xAI API ("/xai")
 // through the real CurlMultiClient: URL and b64 results, n outputs, the
 // key, upstream errors and injected faults, Poll after a restart, Resume,
-// Cancel, and construction from a configured channel.
+// Cancel, and construction from a configured channel; a scripted upstream
+// (FakeUpstream) for the Retry-After the simulator never sends.
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -16,6 +17,7 @@
 #include "providers/openai_compat/openai_images_codec.h"
 #include "providers/registry.h"
 #include "providers/xai/xai_provider.h"
+#include "tests/fakes/fake_upstream.h"
 #include "tests/providers/openai_compat/images_sim_fixture.h"
 
 namespace mediagw::xai {
@@ -308,6 +310,38 @@ TEST_F(XaiSimTest, RegistryBuildsItFromAChannel) {
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(bad.status().message(), HasSubstr("'grok'"));
+}
+
+// A 429 or 503 from xAI carries its Retry-After on the status, so the
+// dispatcher's retry waits at least that long; other errors carry none.
+TEST_F(XaiSimTest, RateLimitAndBusyRepliesCarryRetryAfter) {
+  fakes::FakeUpstream up;
+  up.Enqueue(fakes::ScriptedReply::Respond(
+      429, R"({"error":"rate limited"})",
+      {{"Content-Type", "application/json"}, {"Retry-After", "4"}}));
+  up.Enqueue(fakes::ScriptedReply::Respond(503, "busy",
+                                           {{"Retry-After", "11"}}));
+  up.Enqueue(fakes::ScriptedReply::Respond(503, "busy, no hint"));
+  XaiOptions o;
+  o.channel_name = "grok";
+  o.base_urls = {up.Url("/")};
+  o.api_key = "k";
+  o.request_timeout = absl::Seconds(10);
+  auto p = NewXaiProvider(std::move(o), &http_);
+  ASSERT_TRUE(p.ok()) << p.status();
+  auto limited = SubmitSync(**p, Record("t-429", 1024, 1024));
+  ASSERT_FALSE(limited.ok());
+  EXPECT_EQ(ReasonOf(limited.status()), Reason::kRateLimited);
+  EXPECT_EQ(RetryAfterOf(limited.status()), absl::Seconds(4))
+      << limited.status();
+  auto busy = SubmitSync(**p, Record("t-503", 1024, 1024));
+  ASSERT_FALSE(busy.ok());
+  EXPECT_EQ(busy.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(RetryAfterOf(busy.status()), absl::Seconds(11)) << busy.status();
+  auto bare = SubmitSync(**p, Record("t-503b", 1024, 1024));
+  ASSERT_FALSE(bare.ok());
+  EXPECT_EQ(RetryAfterOf(bare.status()), std::nullopt);
+  EXPECT_EQ(up.RequestCount(), 3);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_task_store.h"
 
 #include <fstream>
+#include <string>
 #include <set>
 #include <vector>
 
@@ -647,6 +648,48 @@ TEST_F(SqliteWriteHealthTest, HealthFollowsTheWriteLockAndComesBack) {
   }
   EXPECT_TRUE(store->WriteHealth().ok()) << store->WriteHealth();
   EXPECT_TRUE(InsertSync(*store, MakeRecord("t1", "alice")).ok());
+}
+
+// A database at its page cap fails writes as a full disk does; the store
+// stays not healthy while idle (its probe rewrites a row in a page it
+// already has, which would succeed, so it also checks for a free page) and
+// is healthy again by itself once pages are freed.
+TEST_F(SqliteWriteHealthTest, AFullDatabaseStaysUnhealthyUntilPagesAreFreed) {
+  SqliteOptions opts;
+  opts.max_page_count = 64;
+  auto opened = SqliteTaskStore::Open(DbPath(), opts);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  auto store = *std::move(opened);
+  auto filler = RawDb();  // another connection: no cap of its own
+  ASSERT_NE(filler, nullptr);
+  ASSERT_TRUE(filler->Exec("CREATE TABLE filler(b BLOB)").ok());
+  for (int i = 0; i < 200; ++i) {
+    auto pages = filler->QueryText("PRAGMA page_count");
+    ASSERT_TRUE(pages.ok()) << pages.status();
+    if (std::stoll(*pages) >= 64) break;
+    ASSERT_TRUE(filler->Exec("INSERT INTO filler VALUES(zeroblob(2048))").ok());
+  }
+  absl::Status st;
+  for (int i = 0; i < 200 && st.ok(); ++i) {
+    TaskRecord r = MakeRecord(absl::StrCat("t", i), "alice");
+    r.mutable_request()->set_prompt(std::string(1500, 'p'));
+    st = InsertSync(*store, r);
+  }
+  ASSERT_FALSE(st.ok()) << "the cap was never reached";
+  EXPECT_EQ(ReasonOf(st), Reason::kDiskFull) << st;
+  EXPECT_EQ(ReasonOf(store->WriteHealth()), Reason::kDiskFull);
+  // Idle past a probe (one a second): still full, still not healthy.
+  absl::SleepFor(absl::Milliseconds(1500));
+  EXPECT_EQ(ReasonOf(store->WriteHealth()), Reason::kDiskFull)
+      << store->WriteHealth();
+
+  ASSERT_TRUE(filler->Exec("DROP TABLE filler").ok());  // space comes back
+  const absl::Time end = absl::Now() + absl::Seconds(10);
+  while (!store->WriteHealth().ok() && absl::Now() < end) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_TRUE(store->WriteHealth().ok()) << store->WriteHealth();
+  EXPECT_TRUE(InsertSync(*store, MakeRecord("after", "alice")).ok());
 }
 
 }  // namespace
