@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -216,8 +217,8 @@ TEST(NormalizeImageRequestTest, WebhookUrlIsKeptWhenItIsAnHttpUrl) {
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(out->webhook_url(), "https://hooks.example.com/mediagw?x=1");
 
-  for (const std::string bad :
-       {"ftp://h/x", "http://", "http:///path", "http://u:p@h/", "h/x",
+  for (const std::string& bad : std::vector<std::string>{
+           "ftp://h/x", "http://", "http:///path", "http://u:p@h/", "h/x",
         "http://h/a b", "http://h/\x01", "http://h/\xc3\xa9",
         "http://h/" + std::string(2048, 'a')}) {
     SCOPED_TRACE(bad);

@@ -33,6 +33,27 @@ class CountingWatch : public TaskWatch {
   int stops = 0;
 };
 
+// Keeps the close hook so a test can play the client going away.
+class ClosableWriter : public RecordingWriter {
+ public:
+  void OnClose(std::function<void()> fn) override {
+    absl::MutexLock l(&mu_);
+    on_close_ = std::move(fn);
+  }
+  void Close() {
+    std::function<void()> fn;
+    {
+      absl::MutexLock l(&mu_);
+      fn = std::move(on_close_);
+    }
+    if (fn) fn();
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::function<void()> on_close_ ABSL_GUARDED_BY(mu_);
+};
+
 net::ServerRequest Request(const std::string& method, const std::string& path,
                            std::string body = "", HttpHeaders headers = {},
                            const std::string& query = "") {
@@ -229,6 +250,22 @@ TEST_F(CompatHandlersTest, TheWaitEndsAtItsDeadlineWhileTheTaskGoesOn) {
   // A late event changes nothing.
   on_event_(TaskIn("t-1", v1::TASK_STATE_SUCCEEDED));
   EXPECT_EQ(writer->response()->status, 503);
+}
+
+TEST_F(CompatHandlersTest, AClientThatGoesAwayEndsTheWait) {
+  ExpectSubmitAndWatch();
+  auto writer = std::make_shared<ClosableWriter>();
+  gateway_.Handle(Request("POST", "/v1/images/generations",
+                          R"({"model":"sdxl","prompt":"p"})"),
+                  writer);
+  EXPECT_EQ(timers_.Pending(), 1u);
+  writer->Close();
+  // The watch and the deadline timer are gone; nothing is answered to
+  // nobody, and a later event finds the wait over.
+  EXPECT_EQ(watch_->stops, 1);
+  EXPECT_EQ(timers_.Pending(), 0u);
+  on_event_(TaskIn("t-1", v1::TASK_STATE_SUCCEEDED));
+  EXPECT_FALSE(writer->response().has_value());
 }
 
 TEST_F(CompatHandlersTest, AFailedTaskAnswersInOpenAisShape) {
