@@ -9,7 +9,7 @@
 //   health (gateway/health_handler.h)      GET /healthz, /readyz, /metrics
 //   openai (gateway/openai_handler.h)      POST /v1/images/generations,
 //                                          GET /v1/models[/<name>]
-//   kie (gateway/kie_handler.h)            POST /api/v1/jobs/createTask,
+//   kie (gateway/kie_jobs_handler.h)       POST /api/v1/jobs/createTask,
 //                                          GET /api/v1/jobs/recordInfo
 // Paths no route claims get 404 in the legacy envelope.
 //
@@ -26,7 +26,7 @@
 #include "core/task_service.h"
 #include "gateway/callback_handler.h"
 #include "gateway/health_handler.h"
-#include "gateway/kie_handler.h"
+#include "gateway/kie_jobs_handler.h"
 #include "gateway/openai_handler.h"
 #include "gateway/legacy_handler.h"
 #include "gateway/route_table.h"

@@ -12,7 +12,7 @@
 
 #include "common/json.h"
 #include "core/request_normalizer.h"
-#include "gateway/kie_codec.h"
+#include "gateway/kie_jobs_codec.h"
 #include "tests/fuzz/fuzz_util.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

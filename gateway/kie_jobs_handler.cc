@@ -1,10 +1,10 @@
-#include "gateway/kie_handler.h"
+#include "gateway/kie_jobs_handler.h"
 
 #include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "gateway/kie_codec.h"
+#include "gateway/kie_jobs_codec.h"
 #include "gateway/observed_writer.h"
 
 namespace mediagw::gateway {

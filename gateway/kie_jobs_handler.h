@@ -6,13 +6,13 @@
 // workflow takes input.image_urls[0] as its image. `callBackUrl` is
 // validated and stored with the task as its webhook_url. As kie does, every
 // answer is HTTP 200 with {"code","msg","data"}; the body code carries the
-// outcome (gateway/kie_codec.h). The key (Authorization: Bearer, or
+// outcome (gateway/kie_jobs_codec.h). The key (Authorization: Bearer, or
 // x-api-key) is checked from the head.
 //
 // Threading: runs on HTTP server threads and never blocks; answers are
 // sent from TaskService callbacks.
-#ifndef MEDIAGW_GATEWAY_KIE_HANDLER_H_
-#define MEDIAGW_GATEWAY_KIE_HANDLER_H_
+#ifndef MEDIAGW_GATEWAY_KIE_JOBS_HANDLER_H_
+#define MEDIAGW_GATEWAY_KIE_JOBS_HANDLER_H_
 
 #include <memory>
 #include <optional>
@@ -50,4 +50,4 @@ class KieJobsHandler {
 
 }  // namespace mediagw::gateway
 
-#endif  // MEDIAGW_GATEWAY_KIE_HANDLER_H_
+#endif  // MEDIAGW_GATEWAY_KIE_JOBS_HANDLER_H_

@@ -3,8 +3,8 @@
 // answers with HTTP 200 and {"code", "msg", "data"}; the body code says
 // what happened (200, 401, 402, 404, 422, 429, 455, 500, 501, 505).
 // Pure functions; thread-safe.
-#ifndef MEDIAGW_GATEWAY_KIE_CODEC_H_
-#define MEDIAGW_GATEWAY_KIE_CODEC_H_
+#ifndef MEDIAGW_GATEWAY_KIE_JOBS_CODEC_H_
+#define MEDIAGW_GATEWAY_KIE_JOBS_CODEC_H_
 
 #include <string>
 #include <vector>
@@ -64,4 +64,4 @@ std::string EncodeKieRecordInfo(const v1::Task& task, absl::string_view model);
 
 }  // namespace mediagw::gateway
 
-#endif  // MEDIAGW_GATEWAY_KIE_CODEC_H_
+#endif  // MEDIAGW_GATEWAY_KIE_JOBS_CODEC_H_

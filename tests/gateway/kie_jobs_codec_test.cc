@@ -1,6 +1,6 @@
 // The kie-compatible jobs codec: seed 002's createTask in, kie's envelopes
 // and task detail out.
-#include "gateway/kie_codec.h"
+#include "gateway/kie_jobs_codec.h"
 
 #include <string>
 

@@ -1,4 +1,4 @@
-#include "gateway/kie_codec.h"
+#include "gateway/kie_jobs_codec.h"
 
 #include <optional>
 
