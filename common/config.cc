@@ -159,6 +159,13 @@ void ApplyDefaults(Config& c, const std::string& base) {
   if (f->max_task_bytes() == 0) f->set_max_task_bytes(uint64_t{1} << 30);
   if (f->max_parallel_per_task() == 0) f->set_max_parallel_per_task(4);
   if (f->max_parallel() == 0) f->set_max_parallel(16);
+  auto* compat = c.mutable_compat();
+  if (compat->openai_sync_timeout_seconds() == 0) {
+    compat->set_openai_sync_timeout_seconds(300);
+  }
+  if (compat->openai_max_b64_bytes() == 0) {
+    compat->set_openai_max_b64_bytes(32u << 20);
+  }
   for (auto& w : *c.mutable_workflows()) {
     if (w.kind().empty()) w.set_kind("image");
     if (w.task_id_style().empty()) w.set_task_id_style("uuid");
@@ -169,6 +176,75 @@ void ApplyDefaults(Config& c, const std::string& base) {
       w.set_template_file(Resolve(base, w.template_file()));
     }
   }
+}
+
+// One model table of a compatible surface: names callers can type, unique,
+// each naming a workflow of an allowed kind (and one of its models).
+absl::Status ValidateModelTable(
+    const Config& c, absl::string_view table,
+    const google::protobuf::RepeatedPtrField<config::ModelAlias>& aliases,
+    bool video_allowed) {
+  absl::flat_hash_set<std::string> names;
+  for (int i = 0; i < aliases.size(); ++i) {
+    const auto& a = aliases[i];
+    std::string f = absl::StrCat("compat.", table, "[", i, "]");
+    if (a.name().empty() || a.name().size() > 128) {
+      return Bad(f + ".name", "must be 1..128 characters");
+    }
+    for (char ch : a.name()) {
+      if (static_cast<unsigned char>(ch) <= ' ' ||
+          static_cast<unsigned char>(ch) >= 0x7f) {
+        return Bad(f + ".name", "must be printable ASCII without spaces");
+      }
+    }
+    if (!names.insert(a.name()).second) {
+      return Bad(f + ".name", absl::StrCat("duplicate model '", a.name(), "'"));
+    }
+    const config::Workflow* wf = nullptr;
+    for (const auto& w : c.workflows()) {
+      if (w.name() == a.workflow()) wf = &w;
+    }
+    if (wf == nullptr) {
+      return Bad(f + ".workflow",
+                 absl::StrCat("unknown workflow '", a.workflow(), "'"));
+    }
+    if (!video_allowed && wf->kind() != "image") {
+      return Bad(f + ".workflow", "must be an image workflow");
+    }
+    if (!a.model().empty()) {
+      if (!wf->accepts_model()) {
+        return Bad(f + ".model", "the workflow does not accept a model");
+      }
+      if (!wf->models().empty() &&
+          std::find(wf->models().begin(), wf->models().end(), a.model()) ==
+              wf->models().end()) {
+        return Bad(f + ".model", "must be one of the workflow's models");
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateCompat(const Config& c) {
+  const auto& compat = c.compat();
+  if (auto st = ValidateModelTable(c, "openai_models", compat.openai_models(),
+                                   /*video_allowed=*/false);
+      !st.ok()) {
+    return st;
+  }
+  if (auto st = ValidateModelTable(c, "kie_models", compat.kie_models(),
+                                   /*video_allowed=*/true);
+      !st.ok()) {
+    return st;
+  }
+  if (compat.openai_sync_timeout_seconds() > 86400) {
+    return Bad("compat.openai_sync_timeout_seconds",
+               "must be at most 86400");
+  }
+  if (compat.openai_max_b64_bytes() > (1u << 30)) {
+    return Bad("compat.openai_max_b64_bytes", "must be at most 1073741824");
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Validate(const Config& c) {
@@ -313,6 +389,7 @@ absl::Status Validate(const Config& c) {
       return Bad(f + ".default_model", "must be one of models");
     }
   }
+  if (auto st = ValidateCompat(c); !st.ok()) return st;
   if (c.dispatch().workers() > 64)
     return Bad("dispatch.workers", "must be at most 64");
   if (c.dispatch().breaker().max_cooldown_ms() <

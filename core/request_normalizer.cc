@@ -104,7 +104,45 @@ absl::StatusOr<v1::SubmitImageRequest> NormalizeImageRequest(
         absl::StrCat("idempotency_key must be at most ",
                      kMaxIdempotencyKeyChars, " characters"));
   }
+  if (!out.webhook_url().empty()) {
+    if (absl::Status st = CheckWebhookUrl(out.webhook_url(), "webhook_url");
+        !st.ok()) {
+      return st;
+    }
+  }
   return out;
+}
+
+absl::Status CheckWebhookUrl(absl::string_view url, absl::string_view field) {
+  if (url.size() > kMaxWebhookUrlChars) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " must be at most ", kMaxWebhookUrlChars, " characters"));
+  }
+  for (char c : url) {
+    if (static_cast<unsigned char>(c) <= ' ' ||
+        static_cast<unsigned char>(c) >= 0x7f) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, " must be a URL of printable ASCII (percent-encode the rest)"));
+    }
+  }
+  absl::string_view rest = url;
+  const std::string lower = absl::AsciiStrToLower(url.substr(0, 8));
+  if (absl::StartsWith(lower, "https://")) {
+    rest.remove_prefix(8);
+  } else if (absl::StartsWith(lower, "http://")) {
+    rest.remove_prefix(7);
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " must be an http or https URL"));
+  }
+  absl::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  // user:pass@ would be sent to whoever the host is; refuse it.
+  if (authority.empty() || authority.front() == ':' ||
+      authority.find('@') != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " must name a host (and no user info)"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<ImageInput> ClassifyImageInput(absl::string_view image) {
@@ -160,6 +198,7 @@ absl::StatusOr<v1::SubmitImageRequest> NormalizeVideoRequest(
   if (request.has_seed()) params.set_seed(request.seed());
   params.set_model(request.model());
   params.set_idempotency_key(request.idempotency_key());
+  params.set_webhook_url(request.webhook_url());
   return NormalizeImageRequest(params, workflow);
 }
 

@@ -22,6 +22,7 @@ inline constexpr int kMaxImages = 10;
 inline constexpr size_t kMaxImageUrlChars = 2048;
 inline constexpr int kMaxPromptChars = 10000;
 inline constexpr int kMaxIdempotencyKeyChars = 128;
+inline constexpr size_t kMaxWebhookUrlChars = 2048;
 inline constexpr char kDefaultWorkflow[] = "default";
 extern const char kBuiltinNegativePrompt[];
 
@@ -48,6 +49,12 @@ struct ImageInput {
   std::string data;  // decoded bytes otherwise
 };
 absl::StatusOr<ImageInput> ClassifyImageInput(absl::string_view image);
+
+// A caller's webhook URL: an absolute http:// or https:// URL with a host,
+// at most kMaxWebhookUrlChars bytes of printable ASCII (so no spaces,
+// controls or raw non-ASCII bytes). INVALID_ARGUMENT names `field`. Where
+// it points is checked when something is delivered there, not here.
+absl::Status CheckWebhookUrl(absl::string_view url, absl::string_view field);
 
 }  // namespace mediagw
 

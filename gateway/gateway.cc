@@ -14,6 +14,15 @@ Gateway::Gateway(Deps deps)
   legacy_.Register(routes_);
   callbacks_.Register(routes_);
   health_.Register(routes_);
+  if (deps.compat) {
+    openai_.emplace(
+        OpenAiImagesHandler::Deps{deps.tasks, deps.auth, deps.compat->timers,
+                                  deps.compat->blobs, deps.compat->blob_pool},
+        std::move(deps.compat->openai));
+    openai_->Register(routes_);
+    kie_.emplace(deps.tasks, deps.auth, std::move(deps.compat->kie_models));
+    kie_->Register(routes_);
+  }
   deps.uploads->Register(routes_);
 }
 

@@ -7,6 +7,10 @@
 //   uploads (gateway/uploads_handler.h)    GET|HEAD /uploads/<name>
 //   callbacks (gateway/callback_handler.h) POST /v1/callbacks/<task id>
 //   health (gateway/health_handler.h)      GET /healthz, /readyz, /metrics
+//   openai (gateway/openai_handler.h)      POST /v1/images/generations,
+//                                          GET /v1/models[/<name>]
+//   kie (gateway/kie_jobs_handler.h)       POST /api/v1/jobs/createTask,
+//                                          GET /api/v1/jobs/recordInfo
 // Paths no route claims get 404 in the legacy envelope.
 //
 // Threading: Handle and CheckHead run on HTTP server threads and never
@@ -22,6 +26,8 @@
 #include "core/task_service.h"
 #include "gateway/callback_handler.h"
 #include "gateway/health_handler.h"
+#include "gateway/kie_jobs_handler.h"
+#include "gateway/openai_handler.h"
 #include "gateway/legacy_handler.h"
 #include "gateway/route_table.h"
 #include "gateway/uploads_handler.h"
@@ -37,6 +43,15 @@ class Gateway {
     UploadsHandler* uploads;
     // OK when the service can take work (store open, recovery done).
     std::function<absl::Status()> ready;
+    // The OpenAI- and kie-compatible surfaces; absent = not served.
+    struct Compat {
+      Scheduler* timers;    // synchronous OpenAI waits
+      BlobStore* blobs;     // b64_json reads
+      Executor* blob_pool;  // where those reads run
+      OpenAiImagesHandler::Options openai;
+      ModelTable kie_models;
+    };
+    std::optional<Compat> compat{};
   };
   // Every pointer must outlive the gateway.
   explicit Gateway(Deps deps);
@@ -53,6 +68,8 @@ class Gateway {
   LegacyHandler legacy_;
   CallbackHandler callbacks_;
   HealthHandler health_;
+  std::optional<OpenAiImagesHandler> openai_;
+  std::optional<KieJobsHandler> kie_;
   RouteTable routes_;
 };
 

@@ -366,8 +366,22 @@ int Run(int argc, char** argv) {
     }
     return absl::OkStatus();
   };
-  gateway::Gateway gw(
-      gateway::Gateway::Deps{&tasks, &auth, &uploads, readiness});
+  gateway::Gateway::Deps gateway_deps{&tasks, &auth, &uploads, readiness};
+  gateway::Gateway::Deps::Compat compat;
+  compat.timers = &curl;
+  compat.blobs = blobs->get();
+  // b64_json replies read whole outputs: the uploads pool, never the task
+  // workers.
+  compat.blob_pool = &uploads_pool;
+  compat.openai.models =
+      gateway::ModelTable::FromConfig(cfg.compat().openai_models(), cfg);
+  compat.openai.sync_timeout =
+      absl::Seconds(cfg.compat().openai_sync_timeout_seconds());
+  compat.openai.max_b64_bytes = cfg.compat().openai_max_b64_bytes();
+  compat.kie_models =
+      gateway::ModelTable::FromConfig(cfg.compat().kie_models(), cfg);
+  gateway_deps.compat = std::move(compat);
+  gateway::Gateway gw(std::move(gateway_deps));
   grpc::HealthCheckServiceInterface* health =
       grpc_server->server->GetHealthCheckService();
   absl::Notification stop_health;

@@ -550,5 +550,63 @@ TEST(SecretFromEnvTest, SetUnsetAndEmpty) {
   EXPECT_EQ(*ok, "s3cret");
 }
 
+
+// The valid config plus a video workflow and `compat` (JSON).
+std::string WithCompat(absl::string_view compat) {
+  return With(R"("template_file": "/abs/g.json"}
+    ])",
+              absl::StrCat(R"("template_file": "/abs/g.json",
+       "accepts_model": true, "models": ["m1", "m2"]},
+      {"name": "vid", "channels": ["c1"], "kind": "video"}
+    ], "compat": )",
+                           compat));
+}
+
+TEST(ParseConfigTest, CompatTablesLoadWithDefaults) {
+  std::string json = WithCompat(R"({
+      "openai_models": [{"name": "grok-imagine-image", "workflow": "grok",
+                         "model": "m2"}],
+      "kie_models": [{"name": "grok-imagine/image-to-video",
+                      "workflow": "vid"}]})");
+  auto c = ParseConfig(json, "/etc/mg");
+  ASSERT_TRUE(c.ok()) << c.status() << json;
+  const auto& compat = c->config.compat();
+  ASSERT_EQ(compat.openai_models_size(), 1);
+  EXPECT_EQ(compat.openai_models(0).model(), "m2");
+  EXPECT_EQ(compat.kie_models(0).workflow(), "vid");
+  EXPECT_EQ(compat.openai_sync_timeout_seconds(), 300u);
+  EXPECT_EQ(compat.openai_max_b64_bytes(), 32u << 20);
+}
+
+TEST(ParseConfigTest, CompatTablesAreChecked) {
+  struct Case {
+    const char* compat;
+    const char* field;
+  };
+  const Case cases[] = {
+      {R"({"openai_models": [{"name": "x", "workflow": "nope"}]})",
+       "compat.openai_models[0].workflow"},
+      {R"({"openai_models": [{"name": "x", "workflow": "vid"}]})",
+       "compat.openai_models[0].workflow"},
+      {R"({"openai_models": [{"name": "x", "workflow": "grok"},
+                             {"name": "x", "workflow": "grok"}]})",
+       "compat.openai_models[1].name"},
+      {R"({"openai_models": [{"name": "", "workflow": "grok"}]})",
+       "compat.openai_models[0].name"},
+      {R"({"openai_models": [{"name": "a b", "workflow": "grok"}]})",
+       "compat.openai_models[0].name"},
+      {R"({"openai_models": [{"name": "x", "workflow": "grok",
+                              "model": "m3"}]})",
+       "compat.openai_models[0].model"},
+      {R"({"kie_models": [{"name": "x", "workflow": "vid", "model": "m"}]})",
+       "compat.kie_models[0].model"},
+      {R"({"openai_sync_timeout_seconds": 86401})",
+       "compat.openai_sync_timeout_seconds"},
+  };
+  for (const Case& c : cases) {
+    ExpectError(WithCompat(c.compat), c.field);
+  }
+}
+
 }  // namespace
 }  // namespace mediagw

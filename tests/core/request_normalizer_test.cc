@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -207,6 +208,38 @@ TEST(NormalizeImageRequestTest, WorkflowJsonMustBeANonEmptyObject) {
   v1::SubmitImageRequest r;
   r.set_workflow_json("{}");
   ExpectInvalid(r, Anime(), "workflow_json must not be empty");
+}
+
+TEST(NormalizeImageRequestTest, WebhookUrlIsKeptWhenItIsAnHttpUrl) {
+  v1::SubmitImageRequest r = Prompt("p");
+  r.set_webhook_url("https://hooks.example.com/mediagw?x=1");
+  auto out = NormalizeImageRequest(r, Anime());
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->webhook_url(), "https://hooks.example.com/mediagw?x=1");
+
+  for (const std::string& bad : std::vector<std::string>{
+           "ftp://h/x", "http://", "http:///path", "http://u:p@h/", "h/x",
+        "http://h/a b", "http://h/\x01", "http://h/\xc3\xa9",
+        "http://h/" + std::string(2048, 'a')}) {
+    SCOPED_TRACE(bad);
+    r.set_webhook_url(bad);
+    auto refused = NormalizeImageRequest(r, Anime());
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(refused.status().message(), HasSubstr("webhook_url"));
+  }
+}
+
+TEST(NormalizeVideoRequestTest, WebhookUrlIsCheckedAndKept) {
+  v1::SubmitVideoRequest r;
+  r.set_prompt("p");
+  r.set_image("http://h/a.png");
+  r.set_webhook_url("http://127.0.0.1:9/hook");
+  auto out = NormalizeVideoRequest(r, Anime());
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->webhook_url(), "http://127.0.0.1:9/hook");
+  r.set_webhook_url("javascript:alert(1)");
+  EXPECT_FALSE(NormalizeVideoRequest(r, Anime()).ok());
 }
 
 }  // namespace

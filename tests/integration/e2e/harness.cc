@@ -205,7 +205,9 @@ Server::Server(const std::string& dir, const std::string& sim_url,
   ],
   "dispatch": {"poll_interval_ms": )", o.poll_interval_ms,
       R"(, "default_deadline_seconds": )", o.deadline_seconds,
-      R"(, "max_active_tasks": )", o.max_active, R"(}
+      R"(, "max_active_tasks": )", o.max_active, R"(})",
+      o.compat.empty() ? "" : R"(,
+  "compat": )", o.compat, R"(
 })");
   std::ofstream(ConfigPath()) << cfg;
 }

@@ -76,6 +76,7 @@ struct ServerOptions {
   int deadline_seconds = 120;
   int max_active = 256;
   std::string extra_workflows;  // JSON objects appended to "workflows"
+  std::string compat;  // the config's "compat" object (JSON), if any
   // Every provider and workflow wired to the simulator, written by
   // scripts/sim_config.py (as the demo does); extra_workflows is ignored.
   bool all_providers = false;

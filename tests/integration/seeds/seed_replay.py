@@ -5,11 +5,15 @@ The examples are read from the seed files themselves (JSON code blocks, curl
 --data bodies, the apifox example value), so a changed seed is replayed as
 written. Legacy-surface examples (seeds 000, 001) go to a real mediagw wired
 to the simulator; upstream examples (kie 002, OpenAI-style gateways 003 and
-004) go to the simulator, which must accept them as the real upstream does.
-Each reply is compared key by key with the seed's reply example.
+004) go to the simulator, which must accept them as the real upstream does,
+and again to mediagw's own compatible surfaces (kie jobs, OpenAI images),
+which must answer them as the seeds show. Seed 004's Python example is run
+as written, with only its base URL and key filled in. Each reply is
+compared key by key with the seed's reply example.
 
   seed_replay.py <mediagw binary> <mediagw-sim binary> <seeds dir>
 """
+import ast
 import json
 import os
 import re
@@ -176,6 +180,80 @@ def replay_upstreams(seeds, sim):
                                                    text[:120]))
 
 
+def fetch_ok(url):
+    """The URL answers 200 with a body (an image: not read as text)."""
+    out = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w",
+                          "%{http_code} %{size_download}", url],
+                         capture_output=True, text=True, timeout=60).stdout
+    code, _, size = out.partition(" ")
+    return code == "200" and int(size or 0) > 0
+
+
+def replay_compat(seeds, rest):
+    """The upstream seeds' examples sent to mediagw itself: a caller written
+    for those APIs only changes its base URL and key."""
+    auth = ["Authorization: Bearer " + KEY]
+    files = {f[:3]: open(os.path.join(seeds, f)).read() for f in os.listdir(seeds)}
+    # 002: kie createTask, then recordInfo until the task ends.
+    body = re.search(r"--data '\s*(\{.*?\})\s*'", files["002"], re.S).group(1)
+    code, text = curl("POST", rest + "/api/v1/jobs/createTask", body, auth)
+    want = [b for b in json_blocks(files["002"]) if "code" in b][0]
+    got = json.loads(text) if code == 200 else {}
+    check(code == 200 and same_shape(got, want) and got.get("code") == 200,
+          "mediagw kie createTask, seed 002 example: %s" % text[:200])
+    task_id = (got.get("data") or {}).get("taskId", "")
+    state, data = None, {}
+    for _ in range(600):
+        _, st = curl("GET", rest + "/api/v1/jobs/recordInfo?taskId=" + task_id,
+                     None, auth)
+        data = json.loads(st).get("data") or {}
+        state = data.get("state")
+        if state in ("success", "fail"):
+            break
+        time.sleep(0.05)
+    urls = json.loads(data.get("resultJson") or "{}").get("resultUrls", [])
+    check(state == "success" and urls and all(fetch_ok(u) for u in urls),
+          "mediagw kie recordInfo: success with fetchable resultUrls (%s)" %
+          json.dumps(data)[:300])
+    check(data.get("model") == json.loads(body)["model"],
+          "mediagw kie recordInfo names the model")
+    # 003: the apifox example value, as written.
+    value = re.search(r'"value": (".*?")\s*,\s*"mediaType"', files["003"], re.S)
+    body = json.loads(value.group(1))
+    code, text = curl("POST", rest + "/v1/images/generations", body, auth)
+    reply = json.loads(text) if code == 200 else {}
+    check(code == 200 and "created" in reply and
+          len(reply.get("data", [])) == json.loads(body)["n"] and
+          all("b64_json" in d for d in reply["data"]),
+          "mediagw OpenAI images, seed 003 example: %d %s" % (code, text[:200]))
+    # 004: every curl -d body.
+    for body in re.findall(r"-d '(\{.*?\})'", files["004"], re.S):
+        req = json.loads(body)
+        code, text = curl("POST", rest + "/v1/images/generations", body, auth)
+        reply = json.loads(text) if code == 200 else {}
+        fmt = req.get("response_format", "url")
+        check(code == 200 and len(reply.get("data", [])) == req.get("n", 1) and
+              all(fmt in d for d in reply["data"]),
+              "mediagw OpenAI images, seed 004 example n=%s %s: %d %s" %
+              (req.get("n", 1), fmt, code, text[:120]))
+        if code == 200 and fmt == "url":
+            check(all(fetch_ok(d["url"]) for d in reply["data"]),
+                  "mediagw OpenAI images: the URLs serve the images")
+    # 004's Python example, run as written: only API_BASE and API_KEY change.
+    script = re.search(r'(""".*?print\("Response:", res\))', files["004"],
+                       re.S).group(1)
+    script = re.sub(r'API_BASE = ".*?"', 'API_BASE = "%s"' % rest, script)
+    script = re.sub(r'API_KEY = ".*?"', 'API_KEY = "%s"' % KEY, script)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True,
+                         text=True, timeout=120)
+    m = re.search(r"^Response: (\{.*\})$", out.stdout, re.M)
+    res = ast.literal_eval(m.group(1)) if m else {}
+    check(out.returncode == 0 and len(res.get("data", [])) == 2 and
+          all("url" in d for d in res["data"]),
+          "seed 004 Python example against mediagw: %s %s" %
+          (out.stdout[-300:], out.stderr[-300:]))
+
+
 def main():
     server_bin, sim_bin, seeds = sys.argv[1:4]
     tmp = tempfile.mkdtemp(prefix="mediagw-seeds-")
@@ -184,6 +262,7 @@ def main():
         sim, server, sim_url, rest = start(server_bin, sim_bin, tmp)
         replay_legacy(seeds, rest, sim_url)
         replay_upstreams(seeds, sim_url)
+        replay_compat(seeds, rest)
     finally:
         for p in (server, sim):
             if p is not None:
