@@ -308,7 +308,9 @@ void TaskServiceImpl::Store(const Caller& caller, TaskRecord rec,
                   {"kind", v1::TaskKind_Name(shared->task().kind())},
                   {"key_name", shared->owner()},
                   {"state", v1::TaskState_Name(shared->task().state())});
-          done(shared->task());
+          v1::Task reply = shared->task();
+          reply.set_version(shared->version());
+          done(std::move(reply));
           deps_.dispatcher->Enqueue(*shared);
           return;
         }
