@@ -7,6 +7,9 @@
 //   uploads (gateway/uploads_handler.h)    GET|HEAD /uploads/<name>
 //   callbacks (gateway/callback_handler.h) POST /v1/callbacks/<task id>
 //   health (gateway/health_handler.h)      GET /healthz, /readyz, /metrics
+//   native (gateway/rest_handler.h)        /v1/tasks, /v1/tasks/{id},
+//                                          /v1/tasks/{id}/cancel, .../events
+// docs/openapi.yaml documents every route; a test holds it to Routes().
 // Paths no route claims get 404 in the legacy envelope.
 //
 // Threading: Handle and CheckHead run on HTTP server threads and never
@@ -17,12 +20,17 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "core/http_client.h"
 
 #include "core/auth.h"
 #include "core/task_service.h"
 #include "gateway/callback_handler.h"
 #include "gateway/health_handler.h"
 #include "gateway/legacy_handler.h"
+#include "gateway/rest_handler.h"
 #include "gateway/route_table.h"
 #include "gateway/uploads_handler.h"
 #include "net/http_server.h"
@@ -37,6 +45,9 @@ class Gateway {
     UploadsHandler* uploads;
     // OK when the service can take work (store open, recovery done).
     std::function<absl::Status()> ready;
+    // Timers for event-stream heartbeats (the curl loop); null: none.
+    Scheduler* scheduler = nullptr;
+    absl::Duration sse_heartbeat = absl::Seconds(15);
   };
   // Every pointer must outlive the gateway.
   explicit Gateway(Deps deps);
@@ -49,8 +60,12 @@ class Gateway {
   std::optional<net::ServerResponse> CheckHead(
       const net::ServerRequest& head) const;
 
+  // Every (method, path) the gateway serves, paths as documented.
+  std::vector<RouteEntry> Routes() const { return routes_.Entries(); }
+
  private:
   LegacyHandler legacy_;
+  RestHandler rest_;
   CallbackHandler callbacks_;
   HealthHandler health_;
   RouteTable routes_;

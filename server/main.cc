@@ -350,8 +350,9 @@ int Run(int argc, char** argv) {
     }
     return absl::OkStatus();
   };
-  gateway::Gateway gw(
-      gateway::Gateway::Deps{&tasks, &auth, &uploads, readiness});
+  gateway::Gateway gw(gateway::Gateway::Deps{
+      &tasks, &auth, &uploads, readiness, &curl,
+      absl::Milliseconds(cfg.server().sse_heartbeat_ms())});
   grpc::HealthCheckServiceInterface* health =
       grpc_server->server->GetHealthCheckService();
   absl::Notification stop_health;
