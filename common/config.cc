@@ -116,6 +116,7 @@ void ApplyDefaults(Config& c, const std::string& base) {
   if (s->max_http_connections() == 0) s->set_max_http_connections(10000);
   if (s->request_timeout_ms() == 0) s->set_request_timeout_ms(30000);
   if (!s->has_shutdown_grace_ms()) s->set_shutdown_grace_ms(10000);
+  if (s->sse_heartbeat_ms() == 0) s->set_sse_heartbeat_ms(15000);
   auto* st = c.mutable_storage();
   if (st->data_dir().empty()) st->set_data_dir("data");
   st->set_data_dir(Resolve(base, st->data_dir()));

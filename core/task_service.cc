@@ -18,6 +18,13 @@ using google::protobuf::util::TimeUtil;
 namespace {
 
 
+// The task as callers see it: the record's version goes with it.
+v1::Task VisibleTask(const TaskRecord& rec) {
+  v1::Task task = rec.task();
+  task.set_version(rec.version());
+  return task;
+}
+
 // The id is echoed from the caller: it must not carry bad text back out.
 absl::Status NotFound(const std::string& id) {
   return absl::NotFoundError(
@@ -116,6 +123,7 @@ class TaskWatchImpl : public TaskWatch,
         last_version_ = item.version;
         if (IsTerminal(item.task.state())) stopped_ = true;
       }
+      item.task.set_version(item.version);
       on_event_(item.task);
       bool done;
       {
@@ -193,6 +201,7 @@ v1::Task TaskServiceImpl::FirstReply(const TaskRecord& rec) const {
   if (workflow.ok()) first.set_provider(workflow->provider_label);
   *first.mutable_create_time() = now.create_time();
   *first.mutable_update_time() = now.create_time();
+  first.set_version(1);
   return first;
 }
 
@@ -213,7 +222,7 @@ void TaskServiceImpl::GetTask(const Caller& caller, const std::string& id,
       done(NotFound(id));  // do not reveal other callers' tasks
       return;
     }
-    done(rec->task());
+    done(VisibleTask(*rec));
   });
 }
 
@@ -241,7 +250,7 @@ void TaskServiceImpl::CancelTask(const Caller& caller, const std::string& id,
       if (!r.ok()) {
         done(r.status());
       } else {
-        done(r->task());
+        done(VisibleTask(*r));
       }
     });
   });
@@ -283,7 +292,7 @@ void TaskServiceImpl::ListTasks(const Caller& caller, v1::ListTasksRequest reque
       return;
     }
     v1::ListTasksResponse resp;
-    for (auto& r : page->records) *resp.add_tasks() = r.task();
+    for (auto& r : page->records) *resp.add_tasks() = VisibleTask(r);
     resp.set_next_page_token(page->next_page_token);
     done(std::move(resp));
   });
@@ -309,7 +318,7 @@ std::shared_ptr<TaskWatch> TaskServiceImpl::Watch(
                       : NotFound(id));
       return;
     }
-    self->Offer(rec->task(), rec->version(), /*snapshot=*/true);
+    self->Offer(VisibleTask(*rec), rec->version(), /*snapshot=*/true);
   });
   return watch;
 }

@@ -322,9 +322,11 @@ void TaskServiceImpl::Store(const Caller& caller, TaskRecord rec,
                   {"request_id", made->request_id()},
                   {"workflow", made->task().workflow()},
                   {"kind", v1::TaskKind_Name(made->task().kind())},
-                  {"key_name", made->owner()},
+                  {"account", made->owner()},
                   {"state", v1::TaskState_Name(made->task().state())});
-          done(made->task());
+          v1::Task reply = made->task();
+          reply.set_version(made->version());
+          done(std::move(reply));
           deps_.dispatcher->Enqueue(*made);
           return;
         }

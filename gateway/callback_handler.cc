@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "common/status_mapping.h"
 #include "gateway/service_codec.h"
 
@@ -13,7 +14,8 @@ void CallbackHandler::Register(RouteTable& table) {
                     std::shared_ptr<net::ResponseWriter> w) {
                Handle(std::move(r), std::move(w));
              },
-             nullptr, &EncodeServiceError});
+             nullptr, &EncodeServiceError,
+             absl::StrCat(kPathPrefix, "{task_id}")});
 }
 
 void CallbackHandler::Handle(net::ServerRequest request,

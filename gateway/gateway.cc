@@ -8,10 +8,13 @@ namespace mediagw::gateway {
 
 Gateway::Gateway(Deps deps)
     : legacy_(deps.tasks, deps.auth),
+      rest_(deps.tasks, deps.auth,
+            TaskEventStream::Options{deps.scheduler, deps.sse_heartbeat}),
       callbacks_(deps.tasks),
       health_(std::move(deps.ready)),
       routes_(&EncodeError) {
   legacy_.Register(routes_);
+  rest_.Register(routes_);
   callbacks_.Register(routes_);
   health_.Register(routes_);
   if (deps.compat) {

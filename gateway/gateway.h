@@ -11,6 +11,9 @@
 //                                          GET /v1/models[/<name>]
 //   kie (gateway/kie_jobs_handler.h)       POST /api/v1/jobs/createTask,
 //                                          GET /api/v1/jobs/recordInfo
+//   native (gateway/rest_handler.h)        /v1/tasks, /v1/tasks/{id},
+//                                          /v1/tasks/{id}/cancel, .../events
+// docs/openapi.yaml documents every route; a test holds it to Routes().
 // Paths no route claims get 404 in the legacy envelope.
 //
 // Threading: Handle and CheckHead run on HTTP server threads and never
@@ -21,6 +24,10 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "core/http_client.h"
 
 #include "core/auth.h"
 #include "core/task_service.h"
@@ -29,6 +36,7 @@
 #include "gateway/kie_jobs_handler.h"
 #include "gateway/openai_handler.h"
 #include "gateway/legacy_handler.h"
+#include "gateway/rest_handler.h"
 #include "gateway/route_table.h"
 #include "gateway/uploads_handler.h"
 #include "net/http_server.h"
@@ -52,6 +60,10 @@ class Gateway {
       ModelTable kie_models;
     };
     std::optional<Compat> compat{};
+
+    // Timers for event-stream heartbeats (the curl loop); null: none.
+    Scheduler* scheduler = nullptr;
+    absl::Duration sse_heartbeat = absl::Seconds(15);
   };
   // Every pointer must outlive the gateway.
   explicit Gateway(Deps deps);
@@ -64,8 +76,12 @@ class Gateway {
   std::optional<net::ServerResponse> CheckHead(
       const net::ServerRequest& head) const;
 
+  // Every (method, path) the gateway serves, paths as documented.
+  std::vector<RouteEntry> Routes() const { return routes_.Entries(); }
+
  private:
   LegacyHandler legacy_;
+  RestHandler rest_;
   CallbackHandler callbacks_;
   HealthHandler health_;
   std::optional<OpenAiImagesHandler> openai_;

@@ -32,6 +32,9 @@ class ObservedWriter : public net::ResponseWriter {
                 std::shared_ptr<net::BodySource> source) override;
   void StartStream(int status, HttpHeaders headers) override;
   void Write(std::string chunk) override { inner_->Write(std::move(chunk)); }
+  void WriteThen(std::string chunk, std::function<void()> written) override {
+    inner_->WriteThen(std::move(chunk), std::move(written));
+  }
   void End() override { inner_->End(); }
   void OnClose(std::function<void()> fn) override {
     inner_->OnClose(std::move(fn));

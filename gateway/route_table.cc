@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/access_log.h"
 #include "common/utf8.h"
@@ -36,6 +37,12 @@ absl::Status CheckRequestText(const net::ServerRequest& request) {
   return absl::OkStatus();
 }
 
+std::string ErrorFor(const Route& route, int http_status,
+                     absl::string_view message) {
+  return route.coded_errors ? route.coded_errors(http_status, message)
+                            : route.errors(message);
+}
+
 bool Allows(const Route& route, absl::string_view method) {
   for (const std::string& m : route.methods) {
     if (m == method) return true;
@@ -53,13 +60,43 @@ void SendJson(const std::shared_ptr<net::ResponseWriter>& writer, int status,
   writer->Send(std::move(resp));
 }
 
+std::optional<std::vector<std::string>> PathParams(absl::string_view pattern,
+                                                   absl::string_view path) {
+  if (pattern.find('{') == absl::string_view::npos) return std::nullopt;
+  std::vector<absl::string_view> want = absl::StrSplit(pattern, '/');
+  std::vector<absl::string_view> got = absl::StrSplit(path, '/');
+  if (want.size() != got.size()) return std::nullopt;
+  std::vector<std::string> params;
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (absl::StartsWith(want[i], "{") && absl::EndsWith(want[i], "}")) {
+      if (got[i].empty()) return std::nullopt;
+      params.emplace_back(got[i]);
+    } else if (want[i] != got[i]) {
+      return std::nullopt;
+    }
+  }
+  return params;
+}
+
 void RouteTable::Add(Route route) { routes_.push_back(std::move(route)); }
+
+std::vector<RouteEntry> RouteTable::Entries() const {
+  std::vector<RouteEntry> out;
+  for (const Route& r : routes_) {
+    for (const std::string& m : r.methods) {
+      out.push_back({m, r.doc_path.empty() ? r.path : r.doc_path, r.name});
+    }
+  }
+  return out;
+}
 
 const Route* RouteTable::Find(absl::string_view path) const {
   const Route* best = nullptr;
+  const Route* templated = nullptr;
   for (const Route& r : routes_) {
     if (!r.prefix) {
       if (r.path == path) return &r;
+      if (templated == nullptr && PathParams(r.path, path)) templated = &r;
       continue;
     }
     if (absl::StartsWith(path, r.path) &&
@@ -67,7 +104,7 @@ const Route* RouteTable::Find(absl::string_view path) const {
       best = &r;
     }
   }
-  return best;
+  return templated != nullptr ? templated : best;
 }
 
 void RouteTable::Dispatch(net::ServerRequest request,
@@ -101,12 +138,12 @@ void RouteTable::Dispatch(net::ServerRequest request,
     net::ServerResponse resp;
     resp.status = 405;
     resp.headers.emplace_back("allow", absl::StrJoin(route->methods, ", "));
-    resp.body = route->errors("Method not allowed");
+    resp.body = ErrorFor(*route, 405, "Method not allowed");
     writer->Send(std::move(resp));
     return;
   }
   if (absl::Status text = CheckRequestText(request); !text.ok()) {
-    SendJson(writer, 400, route->errors(text.message()));
+    SendJson(writer, 400, ErrorFor(*route, 400, text.message()));
     return;
   }
   route->handler(std::move(request), std::move(writer));

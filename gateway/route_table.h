@@ -28,10 +28,16 @@ namespace mediagw::gateway {
 // A surface's error body for `message` (its own envelope, e.g. legacy
 // {"success":false,"data":null,"error":...}).
 using ErrorBody = std::function<std::string(absl::string_view message)>;
+// The same for an envelope that carries the HTTP status too.
+using CodedErrorBody =
+    std::function<std::string(int http_status, absl::string_view message)>;
 
 struct Route {
   std::string name;  // for logs and metrics, e.g. "legacy"
-  std::string path;  // exact, or a prefix when `prefix`
+  // Exact, or a prefix when `prefix`. An exact path may hold `{param}`
+  // segments, each matching one non-empty path segment (no '/'), e.g.
+  // "/v1/tasks/{id}/events"; PathParams reads them back.
+  std::string path;
   bool prefix = false;
   std::vector<std::string> methods;  // allowed; others get 405 + Allow
   net::HttpHandler handler;
@@ -39,15 +45,36 @@ struct Route {
   // a response refuses the request unread. Optional.
   net::HeadCheck check_head;
   ErrorBody errors;
+  // The path as docs/openapi.yaml writes it, when it is not `path`: a
+  // prefix route names its tail as a parameter, e.g. "/uploads/{name}".
+  std::string doc_path{};
+  // When set, used instead of `errors` for the table's own answers.
+  CodedErrorBody coded_errors{};
 };
+
+// One (method, path) pair a route table serves, the path as documented.
+struct RouteEntry {
+  std::string method;
+  std::string path;
+  std::string name;  // the route's name
+};
+
+// The values of `pattern`'s `{param}` segments in `path`, in order; nullopt
+// when `path` does not match `pattern` (also for a pattern without any).
+std::optional<std::vector<std::string>> PathParams(absl::string_view pattern,
+                                                   absl::string_view path);
 
 class RouteTable {
  public:
   // `not_found` writes the 404 body for paths no route claims.
   explicit RouteTable(ErrorBody not_found) : not_found_(std::move(not_found)) {}
 
-  // Exact paths win over prefixes; of two prefixes the longer wins.
+  // Exact paths win over templates, templates (first added first) over
+  // prefixes; of two prefixes the longer wins.
   void Add(Route route);
+
+  // Every (method, path) pair, in the order routes were added.
+  std::vector<RouteEntry> Entries() const;
 
   // The route for `path`, or nullptr.
   const Route* Find(absl::string_view path) const;

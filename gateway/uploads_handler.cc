@@ -239,7 +239,7 @@ void UploadsHandler::Register(RouteTable& table) {
                     std::shared_ptr<net::ResponseWriter> w) {
                Serve(r, std::move(w));
              },
-             nullptr, &EncodeError});
+             nullptr, &EncodeError, absl::StrCat(kPathPrefix, "{name}")});
 }
 
 }  // namespace mediagw::gateway

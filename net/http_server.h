@@ -114,6 +114,12 @@ class ResponseWriter {
   // content type. Write after the peer has gone is a no-op.
   virtual void StartStream(int status, HttpHeaders headers) = 0;
   virtual void Write(std::string chunk) = 0;
+  // As Write, then `written` runs once the chunk has been written to the
+  // socket (on a server thread; short, must not block), which lets a
+  // producer hold back what a slow reader has not taken yet instead of
+  // queueing it. It never runs if the connection closes first (OnClose
+  // runs then), nor for a call that is ignored.
+  virtual void WriteThen(std::string chunk, std::function<void()> written) = 0;
   virtual void End() = 0;
   // Runs once when the connection closes (peer gone or End). Any thread.
   virtual void OnClose(std::function<void()> fn) = 0;

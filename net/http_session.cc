@@ -137,10 +137,12 @@ bool HttpSession::StartStream(uint64_t ex, int status, HttpHeaders headers) {
   });
 }
 
-bool HttpSession::Write(uint64_t ex, std::string chunk) {
+bool HttpSession::Write(uint64_t ex, std::string chunk,
+                        std::function<void()> written) {
   return ctx_->Post(strand_, [self = shared_from_this(), ex,
-                              c = std::move(chunk)]() mutable {
-    self->DoWrite(ex, std::move(c));
+                              c = std::move(chunk),
+                              w = std::move(written)]() mutable {
+    self->DoWrite(ex, std::move(c), std::move(w));
   });
 }
 
@@ -195,6 +197,7 @@ void HttpSession::ReadNextRequest() {
   head_written_ = false;
   end_queued_ = false;
   out_.clear();
+  out_written_.clear();
   out_bytes_ = 0;
   out_inflight_ = 0;
   stream_head_.reset();
@@ -490,7 +493,8 @@ void HttpSession::CloseConnection() {
   closed_ = true;
   streaming_ = false;
   // out_ and body_chunk_ are left alone: a write being aborted may still
-  // point into them.
+  // point into them. What was to run once a piece is written never will.
+  out_written_.clear();
   if (stream_) stream_->close();
   slot_.Release();
   body_source_.reset();

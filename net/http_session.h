@@ -60,7 +60,9 @@ class HttpSession : public Connection,
   bool SendBody(uint64_t ex, ServerResponse head, uint64_t length,
                 std::shared_ptr<BodySource> source);
   bool StartStream(uint64_t ex, int status, HttpHeaders headers);
-  bool Write(uint64_t ex, std::string chunk);
+  // `written` (optional) runs on the strand once the chunk is on the socket.
+  bool Write(uint64_t ex, std::string chunk,
+             std::function<void()> written = nullptr);
   bool End(uint64_t ex);
   bool Abort(uint64_t ex);
   bool AcceptWebSocket(uint64_t ex, WebSocketCallbacks callbacks);
@@ -92,7 +94,7 @@ class HttpSession : public Connection,
   void OnResponseWritten(boost::beast::error_code ec, bool keep_alive);
 
   void DoStartStream(uint64_t ex, int status, HttpHeaders headers);
-  void DoWrite(uint64_t ex, std::string chunk);
+  void DoWrite(uint64_t ex, std::string chunk, std::function<void()> written);
   void DoEnd(uint64_t ex);
   void Pump();
   void StartMonitor();
@@ -150,6 +152,8 @@ class HttpSession : public Connection,
   bool monitor_pending_ = false;
   bool head_written_ = false;
   std::deque<std::string> out_;
+  // Parallel to out_: what runs once each piece is written (may be empty).
+  std::deque<std::function<void()>> out_written_;
   size_t out_bytes_ = 0;     // queued in out_, including in flight
   size_t out_inflight_ = 0;  // leading entries of out_ being written
   std::unique_ptr<StreamHead> stream_head_;

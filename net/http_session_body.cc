@@ -47,7 +47,8 @@ void HttpSession::DoStartStream(uint64_t ex, int status, HttpHeaders headers) {
   });
 }
 
-void HttpSession::DoWrite(uint64_t ex, std::string chunk) {
+void HttpSession::DoWrite(uint64_t ex, std::string chunk,
+                          std::function<void()> written) {
   if (closed_ || ex != exchange_ || !streaming_ || end_queued_) return;
   // An empty chunk would read as the terminating one.
   if (chunk.empty()) return;
@@ -61,6 +62,7 @@ void HttpSession::DoWrite(uint64_t ex, std::string chunk) {
   } else {
     out_.push_back(std::move(chunk));
   }
+  out_written_.push_back(std::move(written));
   out_bytes_ += out_.back().size();
   Pump();
 }
@@ -68,7 +70,10 @@ void HttpSession::DoWrite(uint64_t ex, std::string chunk) {
 void HttpSession::DoEnd(uint64_t ex) {
   if (closed_ || ex != exchange_ || !streaming_ || end_queued_) return;
   end_queued_ = true;
-  if (chunked_) out_.push_back("0\r\n\r\n");
+  if (chunked_) {
+    out_.push_back("0\r\n\r\n");
+    out_written_.emplace_back();
+  }
   Pump();
 }
 
@@ -94,10 +99,17 @@ void HttpSession::Pump() {
                         self->CloseConnection();
                         return;
                       }
+                      std::vector<std::function<void()>> written;
                       for (; self->out_inflight_ > 0; --self->out_inflight_) {
                         self->out_bytes_ -= self->out_.front().size();
                         self->out_.pop_front();
+                        if (self->out_written_.front()) {
+                          written.push_back(
+                              std::move(self->out_written_.front()));
+                        }
+                        self->out_written_.pop_front();
                       }
+                      for (auto& fn : written) fn();
                       self->Pump();
                     });
 }

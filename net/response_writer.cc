@@ -64,6 +64,16 @@ void ResponseWriterImpl::Write(std::string chunk) {
   session_->Write(exchange_, std::move(chunk));
 }
 
+void ResponseWriterImpl::WriteThen(std::string chunk,
+                                   std::function<void()> written) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (phase_ != Phase::kStreaming) return;
+  }
+  if (notifier_->fired()) return;
+  session_->Write(exchange_, std::move(chunk), std::move(written));
+}
+
 void ResponseWriterImpl::End() {
   if (!Transition(Phase::kStreaming, Phase::kEnded)) return;
   session_->End(exchange_);

@@ -34,6 +34,7 @@ class ResponseWriterImpl : public ResponseWriter {
                 std::shared_ptr<BodySource> source) override;
   void StartStream(int status, HttpHeaders headers) override;
   void Write(std::string chunk) override;
+  void WriteThen(std::string chunk, std::function<void()> written) override;
   void End() override;
   // `fn` runs once when the exchange is over: after the response (or the
   // last chunk) is written, on Abort, or when the connection closes. If that

@@ -7,7 +7,8 @@ PKGS=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   libabsl-dev rapidjson-dev libcurl4-openssl-dev libboost-dev libssl-dev
   libsqlite3-dev libpng-dev libjpeg-dev libgtest-dev libgmock-dev
-  curl python3 file python3-prometheus-client python3-requests unzip
+  curl python3 file python3-prometheus-client python3-requests python3-yaml
+  unzip
   nghttp2-client wrk ccache
   libavformat-dev libavcodec-dev libavutil-dev ffmpeg
 )

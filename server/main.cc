@@ -381,6 +381,9 @@ int Run(int argc, char** argv) {
   compat.kie_models =
       gateway::ModelTable::FromConfig(cfg.compat().kie_models(), cfg);
   gateway_deps.compat = std::move(compat);
+  gateway_deps.scheduler = &curl;  // event-stream heartbeats
+  gateway_deps.sse_heartbeat =
+      absl::Milliseconds(cfg.server().sse_heartbeat_ms());
   gateway::Gateway gw(std::move(gateway_deps));
   grpc::HealthCheckServiceInterface* health =
       grpc_server->server->GetHealthCheckService();

@@ -3,6 +3,8 @@
 // when the FakeClock is advanced.
 #include "core/task_service.h"
 
+#include <algorithm>
+
 #include <functional>
 #include <memory>
 #include <optional>
@@ -900,6 +902,32 @@ TEST_F(TaskServiceTest, WatchDeliversSnapshotThenEveryStateInOrder) {
   EXPECT_THAT(progress, ElementsAre(0, 0, 0, 0.25, 0.75, 0.75, 1.0));
   EXPECT_EQ(errors, 0);
   EXPECT_EQ(bus_.SubscriberCount(), 0u);  // ended after the terminal event
+}
+
+TEST_F(TaskServiceTest, TasksCarryTheRecordsVersion) {
+  Init();
+  const v1::Task submitted = Submit();
+  EXPECT_EQ(submitted.version(), 1);
+  std::vector<int64_t> versions;
+  auto watch = service_->Watch(
+      alice_, submitted.id(),
+      [&](const v1::Task& t) { versions.push_back(t.version()); },
+      [](absl::Status) {});
+  Pump();
+  ASSERT_TRUE(Cancel(submitted.id()).ok());
+  Pump();
+  const int64_t stored = Stored(submitted.id()).version();
+  EXPECT_GT(stored, 1);
+  // The snapshot and each change: rising, ending at the stored version.
+  ASSERT_FALSE(versions.empty());
+  EXPECT_TRUE(std::is_sorted(versions.begin(), versions.end()));
+  EXPECT_EQ(versions.back(), stored);
+  std::optional<absl::StatusOr<v1::Task>> got;
+  service_->GetTask(alice_, submitted.id(),
+                    [&](absl::StatusOr<v1::Task> t) { got = t; });
+  Pump();
+  ASSERT_TRUE(got.has_value() && got->ok());
+  EXPECT_EQ((*got)->version(), stored);
 }
 
 TEST_F(TaskServiceTest, WatchOfFinishedTaskGetsOneEvent) {

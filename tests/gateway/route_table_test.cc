@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "tests/gateway/recording_writer.h"
@@ -89,6 +90,54 @@ TEST_F(RouteTableTest, HeadChecksRunOnlyForTheirRouteAndMethod) {
   head.method = "GET";
   head.path = "/files/x";
   EXPECT_FALSE(table_.CheckHead(head).has_value());
+}
+
+TEST_F(RouteTableTest, TemplatesMatchOneSegmentPerParameter) {
+  table_.Add(Named("task", "/files/{id}/meta", false));
+  EXPECT_EQ(Dispatch(table_, "GET", "/files/abc/meta").body, "task");
+  // Exact paths still win; an empty or a split segment is no match, and
+  // the prefix route takes it.
+  EXPECT_EQ(Dispatch(table_, "GET", "/files/exact").body, "exact");
+  EXPECT_EQ(Dispatch(table_, "GET", "/files//meta").body, "files");
+  EXPECT_EQ(Dispatch(table_, "GET", "/files/a/b/meta").body, "files");
+  // A template beats a prefix that also matches.
+  table_.Add(Named("deep_meta", "/files/deep/{id}", false));
+  EXPECT_EQ(Dispatch(table_, "GET", "/files/deep/x").body, "deep_meta");
+}
+
+TEST(PathParamsTest, ReadsEachParameterInOrder) {
+  auto p = PathParams("/v1/tasks/{id}/x/{n}", "/v1/tasks/t-1/x/2");
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(*p, (std::vector<std::string>{"t-1", "2"}));
+  EXPECT_FALSE(PathParams("/v1/tasks/{id}", "/v1/tasks/").has_value());
+  EXPECT_FALSE(PathParams("/v1/tasks/{id}", "/v1/tasks/a/b").has_value());
+  EXPECT_FALSE(PathParams("/v1/tasks", "/v1/tasks").has_value());
+}
+
+TEST_F(RouteTableTest, EntriesListEveryMethodWithTheDocumentedPath) {
+  Route r = Named("files_doc", "/docs/", true);
+  r.methods = {"GET", "HEAD"};
+  r.doc_path = "/docs/{name}";
+  table_.Add(std::move(r));
+  std::vector<std::string> got;
+  for (const RouteEntry& e : table_.Entries()) {
+    got.push_back(e.method + " " + e.path + " " + e.name);
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{
+                     "GET /files/ files", "GET /files/deep/ deep",
+                     "GET /files/exact exact", "GET /docs/{name} files_doc",
+                     "HEAD /docs/{name} files_doc"}));
+}
+
+TEST_F(RouteTableTest, CodedErrorsGetTheHttpStatus) {
+  Route r = Named("coded", "/coded", false);
+  r.coded_errors = [](int status, absl::string_view m) {
+    return std::to_string(status) + ":" + std::string(m);
+  };
+  table_.Add(std::move(r));
+  auto resp = Dispatch(table_, "POST", "/coded");
+  EXPECT_EQ(resp.status, 405);
+  EXPECT_EQ(resp.body, "405:Method not allowed");
 }
 
 }  // namespace

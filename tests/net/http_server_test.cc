@@ -505,6 +505,31 @@ TEST(HttpServerTest, StreamToReaderThatNeverReadsIsClosed) {
   EXPECT_TRUE(closed.WaitForNotificationWithTimeout(absl::Seconds(5)));
 }
 
+TEST(HttpServerTest, WriteThenReportsEachChunkOnceItIsWritten) {
+  absl::Notification small_written;
+  WriterBox box;
+  auto server = StartServer({}, [&](ServerRequest,
+                                    std::shared_ptr<ResponseWriter> w) {
+    w->StartStream(200, {{"content-type", "text/event-stream"}});
+    w->WriteThen("data: one\n\n", [&] { small_written.Notify(); });
+    box.Put(std::move(w));
+  });
+  Client client(server->port());
+  ASSERT_FALSE(client.Write("GET /events HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(client.ReadUntil("data: one\n\n"));
+  EXPECT_TRUE(small_written.WaitForNotificationWithTimeout(absl::Seconds(5)));
+
+  auto writer = box.WaitFirst();
+  ASSERT_NE(writer, nullptr);
+  // Once the peer is gone nothing is written and nothing reports written.
+  client.Close();
+  writer->End();
+  bool late = false;
+  writer->WriteThen("data: two\n\n", [&late] { late = true; });
+  server->Stop();
+  EXPECT_FALSE(late);
+}
+
 TEST(HttpServerTest, EndedStreamKeepsConnectionAlive) {
   absl::Notification closed;
   auto server = StartServer({}, [&](ServerRequest req,
