@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include "absl/strings/escaping.h"
 
@@ -28,6 +29,15 @@ std::string HmacSha256(absl::string_view key, absl::string_view data) {
 bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
   if (a.size() != b.size()) return false;
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+absl::StatusOr<std::string> RandomHex(size_t bytes) {
+  std::string raw(bytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()),
+                 static_cast<int>(raw.size())) != 1) {
+    return absl::InternalError("the random source failed");
+  }
+  return absl::BytesToHexString(raw);
 }
 
 }  // namespace mediagw

@@ -7,20 +7,35 @@
 namespace mediagw {
 
 Authenticator::Authenticator(std::vector<Key> keys) {
-  for (auto& k : keys) {
-    name_by_hash_[absl::AsciiStrToLower(k.sha256_hex)] = k.name;
-  }
+  for (auto& k : keys) Put(std::move(k));
+}
+
+void Authenticator::Put(Key key) {
+  key.sha256_hex = absl::AsciiStrToLower(key.sha256_hex);
+  if (key.account.empty()) key.account = key.name;
+  absl::MutexLock l(&mu_);
+  std::string hash = key.sha256_hex;
+  by_hash_[hash] = std::move(key);
+}
+
+void Authenticator::Remove(absl::string_view sha256_hex) {
+  absl::MutexLock l(&mu_);
+  by_hash_.erase(absl::AsciiStrToLower(sha256_hex));
 }
 
 absl::StatusOr<Caller> Authenticator::Authenticate(absl::string_view key) const {
   if (key.empty()) return absl::UnauthenticatedError("Missing API key");
   // The map is keyed by hash, so lookup time does not depend on how much of
   // a guessed key matches.
-  auto it = name_by_hash_.find(Sha256Hex(key));
-  if (it == name_by_hash_.end()) {
+  const std::string hash = Sha256Hex(key);
+  absl::MutexLock l(&mu_);
+  auto it = by_hash_.find(hash);
+  if (it == by_hash_.end()) {
     return absl::UnauthenticatedError("Invalid API key");
   }
-  return Caller{it->second};
+  Caller caller{it->second.name};
+  caller.account = it->second.account;
+  return caller;
 }
 
 std::string Authenticator::ExtractKey(absl::string_view x_api_key,

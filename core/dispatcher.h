@@ -33,6 +33,7 @@
 #include "core/breaker_board.h"
 #include "core/channel_slots.h"
 #include "core/event_bus.h"
+#include "core/fair_queue.h"
 #include "core/http_client.h"
 #include "core/provider.h"
 #include "core/public_urls.h"
@@ -72,6 +73,8 @@ struct DispatcherOptions {
   // Our public URLs of outputs, input images and callbacks (not owned;
   // must be set and outlive the dispatcher).
   const PublicUrls* urls = nullptr;
+  // An account's fair-queueing weight (at least 1); null = 1 for all.
+  FairQueue::WeightFn weight_of;
 };
 
 struct DispatcherDeps {
@@ -163,10 +166,17 @@ class Dispatcher : public ProviderListener {
   void RequestStop(std::shared_ptr<Active> a, v1::TaskState state,
                    RecordCallback done);
   void CancelUpstreamThenStop(std::shared_ptr<Active> a, RecordCallback done);
-  void FinishStop(std::shared_ptr<Active> a, RecordCallback done);
+  // `upstream_cancelled`: the provider confirmed it deleted or interrupted
+  // the job (recorded: a job stopped before it ran is not billed).
+  void FinishStop(std::shared_ptr<Active> a, bool upstream_cancelled,
+                  RecordCallback done);
   // False if the task is already being driven.
   bool Admit(TaskRecord record);
   void AdmitNext();
+  // Loads up to `want` waiting tasks, shared fairly among their accounts;
+  // on the executor, with refilling_ set. `gen`: backlog_gen_ when it
+  // started.
+  void Refill(int want, uint64_t gen);
   // Ends a row whose stored record cannot be parsed as FAILED with
   // "INTERNAL: stored record unreadable", from its columns alone, and
   // counts it; `then` runs once the write is done (on the store's thread).
@@ -269,6 +279,11 @@ class Dispatcher : public ProviderListener {
   bool backlog_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t backlog_gen_ ABSL_GUARDED_BY(mu_) = 0;
   bool refilling_ ABSL_GUARDED_BY(mu_) = false;
+  // Admitted tasks per account (bounds how many of an account's PENDING
+  // rows a refill reads twice).
+  absl::flat_hash_map<std::string, int> active_by_owner_ ABSL_GUARDED_BY(mu_);
+  // Used only by the refill in progress (refilling_ serialises them).
+  FairQueue fair_;
   ChannelSlots slots_;  // channel concurrency and waiters
   std::atomic<int64_t> waiting_{0};  // approximate, for metrics
   SlotQueue fetch_slots_;  // output downloads in the whole process

@@ -23,6 +23,12 @@ namespace mediagw {
 using google::protobuf::util::TimeUtil;
 using v1::TaskState;
 
+namespace {
+// Accounts one refill considers (by id); with more waiting, those after
+// them wait until earlier ones drain.
+constexpr int kMaxWaitingOwners = 10000;
+}  // namespace
+
 void Dispatcher::Enqueue(const TaskRecord& record) {
   if (stopping_) return;
   bool direct = false;
@@ -46,7 +52,7 @@ void Dispatcher::Enqueue(const TaskRecord& record) {
 }
 
 void Dispatcher::AdmitNext() {
-  int want, limit;
+  int want;
   uint64_t gen;
   {
     absl::MutexLock l(&mu_);
@@ -56,66 +62,86 @@ void Dispatcher::AdmitNext() {
     }
     refilling_ = true;
     want = options_.max_active - static_cast<int>(active_.size());
-    // Rows of tasks admitted but not yet past PENDING come back too.
-    limit = want + static_cast<int>(active_.size());
     gen = backlog_gen_;
   }
-  deps_.executor->Schedule([this, want, limit, gen] {
-    auto scan = deps_.store->ListPending(limit);
-    int admitted = 0;
-    bool left_behind = false;  // rows read but not admitted for lack of room
-    if (scan.ok()) {
+  deps_.executor->Schedule([this, want, gen] { Refill(want, gen); });
+}
+
+void Dispatcher::Refill(int want, uint64_t gen) {
+  // Free slots go to the accounts whose turn it is (core/fair_queue.h),
+  // each taking its own oldest tasks: a deep queue of one account cannot
+  // hold back another's.
+  auto owners = deps_.store->PendingOwners(kMaxWaitingOwners);
+  absl::Status error = owners.status();
+  int admitted = 0;
+  RecordScan unreadable;
+  if (error.ok()) {
+    // Only this refill touches fair_ (refilling_ is set).
+    const auto shares = fair_.Allocate(*owners, want, options_.weight_of);
+    for (const auto& [owner, share] : shares) {
+      int admitted_already;
+      {
+        absl::MutexLock l(&mu_);
+        auto it = active_by_owner_.find(owner);
+        admitted_already = it == active_by_owner_.end() ? 0 : it->second;
+      }
+      // Rows of tasks admitted but not yet past PENDING come back too.
+      auto scan = deps_.store->ListPendingOf(owner, share + admitted_already);
+      if (!scan.ok()) {
+        error = scan.status();
+        break;
+      }
+      int taken = 0;
       for (auto& rec : scan->records) {
-        if (admitted >= want) {
-          left_behind = true;
-          break;
-        }
+        if (taken >= share) break;
         if (Admit(std::move(rec))) {
-          ++admitted;
+          ++taken;
           waiting_.fetch_sub(1, std::memory_order_relaxed);
         }
       }
-    } else {
-      MG_LOG(Warning, "cannot load the backlog: ", scan.status().ToString());
-    }
-    const size_t unreadable = scan.ok() ? scan->unreadable.size() : 0;
-    {
-      absl::MutexLock l(&mu_);
-      refilling_ = false;
-      // The store had nothing beyond what was read and all of it was
-      // taken: the backlog is empty unless more arrived meanwhile.
-      if (scan.ok() && static_cast<int>(scan->rows()) < limit &&
-          !left_behind && unreadable == 0 && gen == backlog_gen_) {
-        backlog_ = false;
-        waiting_.store(0, std::memory_order_relaxed);
+      admitted += taken;
+      for (UnreadableRow& row : scan->unreadable) {
+        unreadable.unreadable.push_back(std::move(row));
       }
     }
-    if (!scan.ok()) {
-      deps_.scheduler->RunAt(deps_.scheduler->Now() + options_.poll_interval,
-                             [this] { AdmitNext(); });
-      return;
+  } else {
+    MG_LOG(Warning, "cannot load the backlog: ", error.ToString());
+  }
+  {
+    absl::MutexLock l(&mu_);
+    refilling_ = false;
+    // Nothing waits in the store unless more arrived meanwhile.
+    if (error.ok() && owners->empty() && gen == backlog_gen_) {
+      backlog_ = false;
+      waiting_.store(0, std::memory_order_relaxed);
     }
-    if (unreadable > 0) {
-      // Rows that cannot be read must not hold the head of the backlog:
-      // once they are failed, the next read goes past them.
-      auto left = std::make_shared<std::atomic<size_t>>(unreadable);
-      for (const UnreadableRow& row : scan->unreadable) {
-        waiting_.fetch_sub(1, std::memory_order_relaxed);
-        FailUnreadable(row, [this, left] {
-          if (left->fetch_sub(1) == 1) {
-            deps_.executor->Schedule([this] { AdmitNext(); });
-          }
-        });
-      }
-    } else if (admitted > 0) {
-      AdmitNext();  // more slots may have freed meanwhile
+  }
+  if (!error.ok()) {
+    deps_.scheduler->RunAt(deps_.scheduler->Now() + options_.poll_interval,
+                           [this] { AdmitNext(); });
+    return;
+  }
+  if (!unreadable.unreadable.empty()) {
+    // Rows that cannot be read must not hold the head of the backlog:
+    // once they are failed, the next read goes past them.
+    auto left =
+        std::make_shared<std::atomic<size_t>>(unreadable.unreadable.size());
+    for (const UnreadableRow& row : unreadable.unreadable) {
+      waiting_.fetch_sub(1, std::memory_order_relaxed);
+      FailUnreadable(row, [this, left] {
+        if (left->fetch_sub(1) == 1) {
+          deps_.executor->Schedule([this] { AdmitNext(); });
+        }
+      });
     }
-  });
+  } else if (admitted > 0) {
+    AdmitNext();  // more slots may have freed meanwhile
+  }
 }
 
 bool Dispatcher::Admit(TaskRecord record) {
   const std::string id = record.task().id();
-  auto a = std::make_shared<Active>(id);
+  auto a = std::make_shared<Active>(id, record.owner());
   TaskState state = record.task().state();
   absl::Time deadline =
       absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(record.deadline()));
@@ -131,6 +157,7 @@ bool Dispatcher::Admit(TaskRecord record) {
     absl::MutexLock l(&mu_);
     if (active_.contains(id)) return false;
     active_[id] = a;
+    ++active_by_owner_[a->owner];
   }
   if (has_deadline && deadline <= deps_.clock->Now()) {
     // It waited in the store past its deadline: it ends now, and nothing is

@@ -93,25 +93,29 @@ void Dispatcher::CancelUpstreamThenStop(std::shared_ptr<Active> a,
     provider = a->channel.provider;
   }
   auto shared_done = std::make_shared<RecordCallback>(std::move(done));
-  auto stop = [this, a, shared_done](absl::Status st) {
+  auto stop = [this, a, shared_done](absl::Status st, bool asked) {
     if (!st.ok()) {
       MG_LOG(Warning, "task ", a->record_id,
              ": upstream cancel failed: ", st.ToString());
     }
-    FinishStop(a, std::move(*shared_done));
+    FinishStop(a, /*upstream_cancelled=*/asked && st.ok(),
+               std::move(*shared_done));
   };
   if (provider == nullptr || rec.upstream_id().empty()) {
-    stop(absl::OkStatus());
+    stop(absl::OkStatus(), false);
     return;
   }
-  provider->Cancel(rec, std::move(stop));
+  provider->Cancel(rec, [stop = std::move(stop)](absl::Status st) {
+    stop(std::move(st), true);
+  });
 }
 
-void Dispatcher::FinishStop(std::shared_ptr<Active> a, RecordCallback done) {
+void Dispatcher::FinishStop(std::shared_ptr<Active> a, bool upstream_cancelled,
+                            RecordCallback done) {
   const absl::Time now = deps_.clock->Now();
   Mutate(
       a,
-      [now](TaskRecord& t) {
+      [now, upstream_cancelled](TaskRecord& t) {
         if (IsTerminal(t.task().state())) {
           return absl::FailedPreconditionError("task already finished");
         }
@@ -121,6 +125,7 @@ void Dispatcher::FinishStop(std::shared_ptr<Active> a, RecordCallback done) {
         t.mutable_task()->set_state(state);
         SetStopError(state, t.mutable_task());
         *t.mutable_task()->mutable_end_time() = ToProtoTime(now);
+        t.set_upstream_cancelled(upstream_cancelled);
         return absl::OkStatus();
       },
       [done = std::move(done)](absl::StatusOr<TaskRecord> r) {

@@ -22,8 +22,10 @@ struct Dispatcher::Active {
     MutateFn fn;
     RecordCallback after;
   };
-  explicit Active(std::string id) : record_id(std::move(id)) {}
+  Active(std::string id, std::string owner_id)
+      : record_id(std::move(id)), owner(std::move(owner_id)) {}
   const std::string record_id;
+  const std::string owner;  // the account (fair queueing)
   mutable absl::Mutex mu;
   TaskRecord record ABSL_GUARDED_BY(mu);  // as last committed
   Channel channel ABSL_GUARDED_BY(mu);

@@ -351,7 +351,7 @@ void Dispatcher::OnSubmitted(std::shared_ptr<Active> a,
   }
   if (stop_requested && !IsOutcomeUnknown(status) && !resumed) {
     // Refused: nothing runs upstream, and a stopped task is not sent on.
-    FinishStop(a, nullptr);
+    FinishStop(a, /*upstream_cancelled=*/false, nullptr);
     return;
   }
   if (resumed && status.code() == absl::StatusCode::kNotFound) {

@@ -160,7 +160,7 @@ void TaskServiceImpl::ReplyExisting(const Caller& caller, const std::string& key
                                 const std::string& fingerprint,
                                 Callback<v1::Task> done) {
   deps_.executor->Schedule([this, caller, key, fingerprint, done] {
-    auto id = deps_.store->FindByIdempotencyKey(caller.key_name, key);
+    auto id = deps_.store->FindByIdempotencyKey(caller.owner(), key);
     if (!id.ok()) {
       done(id.status());
       return;
@@ -218,7 +218,7 @@ void TaskServiceImpl::GetTask(const Caller& caller, const std::string& id,
                                                               : rec.status());
       return;
     }
-    if (rec->owner() != caller.key_name) {
+    if (rec->owner() != caller.owner()) {
       done(NotFound(id));  // do not reveal other callers' tasks
       return;
     }
@@ -234,7 +234,7 @@ void TaskServiceImpl::CancelTask(const Caller& caller, const std::string& id,
   }
   deps_.executor->Schedule([this, caller, id, done] {
     auto rec = deps_.store->Get(id);
-    if (!rec.ok() || rec->owner() != caller.key_name) {
+    if (!rec.ok() || rec->owner() != caller.owner()) {
       done(!rec.ok() && rec.status().code() != absl::StatusCode::kNotFound
                ? rec.status()
                : NotFound(id));
@@ -282,7 +282,7 @@ void TaskServiceImpl::ListTasks(const Caller& caller, v1::ListTasksRequest reque
   }
   deps_.executor->Schedule([this, caller, request, states, done] {
     ListFilter filter;
-    filter.owner = caller.key_name;
+    filter.owner = caller.owner();
     filter.page_size = request.page_size() == 0 ? 50 : request.page_size();
     filter.page_token = request.page_token();
     filter.states = states;
@@ -312,7 +312,7 @@ std::shared_ptr<TaskWatch> TaskServiceImpl::Watch(
     auto self = weak.lock();
     if (!self) return;
     auto rec = deps_.store->Get(id);
-    if (!rec.ok() || rec->owner() != caller.key_name) {
+    if (!rec.ok() || rec->owner() != caller.owner()) {
       self->Error(!rec.ok() && rec.status().code() != absl::StatusCode::kNotFound
                       ? rec.status()
                       : NotFound(id));

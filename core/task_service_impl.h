@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/thread_pool.h"
 #include "core/blob_store.h"
+#include "core/caller_limits.h"
 #include "core/dispatcher.h"
 #include "core/event_bus.h"
 #include "core/task_service.h"
@@ -33,6 +34,8 @@ class TaskServiceImpl final : public TaskService {
     TaskWriter* writer;  // creates tasks (core/task_writer.h)
     // How long an idempotency key stays bound to its task.
     absl::Duration idempotency_ttl = absl::Hours(24);
+    // Per-account limits checked before a task is stored; null = none.
+    CallerLimits* limits = nullptr;
   };
   // Every pointer must outlive the service.
   explicit TaskServiceImpl(Deps deps);

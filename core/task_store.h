@@ -14,6 +14,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -117,6 +118,14 @@ class TaskStore {
   // Up to `limit` PENDING rows, oldest first (the dispatcher's backlog,
   // which lives only here); unreadable rows count towards `limit`.
   virtual absl::StatusOr<RecordScan> ListPending(int limit) = 0;
+  // Fair queueing (core/fair_queue.h): the owners that have PENDING rows,
+  // with how many each (at most `limit` owners, by owner), and up to
+  // `limit` PENDING rows of one owner, oldest first (unreadable rows count
+  // towards `limit`).
+  virtual absl::StatusOr<std::vector<std::pair<std::string, int64_t>>>
+  PendingOwners(int limit) = 0;
+  virtual absl::StatusOr<RecordScan> ListPendingOf(const std::string& owner,
+                                                   int limit) = 0;
   // OK while the store can write; otherwise the error of its last failed
   // write (UNAVAILABLE: locked, I/O error, disk full) until a write, or the
   // store's own probe, succeeds again. Cheap, thread-safe; for readiness.

@@ -189,7 +189,7 @@ TaskRecord TaskServiceImpl::NewRecord(const Caller& caller,
       TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(deps_.clock->Now()));
   *task->mutable_update_time() = task->create_time();
   *rec.mutable_request() = std::move(params);
-  rec.set_owner(caller.key_name);
+  rec.set_owner(caller.owner());
   rec.set_request_id(caller.request_id);
   rec.set_version(1);
   *rec.mutable_deadline() = TimeUtil::NanosecondsToTimestamp(
@@ -314,9 +314,18 @@ void TaskServiceImpl::Store(const Caller& caller, TaskRecord rec,
                         Callback<v1::Task> done) {
   std::string key = rec.request().idempotency_key();
   std::string fingerprint = rec.idempotency_fingerprint();
+  if (deps_.limits != nullptr) {
+    if (absl::Status st = deps_.limits->Admit(caller.owner()); !st.ok()) {
+      done(st);
+      return;
+    }
+  }
   deps_.writer->Create(
       std::move(rec),
       [this, caller, key, fingerprint, done](absl::StatusOr<TaskRecord> made) {
+        if (!made.ok() && deps_.limits != nullptr) {
+          deps_.limits->Release(caller.owner());  // nothing new was stored
+        }
         if (made.ok()) {
           MG_LOGF(Info, "task submitted", {"task_id", made->task().id()},
                   {"request_id", made->request_id()},

@@ -45,7 +45,7 @@ void TaskWriter::RegisterMetrics(MetricsRegistry& registry) {
 }
 
 absl::Status TaskWriter::CollectRows(const TaskRecord* before,
-                                     const TaskRecord& next, SideRows* rows) {
+                                     TaskRecord* next, SideRows* rows) {
   for (TransitionRows* hook : hooks_) {
     if (absl::Status st = hook->AddRows(before, next, rows); !st.ok()) {
       return st;
@@ -56,7 +56,7 @@ absl::Status TaskWriter::CollectRows(const TaskRecord* before,
 
 void TaskWriter::Create(TaskRecord record, RecordCallback done) {
   SideRows rows;
-  if (absl::Status st = CollectRows(nullptr, record, &rows); !st.ok()) {
+  if (absl::Status st = CollectRows(nullptr, &record, &rows); !st.ok()) {
     done(st);
     return;
   }
@@ -85,17 +85,17 @@ void TaskWriter::Commit(const TaskRecord& current, TaskRecord next,
     return;
   }
   next.set_version(current.version() + 1);
+  SideRows rows;
+  if (absl::Status st = CollectRows(&current, &next, &rows); !st.ok()) {
+    done(st);
+    return;
+  }
   // Bookkeeping that callers cannot see (e.g. submit_sent) is stored but is
   // no change of the task: no new update_time, no event.
   const bool visible = !google::protobuf::util::MessageDifferencer::Equals(
       current.task(), next.task());
   if (visible) {
     *next.mutable_task()->mutable_update_time() = ProtoTime(clock_->Now());
-  }
-  SideRows rows;
-  if (absl::Status st = CollectRows(&current, next, &rows); !st.ok()) {
-    done(st);
-    return;
   }
   auto before = std::make_shared<TaskRecord>(current);
   auto shared = std::make_shared<TaskRecord>(std::move(next));

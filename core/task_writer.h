@@ -29,10 +29,12 @@ namespace mediagw {
 class TransitionRows {
  public:
   virtual ~TransitionRows() = default;
-  // Rows to commit with `next`; `before` is null for a new task. An error
-  // refuses the write (nothing is stored) and reaches the writer's caller.
-  // Runs on the caller's thread; must not block.
-  virtual absl::Status AddRows(const TaskRecord* before, const TaskRecord& next,
+  // Rows to commit with `next`; `before` is null for a new task. A hook
+  // may also fill the fields of `next` it owns (e.g. the task's held and
+  // charged credits), never its state. An error refuses the write
+  // (nothing is stored) and reaches the writer's caller. Runs on the
+  // caller's thread; must not block.
+  virtual absl::Status AddRows(const TaskRecord* before, TaskRecord* next,
                                SideRows* rows) = 0;
   // After `next` committed (winner only), on the store's writer thread.
   virtual void Committed(const TaskRecord* before, const TaskRecord& next) {
@@ -72,7 +74,7 @@ class TaskWriter {
   static void RegisterMetrics(MetricsRegistry& registry);
 
  private:
-  absl::Status CollectRows(const TaskRecord* before, const TaskRecord& next,
+  absl::Status CollectRows(const TaskRecord* before, TaskRecord* next,
                            SideRows* rows);
 
   TaskStore* const store_;

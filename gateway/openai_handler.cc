@@ -102,6 +102,7 @@ void OpenAiImagesHandler::Register(RouteTable& table) {
     models.name = "openai_models";
     models.path = prefix ? absl::StrCat(kModels, "/") : std::string(kModels);
     models.prefix = prefix;
+    if (prefix) models.doc_path = absl::StrCat(kModels, "/{model}");
     models.methods = {"GET"};
     models.handler = [this](net::ServerRequest r,
                             std::shared_ptr<net::ResponseWriter> w) {

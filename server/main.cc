@@ -45,6 +45,7 @@
 #include "net/http_server.h"
 #include "net/safe_fetcher.h"
 #include "providers/registry.h"
+#include "server/accounts_setup.h"
 #include "server/config_check.h"
 #include "server/fd_limits.h"
 #include "server/grpc_server.h"
@@ -83,25 +84,6 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
     return absl::InvalidArgumentError("--config=<file> is required");
   }
   return f;
-}
-
-absl::StatusOr<std::vector<Authenticator::Key>> LoadKeys(
-    const config::Config& cfg) {
-  std::vector<Authenticator::Key> keys;
-  for (const auto& k : cfg.api_keys()) {
-    if (!k.sha256().empty()) {
-      keys.push_back({k.name(), k.sha256()});
-      continue;
-    }
-    auto secret = SecretFromEnv(k.key_env());
-    if (!secret.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("config: api_keys '", k.name(),
-                       "'.key_env: ", secret.status().message()));
-    }
-    keys.push_back({k.name(), Sha256Hex(*secret)});
-  }
-  return keys;
 }
 
 absl::Status WritePortsFile(const std::string& path, int grpc_port,
@@ -162,9 +144,8 @@ int Run(int argc, char** argv) {
     return fail(st);
   }
 
-  auto keys = LoadKeys(cfg);
-  if (!keys.ok()) return fail(keys.status());
-  Authenticator auth(*std::move(keys));
+  // Keys are registered by the account book below, once the store is open.
+  Authenticator auth;
 
   std::error_code ec;
   std::filesystem::create_directories(cfg.storage().data_dir(), ec);
@@ -321,7 +302,13 @@ int Run(int argc, char** argv) {
       static_cast<int>(std::min<uint32_t>(cfg.fetch().max_parallel(), 1024));
   dopts.progress_interval =
       absl::Milliseconds(cfg.dispatch().progress_interval_ms());
+  auto accounts = AccountsSetup::Create(cfg, store->get(), &auth, &clock);
+  if (!accounts.ok()) return fail(accounts.status());
   TaskWriter writer(store->get(), &bus, &clock);
+  writer.AddHook((*accounts)->hook());
+  dopts.weight_of = [book = (*accounts)->book()](const std::string& owner) {
+    return book->Weight(owner);
+  };
   Dispatcher dispatcher(
       DispatcherDeps{store->get(), blobs->get(), &router, &curl, fetcher->get(),
                      &curl, &workers, &writer, &clock, breakers.get(),
@@ -329,8 +316,10 @@ int Run(int argc, char** argv) {
       dopts);
   TaskServiceImpl tasks(TaskServiceImpl::Deps{
       store->get(), blobs->get(), &router, &dispatcher, &workers, &bus, &clock,
-      &writer, absl::Hours(std::min<uint32_t>(cfg.storage().idempotency_ttl_hours(),
-                                     24 * 365 * 100))});
+      &writer,
+      absl::Hours(std::min<uint32_t>(cfg.storage().idempotency_ttl_hours(),
+                                     24 * 365 * 100)),
+      (*accounts)->limits()});
   if (auto st = dispatcher.Recover(); !st.ok()) return fail(st);
   // Blob deletes block on disk: a thread of its own, off the task workers.
   ThreadPool retention_pool(1);

@@ -76,6 +76,8 @@ CREATE TABLE ledger (
 CREATE UNIQUE INDEX ledger_one_hold ON ledger(task_id) WHERE kind = 1;
 CREATE UNIQUE INDEX ledger_one_final ON ledger(task_id) WHERE kind IN (2, 3);
 CREATE INDEX ledger_account ON ledger(account_id, seq);
+CREATE INDEX tasks_state_owner_created
+  ON tasks(state, owner, created_at_us, id);
 )sql"},
       };
   return *kMigrations;

@@ -27,6 +27,8 @@ constexpr char kTopUpSql[] =
     "WHERE id = ?2 AND balance <= ?4 - ?1";
 constexpr char kHoldOfSql[] =
     "SELECT amount, account_id FROM ledger WHERE task_id = ? AND kind = 1";
+constexpr char kFinalOfSql[] =
+    "SELECT 1 FROM ledger WHERE task_id = ? AND kind IN (2, 3)";
 constexpr char kAccountExistsSql[] = "SELECT 1 FROM accounts WHERE id = ?";
 constexpr char kAppendSql[] =
     "INSERT INTO ledger(account_id, task_id, kind, amount, balance_after, "
@@ -102,6 +104,17 @@ absl::Status Release(SqliteDb& db, const LedgerEntry& e, int64_t now_us) {
     if (!*row || !same_account) {
       return absl::InternalError(absl::StrCat(
           "task ", e.task_id, " has no hold on account ", e.account_id));
+    }
+  }
+  {
+    MG_ASSIGN_OR_RETURN(Statement * stmt, db.Cached(kFinalOfSql));
+    MG_RETURN_IF_ERROR(stmt->BindText(1, e.task_id));
+    absl::StatusOr<bool> row = stmt->Step();
+    stmt->Reset();
+    MG_RETURN_IF_ERROR(row.status());
+    if (*row) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("task ", e.task_id, " already has a final entry"));
     }
   }
   const int64_t charge =

@@ -217,6 +217,15 @@ void SqliteTaskStore::Update(TaskRecord record, SideRows rows,
   Enqueue(std::move(op));
 }
 
+void SqliteTaskStore::EnqueueCustom(CustomWrite apply, DoneCallback done) {
+  WriteOp op;
+  op.kind = WriteOp::Kind::kCustom;
+  op.custom = std::move(apply);
+  op.done = std::move(done);
+  op.updated_at_us = absl::ToUnixMicros(absl::Now());
+  Enqueue(std::move(op));
+}
+
 void SqliteTaskStore::Enqueue(WriteOp op) {
   absl::MutexLock lock(&mu_);
   queue_.push_back(std::move(op));
@@ -391,10 +400,12 @@ absl::Status SqliteTaskStore::ApplyOp(const WriteOp& op) {
         return ApplyUpdate(op);
       case WriteOp::Kind::kDelete:
         return ApplyDelete(op);
+      case WriteOp::Kind::kCustom:
+        return op.custom(*writer_db_, op.updated_at_us);
     }
     return absl::InternalError("unknown write");
   };
-  if (op.rows.empty()) return apply();
+  if (op.rows.empty() && op.kind != WriteOp::Kind::kCustom) return apply();
   MG_RETURN_IF_ERROR(writer_db_->Exec("SAVEPOINT task_op"));
   absl::Status st = apply();
   const int64_t now_us = op.updated_at_us;

@@ -28,6 +28,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -109,6 +110,11 @@ class SqliteTaskStore : public TaskStore {
   // Oldest first.
   absl::StatusOr<RecordScan> ListNonTerminal() override;
   absl::StatusOr<RecordScan> ListPending(int limit) override;
+  // Both read the (state, owner, created_at_us) index.
+  absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> PendingOwners(
+      int limit) override;
+  absl::StatusOr<RecordScan> ListPendingOf(const std::string& owner,
+                                           int limit) override;
   // page_size <= 0 means 50; above 500 is clamped to 500. Repeated states
   // count once; more than v1::TaskState_ARRAYSIZE distinct ones is
   // INVALID_ARGUMENT. Every states list shares one compiled statement.
@@ -122,6 +128,18 @@ class SqliteTaskStore : public TaskStore {
                                          int limit) override;
   void DeleteTerminal(std::vector<std::string> ids,
                       DoneCallback done) override;
+
+  // For other stores on the same file (store/sqlite/sqlite_account_store):
+  // `apply` runs on the writer thread inside a batch's transaction, under a
+  // savepoint of its own (an error undoes what it wrote, and the rest of
+  // the batch commits); `done` as for Insert. `now_us` is the wall clock
+  // when the op was queued.
+  using CustomWrite =
+      std::function<absl::Status(store::SqliteDb& db, int64_t now_us)>;
+  void EnqueueCustom(CustomWrite apply, DoneCallback done);
+  // Runs `read` on a leased read connection (blocks while none is free).
+  absl::Status WithReader(const std::function<absl::Status(store::SqliteDb&)>&
+                              read);
 
   // Statements compiled and cached on the read connections not leased
   // right now (all of them when the store is idle); for tests and
@@ -142,7 +160,7 @@ class SqliteTaskStore : public TaskStore {
   // One queued Insert or Update, with its columns extracted and the record
   // serialized on the caller's thread.
   struct WriteOp {
-    enum class Kind { kInsert, kUpdate, kDelete };
+    enum class Kind { kInsert, kUpdate, kDelete, kCustom };
     Kind kind = Kind::kInsert;
     absl::Status precheck;  // non-OK: reported without touching the DB
     std::string id;
@@ -156,6 +174,7 @@ class SqliteTaskStore : public TaskStore {
     int64_t updated_at_us = 0;
     std::vector<std::string> delete_ids;  // kDelete
     SideRows rows;  // commit with the task's row, or not at all
+    CustomWrite custom;  // kCustom
     DoneCallback done;
   };
   class ReaderLease;

@@ -37,6 +37,12 @@ constexpr char kNonTerminalSql[] =
 constexpr char kPendingSql[] =
     "SELECT id, record, owner, state, version, created_at_us FROM tasks "
     "WHERE state = 1 ORDER BY created_at_us, id LIMIT ?";
+constexpr char kPendingOwnersSql[] =
+    "SELECT owner, COUNT(*) FROM tasks WHERE state = 1 GROUP BY owner "
+    "ORDER BY owner LIMIT ?";
+constexpr char kPendingOfSql[] =
+    "SELECT id, record, owner, state, version, created_at_us FROM tasks "
+    "WHERE state = 1 AND owner = ? ORDER BY created_at_us, id LIMIT ?";
 // Terminal states, each a range of the (state, created_at_us) index; no
 // ORDER BY, so the scan stops at the limit instead of sorting every match.
 constexpr char kExpiredSql[] =
@@ -78,6 +84,12 @@ class SqliteTaskStore::ReaderLease {
   SqliteTaskStore* store_;
   SqliteDb* db_;
 };
+
+absl::Status SqliteTaskStore::WithReader(
+    const std::function<absl::Status(SqliteDb&)>& read) {
+  ReaderLease db(this);
+  return read(*db.operator->());
+}
 
 absl::StatusOr<TaskRecord> SqliteTaskStore::Get(const std::string& id) {
   ReaderLease db(this);
@@ -155,6 +167,37 @@ absl::StatusOr<RecordScan> SqliteTaskStore::ListPending(int limit) {
   ReaderLease db(this);
   MG_ASSIGN_OR_RETURN(Statement * stmt, db->Cached(kPendingSql));
   MG_RETURN_IF_ERROR(stmt->BindInt64(1, limit));
+  return ReadRecords(stmt);
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, int64_t>>>
+SqliteTaskStore::PendingOwners(int limit) {
+  std::vector<std::pair<std::string, int64_t>> out;
+  if (limit <= 0) return out;
+  ReaderLease db(this);
+  MG_ASSIGN_OR_RETURN(Statement * stmt, db->Cached(kPendingOwnersSql));
+  MG_RETURN_IF_ERROR(stmt->BindInt64(1, limit));
+  absl::Status st;
+  for (;;) {
+    absl::StatusOr<bool> row = stmt->Step();
+    if (!row.ok() || !*row) {
+      st = row.status();
+      break;
+    }
+    out.emplace_back(std::string(stmt->ColumnText(0)), stmt->ColumnInt64(1));
+  }
+  stmt->Reset();
+  MG_RETURN_IF_ERROR(st);
+  return out;
+}
+
+absl::StatusOr<RecordScan> SqliteTaskStore::ListPendingOf(
+    const std::string& owner, int limit) {
+  if (limit <= 0) return RecordScan();
+  ReaderLease db(this);
+  MG_ASSIGN_OR_RETURN(Statement * stmt, db->Cached(kPendingOfSql));
+  MG_RETURN_IF_ERROR(stmt->BindText(1, owner));
+  MG_RETURN_IF_ERROR(stmt->BindInt64(2, limit));
   return ReadRecords(stmt);
 }
 

@@ -202,6 +202,32 @@ class FakeTaskStore : public TaskStore {
     }
     return out;
   }
+  absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> PendingOwners(
+      int limit) override {
+    absl::MutexLock l(&mu_);
+    std::map<std::string, int64_t> counts;
+    for (const auto& [id, r] : records_) {
+      if (r.task().state() == v1::TASK_STATE_PENDING) ++counts[r.owner()];
+    }
+    std::vector<std::pair<std::string, int64_t>> out(counts.begin(),
+                                                     counts.end());
+    if (static_cast<int>(out.size()) > limit) out.resize(limit);
+    return out;
+  }
+  absl::StatusOr<RecordScan> ListPendingOf(const std::string& owner,
+                                           int limit) override {
+    absl::MutexLock l(&mu_);
+    RecordScan out;
+    for (const auto& id : order_) {
+      const TaskRecord& r = records_.at(id);
+      if (r.task().state() != v1::TASK_STATE_PENDING || r.owner() != owner) {
+        continue;
+      }
+      if (static_cast<int>(out.rows()) >= limit) break;
+      out.records.push_back(r);
+    }
+    return out;
+  }
   absl::StatusOr<ListPage> List(const ListFilter& filter) override {
     absl::MutexLock l(&mu_);
     last_list_states_ = filter.states;

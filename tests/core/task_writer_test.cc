@@ -16,12 +16,12 @@ using ::mediagw::testing::ManualQueue;
 // Adds one ledger entry per write, or refuses the write.
 class RecordingHook : public TransitionRows {
  public:
-  absl::Status AddRows(const TaskRecord* before, const TaskRecord& next,
+  absl::Status AddRows(const TaskRecord* before, TaskRecord* next,
                        SideRows* rows) override {
     if (!refuse.ok()) return refuse;
     LedgerEntry e;
-    e.account_id = next.owner();
-    e.task_id = next.task().id();
+    e.account_id = next->owner();
+    e.task_id = next->task().id();
     e.kind = before == nullptr ? LedgerEntry::Kind::kHold
                                : LedgerEntry::Kind::kSettle;
     e.amount = 5;

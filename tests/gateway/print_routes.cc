@@ -3,6 +3,7 @@
 // (openapi_agreement_test.py). The gateway is built as main.cc builds it,
 // with nothing behind it: registering routes calls no dependency.
 #include <iostream>
+#include <utility>
 
 #include "core/auth.h"
 #include "gateway/gateway.h"
@@ -11,8 +12,10 @@
 int main() {
   mediagw::Authenticator auth({});
   mediagw::gateway::UploadsHandler uploads(nullptr, nullptr);
-  mediagw::gateway::Gateway gateway(
-      mediagw::gateway::Gateway::Deps{nullptr, &auth, &uploads, nullptr});
+  // Every optional surface on, as the shipped config has them.
+  mediagw::gateway::Gateway::Deps deps{nullptr, &auth, &uploads, nullptr};
+  deps.compat.emplace();
+  mediagw::gateway::Gateway gateway(std::move(deps));
   for (const auto& route : gateway.Routes()) {
     std::cout << route.method << " " << route.path << "\n";
   }

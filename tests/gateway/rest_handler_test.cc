@@ -97,7 +97,8 @@ class RestHandlerTest : public ::testing::Test {
   FakeClock clock_;
   testing::ManualScheduler scheduler_{&clock_};
   Gateway gateway_{Gateway::Deps{&tasks_, &auth_, &uploads_, nullptr,
-                                 &scheduler_, absl::Seconds(15)}};
+                                 std::nullopt, &scheduler_,
+                                 absl::Seconds(15)}};
   std::shared_ptr<FakeWatch> watch_ = std::make_shared<FakeWatch>();
   std::function<void(const v1::Task&)> on_event_;
   std::function<void(absl::Status)> on_error_;
