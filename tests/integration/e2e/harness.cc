@@ -195,10 +195,15 @@ Server::Server(const std::string& dir, const std::string& sim_url,
              "ports_file": ")", dir, R"(/mediagw.ports")", grace, R"(},
   "storage": {"data_dir": ")", dir, R"(/data")", page_cap, R"(},
   "api_keys": [{"name": "e2e", "sha256": ")", Sha256Hex(kKey), R"("},
-               {"name": "other", "sha256": ")", Sha256Hex(kOtherKey), R"("}],
+               {"name": "other", "sha256": ")", Sha256Hex(kOtherKey), R"("})",
+      o.extra_api_keys.empty() ? "" : ",", o.extra_api_keys, R"(],
   "channels": [{"name": "comfy", "provider": "comfyui", "base_urls": [")", sim_url, R"("]}],
   "workflows": [
-    {"name": "default", "channels": ["comfy"], "template_file": ")", wf, R"(default.json", "default_cfg": 7, "accepts_model": true},
+    {"name": "default", "channels": ["comfy"], "template_file": ")", wf, R"(default.json", "default_cfg": 7, "accepts_model": true)",
+      o.default_price > 0
+          ? absl::StrCat(R"(, "price": {"per_output": )", o.default_price, "}")
+          : "",
+      R"(},
     {"name": "anime", "channels": ["comfy"], "template_file": ")", wf, R"(anime.json", "default_cfg": 7, "accepts_model": true},
     {"name": "z-image", "channels": ["comfy"], "template_file": ")", wf, R"(z-image.json", "default_cfg": 1})",
     o.extra_workflows.empty() ? "" : ",", o.extra_workflows, R"(
@@ -207,7 +212,8 @@ Server::Server(const std::string& dir, const std::string& sim_url,
       R"(, "default_deadline_seconds": )", o.deadline_seconds,
       R"(, "max_active_tasks": )", o.max_active, R"(})",
       o.compat.empty() ? "" : R"(,
-  "compat": )", o.compat, R"(
+  "compat": )", o.compat, o.accounts.empty() ? "" : R"(,
+  "accounts": )", o.accounts, R"(
 })");
   std::ofstream(ConfigPath()) << cfg;
 }
