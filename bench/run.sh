@@ -183,23 +183,31 @@ start_sim() {  # step_ms, max_history, tag
   SIM_URL="http://127.0.0.1:$(json_get "$OUT/$3.sim.ports" port)"
 }
 
-start_server() {  # max_active, poll_ms, tag
+start_server() {  # max_active, poll_ms, tag, [metering: on|off]
   local data=$OUT/$3.data
+  # Phase e compares a metered account (a balance, priced workflow, a hold
+  # and its ledger row per submit) with metering off.
+  local key_extra="" price="" accounts=""
+  if [ -n "${4:-}" ]; then
+    key_extra=', "balance": 1000000000000'
+    price=', "price": {"per_output": 3}'
+    accounts=', "accounts": {"metering": '$([ "$4" = on ] && echo true || echo false)'}'
+  fi
   rm -rf "$data"; mkdir -p "$data"
   cat >"$data/mediagw.json" <<JSON
 {
   "server": {"grpc_listen": "127.0.0.1:0", "http_listen": "127.0.0.1:0",
              "ports_file": "$data/mediagw.ports"},
   "storage": {"data_dir": "$data"},
-  "api_keys": [{"name": "bench", "key_env": "MEDIAGW_BENCH_KEY"}],
+  "api_keys": [{"name": "bench", "key_env": "MEDIAGW_BENCH_KEY"$key_extra}],
   "channels": [{"name": "comfy-local", "provider": "comfyui", "base_urls": ["$SIM_URL"]}],
   "workflows": [
     {"name": "default", "channels": ["comfy-local"],
      "template_file": "$ROOT/config/workflows/default.json",
-     "default_cfg": 7, "accepts_model": true}
+     "default_cfg": 7, "accepts_model": true$price}
   ],
   "dispatch": {"poll_interval_ms": $2, "default_deadline_seconds": 900,
-               "max_active_tasks": $1}
+               "max_active_tasks": $1}$accounts
 }
 JSON
   "$SERVER" --config="$data/mediagw.json" >"$OUT/$3.server.log" 2>&1 &
@@ -383,6 +391,26 @@ check "end to end: submit OK delta $OKE == $E2E_N; $E2E_DONE succeeded in ${E2E_
   "$([ "$OKE" = "$E2E_N" ] && [ "$E2E_DONE" = "$E2E_N" ]; echo $?)"
 stop_all
 
+# ---------------------------------------------------------------- e: accounting
+# Durable gRPC submits with accounting on (a hold written with each task)
+# against accounting off, alternating to spread the machine's noise.
+ACCT_N=$([ "$QUICK" = 1 ] && echo 5000 || echo 20000)
+ACCT_ON=0; ACCT_OFF=0
+for mode in off on off on; do
+  log "e. accounting $mode: $ACCT_N submits"
+  start_sim "$QUEUED_STEP_MS" 1000 "acct-$mode"
+  start_server "$QUEUED_MAX_ACTIVE" 1000 "acct-$mode" "$mode"
+  grpc_h2load "acct-warm-$mode" 1000 "$SUBMIT_FRAME" /mediagw.v1.MediaService/SubmitImage -H "x-api-key: $MEDIAGW_BENCH_KEY"
+  metrics "$OUT/metrics.acct0.txt"
+  grpc_h2load "acct-$mode" "$ACCT_N" "$SUBMIT_FRAME" /mediagw.v1.MediaService/SubmitImage -H "x-api-key: $MEDIAGW_BENCH_KEY"
+  metrics "$OUT/metrics.acct1.txt"
+  OKA=$(( $(mval "$OUT/metrics.acct1.txt" 'mediagw_submits_total{code="OK"}') - $(mval "$OUT/metrics.acct0.txt" 'mediagw_submits_total{code="OK"}') ))
+  check "accounting $mode: OK delta $OKA == sent $ACCT_N" "$([ "$OKA" = "$ACCT_N" ]; echo $?)"
+  if [ "$mode" = on ]; then ACCT_ON=$(calc "$ACCT_ON + $H_RPS"); else ACCT_OFF=$(calc "$ACCT_OFF + $H_RPS"); fi
+  stop_all
+done
+ACCT_ON=$(calc "$ACCT_ON / 2"); ACCT_OFF=$(calc "$ACCT_OFF / 2")
+
 # ---------------------------------------------------------------- summary
 python3 - "$OUT" <<PY | tee "$OUT/summary.txt"
 import json, sys
@@ -418,6 +446,8 @@ rows += [
    "server %s us CPU/req; OK delta $OKR / wrk $REST_REQS" % "$REST_CPU_US"[:6]),
   ("raw simulator, $E2E_N prompts (baseline)", "$RAW_TPS tasks/s", "1.000", "$RAW_DONE done in ${RAW_SECS}s"),
   ("end to end via mediagw, $E2E_N tasks", "$E2E_TPS tasks/s", ratio("$E2E_TPS", "$RAW_TPS"), "$E2E_DONE succeeded in ${E2E_SECS}s"),
+  ("gRPC SubmitImage, accounting off (baseline)", "%.0f req/s" % f("$ACCT_OFF"), "1.000", "mean of 2 runs of $ACCT_N"),
+  ("gRPC SubmitImage, accounting on", "%.0f req/s" % f("$ACCT_ON"), ratio("$ACCT_ON", "$ACCT_OFF"), "hold + ledger row per submit; goal >= 0.9"),
 ]
 w = [max(len(r[i]) for r in rows) for i in range(4)]
 hdr = ("measurement", "absolute", "ratio", "notes")
