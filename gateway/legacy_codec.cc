@@ -272,6 +272,12 @@ std::string EncodeTaskStatus(const v1::Task& task) {
     TimeField(w, "updated_at", task.update_time());
     TimeField(w, "started_at", task.start_time());
     TimeField(w, "completed_at", task.end_time());
+    // Extensions (docs/ACCOUNTS.md): credits held while the task runs, and
+    // what it was charged once it ended.
+    w.Key("held_credits");
+    w.Int64(task.held_credits());
+    w.Key("charged_credits");
+    w.Int64(task.charged_credits());
     w.EndObject();
   });
 }

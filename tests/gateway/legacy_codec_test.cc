@@ -150,7 +150,20 @@ TEST(EncodeTaskStatusTest, Queued) {
       R"("seed":4294967295,"type":"image","image_url":null,"images":[],"error":null,)"
       R"("created_at":"2023-11-14T22:13:20.000Z",)"
       R"("updated_at":"2023-11-14T22:13:21.500Z",)"
-      R"("started_at":null,"completed_at":null},"error":null})");
+      R"("started_at":null,"completed_at":null,)"
+      R"("held_credits":0,"charged_credits":0},"error":null})");
+}
+
+TEST(EncodeTaskStatusTest, ShowsWhatTheTaskHoldsAndWasCharged) {
+  v1::Task t = BaseTask(v1::TASK_STATE_RUNNING);
+  t.set_held_credits(30);
+  EXPECT_THAT(EncodeTaskStatus(t),
+              HasSubstr(R"("held_credits":30,"charged_credits":0})"));
+  t.set_state(v1::TASK_STATE_SUCCEEDED);
+  t.set_held_credits(0);
+  t.set_charged_credits(20);
+  EXPECT_THAT(EncodeTaskStatus(t),
+              HasSubstr(R"("held_credits":0,"charged_credits":20})"));
 }
 
 TEST(EncodeTaskStatusTest, Running) {
