@@ -67,14 +67,16 @@ CREATE TABLE ledger (
   account_id TEXT NOT NULL,
   task_id TEXT NULL,
   kind INTEGER NOT NULL,
+  -- 1 for a task's hold, 2 for its settle or refund, NULL for a top-up:
+  -- one unique index then allows one of each per task.
+  slot INTEGER NULL,
   amount INTEGER NOT NULL CHECK (amount >= 0),
   balance_after INTEGER NOT NULL,
   held_after INTEGER NOT NULL,
   at_us INTEGER NOT NULL,
   note TEXT NOT NULL DEFAULT ''
 );
-CREATE UNIQUE INDEX ledger_one_hold ON ledger(task_id) WHERE kind = 1;
-CREATE UNIQUE INDEX ledger_one_final ON ledger(task_id) WHERE kind IN (2, 3);
+CREATE UNIQUE INDEX ledger_task_slot ON ledger(task_id, slot);
 CREATE INDEX ledger_account ON ledger(account_id, seq);
 CREATE INDEX tasks_state_owner_created
   ON tasks(state, owner, created_at_us, id);

@@ -16,24 +16,48 @@ namespace {
 constexpr char kHoldSql[] =
     "UPDATE accounts SET balance = balance - (CASE unlimited WHEN 1 THEN 0 "
     "ELSE ?1 END), held = held + ?1, updated_at_us = ?3 "
-    "WHERE id = ?2 AND (unlimited = 1 OR balance >= ?1)";
+    "WHERE id = ?2 AND (unlimited = 1 OR balance >= ?1) "
+    "RETURNING balance, held";
 // ?1 = the hold, ?2 = what of it is charged.
 constexpr char kReleaseSql[] =
     "UPDATE accounts SET held = held - ?1, balance = balance + (CASE "
     "unlimited WHEN 1 THEN 0 ELSE ?1 - ?2 END), updated_at_us = ?4 "
-    "WHERE id = ?3 AND held >= ?1";
+    "WHERE id = ?3 AND held >= ?1 RETURNING balance, held";
 constexpr char kTopUpSql[] =
     "UPDATE accounts SET balance = balance + ?1, updated_at_us = ?3 "
-    "WHERE id = ?2 AND balance <= ?4 - ?1";
+    "WHERE id = ?2 AND balance <= ?4 - ?1 RETURNING balance, held";
 constexpr char kHoldOfSql[] =
-    "SELECT amount, account_id FROM ledger WHERE task_id = ? AND kind = 1";
+    "SELECT amount, account_id FROM ledger WHERE task_id = ? AND slot = 1";
 constexpr char kFinalOfSql[] =
-    "SELECT 1 FROM ledger WHERE task_id = ? AND kind IN (2, 3)";
+    "SELECT 1 FROM ledger WHERE task_id = ? AND slot = 2";
 constexpr char kAccountExistsSql[] = "SELECT 1 FROM accounts WHERE id = ?";
 constexpr char kAppendSql[] =
-    "INSERT INTO ledger(account_id, task_id, kind, amount, balance_after, "
-    "held_after, at_us, note) SELECT id, ?2, ?3, ?4, balance, held, ?5, ?6 "
-    "FROM accounts WHERE id = ?1";
+    "INSERT INTO ledger(account_id, task_id, kind, slot, amount, "
+    "balance_after, held_after, at_us, note) "
+    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+
+// The account's balance and held amount after an update, from RETURNING.
+struct After {
+  bool changed = false;
+  int64_t balance = 0;
+  int64_t held = 0;
+};
+
+// Runs an UPDATE ... RETURNING balance, held (parameters already bound).
+absl::StatusOr<After> RunReturning(Statement* stmt) {
+  After after;
+  absl::StatusOr<bool> row = stmt->Step();
+  if (row.ok() && *row) {
+    after.changed = true;
+    after.balance = stmt->ColumnInt64(0);
+    after.held = stmt->ColumnInt64(1);
+    // Step to the end so that the update completes.
+    row = stmt->Step();
+  }
+  stmt->Reset();
+  if (!row.ok()) return row.status();
+  return after;
+}
 
 absl::StatusOr<bool> AccountExists(SqliteDb& db, const std::string& id) {
   MG_ASSIGN_OR_RETURN(Statement * stmt, db.Cached(kAccountExistsSql));
@@ -48,15 +72,20 @@ absl::Status NoAccount(const std::string& id) {
 }
 
 absl::Status Append(SqliteDb& db, const LedgerEntry& e, int64_t amount,
-                    int64_t now_us) {
+                    const After& after, int64_t now_us) {
   MG_ASSIGN_OR_RETURN(Statement * stmt, db.Cached(kAppendSql));
   MG_RETURN_IF_ERROR(stmt->BindText(1, e.account_id));
-  MG_RETURN_IF_ERROR(e.task_id.empty() ? stmt->BindNull(2)
-                                       : stmt->BindText(2, e.task_id));
+  const bool task = !e.task_id.empty();
+  MG_RETURN_IF_ERROR(task ? stmt->BindText(2, e.task_id) : stmt->BindNull(2));
   MG_RETURN_IF_ERROR(stmt->BindInt64(3, static_cast<int64_t>(e.kind)));
-  MG_RETURN_IF_ERROR(stmt->BindInt64(4, amount));
-  MG_RETURN_IF_ERROR(stmt->BindInt64(5, now_us));
-  MG_RETURN_IF_ERROR(stmt->BindText(6, e.note));
+  MG_RETURN_IF_ERROR(
+      !task ? stmt->BindNull(4)
+            : stmt->BindInt64(4, e.kind == LedgerEntry::Kind::kHold ? 1 : 2));
+  MG_RETURN_IF_ERROR(stmt->BindInt64(5, amount));
+  MG_RETURN_IF_ERROR(stmt->BindInt64(6, after.balance));
+  MG_RETURN_IF_ERROR(stmt->BindInt64(7, after.held));
+  MG_RETURN_IF_ERROR(stmt->BindInt64(8, now_us));
+  MG_RETURN_IF_ERROR(stmt->BindText(9, e.note));
   absl::Status st = stmt->Run();
   const int code = stmt->last_code();
   stmt->Reset();
@@ -69,22 +98,18 @@ absl::Status Append(SqliteDb& db, const LedgerEntry& e, int64_t amount,
 }
 
 absl::Status Hold(SqliteDb& db, const LedgerEntry& e, int64_t now_us) {
-  {
-    MG_ASSIGN_OR_RETURN(Statement * stmt, db.Cached(kHoldSql));
-    MG_RETURN_IF_ERROR(stmt->BindInt64(1, e.amount));
-    MG_RETURN_IF_ERROR(stmt->BindText(2, e.account_id));
-    MG_RETURN_IF_ERROR(stmt->BindInt64(3, now_us));
-    absl::Status st = stmt->Run();
-    stmt->Reset();
-    MG_RETURN_IF_ERROR(st);
-  }
-  if (db.Changes() == 0) {
+  MG_ASSIGN_OR_RETURN(Statement * stmt, db.Cached(kHoldSql));
+  MG_RETURN_IF_ERROR(stmt->BindInt64(1, e.amount));
+  MG_RETURN_IF_ERROR(stmt->BindText(2, e.account_id));
+  MG_RETURN_IF_ERROR(stmt->BindInt64(3, now_us));
+  MG_ASSIGN_OR_RETURN(After after, RunReturning(stmt));
+  if (!after.changed) {
     MG_ASSIGN_OR_RETURN(bool exists, AccountExists(db, e.account_id));
     if (!exists) return NoAccount(e.account_id);
     return WithReason(absl::FailedPreconditionError("Insufficient balance"),
                       Reason::kCallerBalanceShort);
   }
-  return Append(db, e, e.amount, now_us);
+  return Append(db, e, e.amount, after, now_us);
 }
 
 // Settle (charge e.amount of the hold, at most all of it) or refund.
@@ -124,16 +149,14 @@ absl::Status Release(SqliteDb& db, const LedgerEntry& e, int64_t now_us) {
   MG_RETURN_IF_ERROR(stmt->BindInt64(2, charge));
   MG_RETURN_IF_ERROR(stmt->BindText(3, e.account_id));
   MG_RETURN_IF_ERROR(stmt->BindInt64(4, now_us));
-  absl::Status st = stmt->Run();
-  stmt->Reset();
-  MG_RETURN_IF_ERROR(st);
-  if (db.Changes() == 0) {
+  MG_ASSIGN_OR_RETURN(After after, RunReturning(stmt));
+  if (!after.changed) {
     return absl::InternalError(absl::StrCat(
         "account ", e.account_id, " does not hold ", hold, " for ", e.task_id));
   }
   // A settle records what was charged; a refund what was given back.
   return Append(db, e, e.kind == LedgerEntry::Kind::kSettle ? charge : hold,
-                now_us);
+                after, now_us);
 }
 
 absl::Status TopUp(SqliteDb& db, const LedgerEntry& e, int64_t now_us) {
@@ -143,15 +166,13 @@ absl::Status TopUp(SqliteDb& db, const LedgerEntry& e, int64_t now_us) {
   MG_RETURN_IF_ERROR(stmt->BindInt64(3, now_us));
   MG_RETURN_IF_ERROR(
       stmt->BindInt64(4, std::numeric_limits<int64_t>::max()));
-  absl::Status st = stmt->Run();
-  stmt->Reset();
-  MG_RETURN_IF_ERROR(st);
-  if (db.Changes() == 0) {
+  MG_ASSIGN_OR_RETURN(After after, RunReturning(stmt));
+  if (!after.changed) {
     MG_ASSIGN_OR_RETURN(bool exists, AccountExists(db, e.account_id));
     if (!exists) return NoAccount(e.account_id);
     return absl::InvalidArgumentError("top-up would overflow the balance");
   }
-  return Append(db, e, e.amount, now_us);
+  return Append(db, e, e.amount, after, now_us);
 }
 
 }  // namespace

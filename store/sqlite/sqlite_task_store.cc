@@ -406,17 +406,22 @@ absl::Status SqliteTaskStore::ApplyOp(const WriteOp& op) {
     return absl::InternalError("unknown write");
   };
   if (op.rows.empty() && op.kind != WriteOp::Kind::kCustom) return apply();
-  MG_RETURN_IF_ERROR(writer_db_->Exec("SAVEPOINT task_op"));
+  // Prepared once: these run for every write that carries rows.
+  auto run = [this](const char* sql) -> absl::Status {
+    MG_ASSIGN_OR_RETURN(Statement * stmt, writer_db_->Cached(sql));
+    absl::Status st = stmt->Run();
+    stmt->Reset();
+    return st;
+  };
+  MG_RETURN_IF_ERROR(run("SAVEPOINT task_op"));
   absl::Status st = apply();
   const int64_t now_us = op.updated_at_us;
   for (size_t i = 0; st.ok() && i < op.rows.ledger.size(); ++i) {
     st = store::ApplyLedgerEntry(*writer_db_, op.rows.ledger[i], now_us);
   }
   if (writer_db_->InAutocommit()) return st;  // SQLite undid the batch
-  if (!st.ok()) {
-    writer_db_->Exec("ROLLBACK TO task_op").IgnoreError();
-  }
-  absl::Status released = writer_db_->Exec("RELEASE task_op");
+  if (!st.ok()) run("ROLLBACK TO task_op").IgnoreError();
+  absl::Status released = run("RELEASE task_op");
   return st.ok() ? released : st;
 }
 
