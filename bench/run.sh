@@ -394,7 +394,7 @@ stop_all
 # ---------------------------------------------------------------- e: accounting
 # Durable gRPC submits with accounting on (a hold written with each task)
 # against accounting off, alternating to spread the machine's noise.
-ACCT_N=$([ "$QUICK" = 1 ] && echo 5000 || echo 20000)
+ACCT_N=$([ "$QUICK" = 1 ] && echo 20000 || echo 50000)
 ACCT_ON=0; ACCT_OFF=0
 for mode in off on off on; do
   log "e. accounting $mode: $ACCT_N submits"

@@ -65,7 +65,8 @@ void SqliteAccountStore::CreateAccount(AccountRow row, int64_t initial_balance,
   }
   tasks_->EnqueueCustom(
       [row = std::move(row), blob = std::move(blob), initial_balance](
-          SqliteDb& db, int64_t now_us) -> absl::Status {
+          SqliteDb& db, store::LedgerBatch& ledger,
+          int64_t now_us) -> absl::Status {
         MG_ASSIGN_OR_RETURN(
             Statement * stmt,
             db.Cached("INSERT INTO accounts(id, balance, held, unlimited, "
@@ -84,7 +85,7 @@ void SqliteAccountStore::CreateAccount(AccountRow row, int64_t initial_balance,
         top_up.kind = LedgerEntry::Kind::kTopUp;
         top_up.amount = initial_balance;
         top_up.note = "initial balance";
-        return store::ApplyLedgerEntry(db, top_up, now_us);
+        return ledger.Apply(top_up, now_us);
       },
       std::move(done));
 }
@@ -98,7 +99,8 @@ void SqliteAccountStore::UpdateSettings(const std::string& id,
     return;
   }
   tasks_->EnqueueCustom(
-      [id, blob = std::move(blob)](SqliteDb& db, int64_t now_us) -> absl::Status {
+      [id, blob = std::move(blob)](SqliteDb& db, store::LedgerBatch&,
+                                   int64_t now_us) -> absl::Status {
         MG_ASSIGN_OR_RETURN(
             Statement * stmt,
             db.Cached("UPDATE accounts SET record = ?, updated_at_us = ? "
@@ -119,7 +121,8 @@ void SqliteAccountStore::UpdateSettings(const std::string& id,
 
 void SqliteAccountStore::PutKey(KeyRow row, DoneCallback done) {
   tasks_->EnqueueCustom(
-      [row = std::move(row)](SqliteDb& db, int64_t now_us) -> absl::Status {
+      [row = std::move(row)](SqliteDb& db, store::LedgerBatch&,
+                             int64_t now_us) -> absl::Status {
         {
           MG_ASSIGN_OR_RETURN(Statement * probe,
                               db.Cached("SELECT 1 FROM accounts WHERE id = ?"));
@@ -152,7 +155,8 @@ void SqliteAccountStore::PutKey(KeyRow row, DoneCallback done) {
 void SqliteAccountStore::RevokeKey(const std::string& key_id, int64_t at_us,
                                    DoneCallback done) {
   tasks_->EnqueueCustom(
-      [key_id, at_us](SqliteDb& db, int64_t) -> absl::Status {
+      [key_id, at_us](SqliteDb& db, store::LedgerBatch&,
+                      int64_t) -> absl::Status {
         MG_ASSIGN_OR_RETURN(
             Statement * stmt,
             db.Cached("UPDATE api_keys SET revoked_at_us = COALESCE("
@@ -172,8 +176,9 @@ void SqliteAccountStore::RevokeKey(const std::string& key_id, int64_t at_us,
 
 void SqliteAccountStore::Apply(LedgerEntry entry, DoneCallback done) {
   tasks_->EnqueueCustom(
-      [entry = std::move(entry)](SqliteDb& db, int64_t now_us) {
-        return store::ApplyLedgerEntry(db, entry, now_us);
+      [entry = std::move(entry)](SqliteDb&, store::LedgerBatch& ledger,
+                                 int64_t now_us) {
+        return ledger.Apply(entry, now_us);
       },
       std::move(done));
 }

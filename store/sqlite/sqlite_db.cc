@@ -182,6 +182,10 @@ absl::StatusOr<Statement*> SqliteDb::Cached(const std::string& sql) {
 
 int64_t SqliteDb::Changes() const { return sqlite3_changes64(db_); }
 
+int64_t SqliteDb::LastInsertRowid() const {
+  return sqlite3_last_insert_rowid(db_);
+}
+
 bool SqliteDb::InAutocommit() const { return sqlite3_get_autocommit(db_) != 0; }
 
 }  // namespace store

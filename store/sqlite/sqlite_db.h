@@ -101,6 +101,8 @@ class SqliteDb {
 
   // Rows changed by the most recent INSERT/UPDATE/DELETE.
   int64_t Changes() const;
+  // Rowid of the last row inserted on this connection.
+  int64_t LastInsertRowid() const;
   // True unless a transaction is open (SQLite may roll one back on error).
   bool InAutocommit() const;
 

@@ -366,10 +366,11 @@ std::vector<absl::Status> SqliteTaskStore::ExecuteBatch(
     fail_all(begin);
     return results;
   }
+  store::LedgerBatch ledger(writer_db_.get());
   for (size_t i = 0; i < batch.size(); ++i) {
     const WriteOp& op = batch[i];
     if (!op.precheck.ok()) continue;
-    results[i] = ApplyOp(op);
+    results[i] = ApplyOp(op, ledger);
     if (!results[i].ok() && writer_db_->InAutocommit()) {
       // SQLite rolled the whole transaction back (e.g. disk full or I/O
       // error): the ops applied before this one are gone too.
@@ -378,7 +379,9 @@ std::vector<absl::Status> SqliteTaskStore::ExecuteBatch(
       return results;
     }
   }
-  absl::Status commit = writer_db_->Exec("COMMIT");
+  // The accounts the batch's ledger rows moved, once each.
+  absl::Status commit = ledger.Flush();
+  if (commit.ok()) commit = writer_db_->Exec("COMMIT");
   if (!commit.ok()) {
     MG_LOG(Error, "task store: COMMIT failed: ", commit.ToString());
     if (!writer_db_->InAutocommit()) {
@@ -391,38 +394,46 @@ std::vector<absl::Status> SqliteTaskStore::ExecuteBatch(
   return results;
 }
 
-absl::Status SqliteTaskStore::ApplyOp(const WriteOp& op) {
-  auto apply = [&]() -> absl::Status {
-    switch (op.kind) {
-      case WriteOp::Kind::kInsert:
-        return ApplyInsert(op);
-      case WriteOp::Kind::kUpdate:
-        return ApplyUpdate(op);
-      case WriteOp::Kind::kDelete:
-        return ApplyDelete(op);
-      case WriteOp::Kind::kCustom:
-        return op.custom(*writer_db_, op.updated_at_us);
+absl::Status SqliteTaskStore::ApplyOp(const WriteOp& op,
+                                      store::LedgerBatch& ledger) {
+  switch (op.kind) {
+    case WriteOp::Kind::kDelete:
+      return ApplyDelete(op);
+    case WriteOp::Kind::kCustom: {
+      // Rare admin writes of several statements: a savepoint undoes a
+      // partial one.
+      MG_RETURN_IF_ERROR(writer_db_->Exec("SAVEPOINT custom_op"));
+      const size_t mark = ledger.Mark();
+      absl::Status st = op.custom(*writer_db_, ledger, op.updated_at_us);
+      if (writer_db_->InAutocommit()) return st;  // SQLite undid the batch
+      if (!st.ok()) {
+        ledger.UndoTo(mark).IgnoreError();
+        writer_db_->Exec("ROLLBACK TO custom_op").IgnoreError();
+      }
+      absl::Status released = writer_db_->Exec("RELEASE custom_op");
+      return st.ok() ? released : st;
     }
-    return absl::InternalError("unknown write");
-  };
-  if (op.rows.empty() && op.kind != WriteOp::Kind::kCustom) return apply();
-  // Prepared once: these run for every write that carries rows.
-  auto run = [this](const char* sql) -> absl::Status {
-    MG_ASSIGN_OR_RETURN(Statement * stmt, writer_db_->Cached(sql));
-    absl::Status st = stmt->Run();
-    stmt->Reset();
-    return st;
-  };
-  MG_RETURN_IF_ERROR(run("SAVEPOINT task_op"));
-  absl::Status st = apply();
-  const int64_t now_us = op.updated_at_us;
-  for (size_t i = 0; st.ok() && i < op.rows.ledger.size(); ++i) {
-    st = store::ApplyLedgerEntry(*writer_db_, op.rows.ledger[i], now_us);
+    case WriteOp::Kind::kInsert:
+    case WriteOp::Kind::kUpdate:
+      break;
   }
-  if (writer_db_->InAutocommit()) return st;  // SQLite undid the batch
-  if (!st.ok()) run("ROLLBACK TO task_op").IgnoreError();
-  absl::Status released = run("RELEASE task_op");
-  return st.ok() ? released : st;
+  // The rows go first: a refused hold stores nothing, and if the task's
+  // own write then fails, its rows are taken out again.
+  const size_t mark = ledger.Mark();
+  for (const LedgerEntry& e : op.rows.ledger) {
+    absl::Status st = ledger.Apply(e, op.updated_at_us);
+    if (!st.ok()) {
+      if (!writer_db_->InAutocommit()) ledger.UndoTo(mark).IgnoreError();
+      return st;
+    }
+  }
+  absl::Status st = op.kind == WriteOp::Kind::kInsert ? ApplyInsert(op)
+                                                      : ApplyUpdate(op);
+  if (!st.ok() && !writer_db_->InAutocommit() && ledger.Mark() > mark) {
+    absl::Status undone = ledger.UndoTo(mark);
+    if (!undone.ok()) return undone;  // fails the batch: nothing half done
+  }
+  return st;
 }
 
 absl::Status SqliteTaskStore::ApplyInsert(const WriteOp& op) {

@@ -42,6 +42,7 @@
 #include "absl/time/time.h"
 #include "core/task_store.h"
 #include "store/sqlite/sqlite_db.h"
+#include "store/sqlite/sqlite_ledger.h"
 
 namespace mediagw {
 
@@ -134,8 +135,8 @@ class SqliteTaskStore : public TaskStore {
   // savepoint of its own (an error undoes what it wrote, and the rest of
   // the batch commits); `done` as for Insert. `now_us` is the wall clock
   // when the op was queued.
-  using CustomWrite =
-      std::function<absl::Status(store::SqliteDb& db, int64_t now_us)>;
+  using CustomWrite = std::function<absl::Status(
+      store::SqliteDb& db, store::LedgerBatch& ledger, int64_t now_us)>;
   void EnqueueCustom(CustomWrite apply, DoneCallback done);
   // Runs `read` on a leased read connection (blocks while none is free).
   absl::Status WithReader(const std::function<absl::Status(store::SqliteDb&)>&
@@ -191,8 +192,9 @@ class SqliteTaskStore : public TaskStore {
   absl::Status ApplyInsert(const WriteOp& op);
   absl::Status ApplyUpdate(const WriteOp& op);
   absl::Status ApplyDelete(const WriteOp& op);
-  // The op and its side rows, under a savepoint when there are any.
-  absl::Status ApplyOp(const WriteOp& op);
+  // The op and its side rows (in `ledger`, the batch's): the rows first,
+  // undone if the op then fails.
+  absl::Status ApplyOp(const WriteOp& op, store::LedgerBatch& ledger);
 
   bool HasWorkOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A small real write, on the writer thread while it is idle and the last

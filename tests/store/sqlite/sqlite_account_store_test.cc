@@ -129,6 +129,38 @@ TEST_F(SqliteAccountStoreTest, ASecondFinalEntryUndoesItsTaskWrite) {
   EXPECT_EQ(tasks_->Get("t2").status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(SqliteAccountStoreTest, RowsOfAWriteThatFailsAreTakenBack) {
+  ASSERT_TRUE(CreateAccount("acme", 100).ok());
+  // A replay: the idempotency key is taken, so the insert fails after its
+  // hold was placed.
+  SideRows rows;
+  rows.ledger.push_back(Entry("acme", "k1", LedgerEntry::Kind::kHold, 10));
+  TaskRecord first = MakeRecord("k1", "acme", v1::TASK_STATE_PENDING,
+                                1700000000000000, "same-key");
+  ASSERT_TRUE(Sync([&](auto cb) { tasks_->Insert(first, rows, cb); }).ok());
+  rows.ledger[0].task_id = "k2";
+  TaskRecord replay = MakeRecord("k2", "acme", v1::TASK_STATE_PENDING,
+                                 1700000000000000, "same-key");
+  EXPECT_EQ(Sync([&](auto cb) { tasks_->Insert(replay, rows, cb); }).code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(BalanceHeld("acme"), std::make_pair(int64_t{90}, int64_t{10}));
+  // A stale compare-and-swap: its settle is taken back too.
+  TaskRecord stale = *tasks_->Get("k1");
+  stale.set_version(stale.version() + 5);
+  stale.mutable_task()->set_state(v1::TASK_STATE_SUCCEEDED);
+  SideRows settle;
+  settle.ledger.push_back(Entry("acme", "k1", LedgerEntry::Kind::kSettle, 10));
+  EXPECT_EQ(Sync([&](auto cb) { tasks_->Update(stale, settle, cb); }).code(),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(BalanceHeld("acme"), std::make_pair(int64_t{90}, int64_t{10}));
+  auto ledger = accounts_->ListLedger("acme", 0, 10);
+  ASSERT_TRUE(ledger.ok());
+  EXPECT_EQ(ledger->size(), 2u);  // the top-up and k1's hold
+  // The right version settles.
+  ASSERT_TRUE(Finish("k1", "acme", LedgerEntry::Kind::kSettle, 10).ok());
+  EXPECT_EQ(BalanceHeld("acme"), std::make_pair(int64_t{90}, int64_t{0}));
+}
+
 TEST_F(SqliteAccountStoreTest, ConcurrentHoldsNeverOverdraw) {
   ASSERT_TRUE(CreateAccount("acme", 50).ok());
   constexpr int kSubmits = 200;
