@@ -46,6 +46,7 @@
 #include "net/safe_fetcher.h"
 #include "providers/registry.h"
 #include "server/accounts_setup.h"
+#include "server/admin_service.h"
 #include "server/config_check.h"
 #include "server/fd_limits.h"
 #include "server/grpc_server.h"
@@ -337,7 +338,13 @@ int Run(int argc, char** argv) {
                         [&http] { return double(http.open_connections()); });
 
   MediaServiceImpl media(&tasks, &auth);
-  auto grpc_server = StartGrpcServer(cfg.server().grpc_listen(), {&media},
+  // Admin calls block on the store: a small pool of their own, so that they
+  // never hold up the task workers (nor a gRPC reaction).
+  ThreadPool admin_pool(2);
+  AdminServiceImpl admin((*accounts)->book(), &auth, &admin_pool,
+                         (*accounts)->admin_key_sha256());
+  auto grpc_server = StartGrpcServer(cfg.server().grpc_listen(),
+                                     {&media, &admin},
                                      cfg.server().grpc_limits());
   if (!grpc_server.ok()) return fail(grpc_server.status());
 
@@ -425,6 +432,7 @@ int Run(int argc, char** argv) {
   media.Drain();
   http.Drain(std::max(drain_deadline - absl::Now(), absl::ZeroDuration()));
   grpc_stop.join();
+  admin_pool.Shutdown();
   MG_LOG(Info, "drained; stopping");
   gateway_ptr.store(nullptr);
   retention.Stop();
