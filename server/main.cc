@@ -21,6 +21,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "accounts/account_view_adapter.h"
 #include "common/config.h"
 #include "common/crypto.h"
 #include "common/host_port.h"
@@ -337,7 +338,10 @@ int Run(int argc, char** argv) {
                         "HTTP connections open now",
                         [&http] { return double(http.open_connections()); });
 
-  MediaServiceImpl media(&tasks, &auth);
+  // A caller's GetAccount is a store read, like GetTask's: on the workers.
+  AccountViewAdapter account_view((*accounts)->book(), (*accounts)->limits(),
+                                  &workers);
+  MediaServiceImpl media(&tasks, &auth, &account_view);
   // Admin calls block on the store: a small pool of their own, so that they
   // never hold up the task workers (nor a gRPC reaction).
   ThreadPool admin_pool(2);
@@ -377,6 +381,7 @@ int Run(int argc, char** argv) {
   compat.kie_models =
       gateway::ModelTable::FromConfig(cfg.compat().kie_models(), cfg);
   gateway_deps.compat = std::move(compat);
+  gateway_deps.accounts = &account_view;
   gateway_deps.scheduler = &curl;  // event-stream heartbeats
   gateway_deps.sse_heartbeat =
       absl::Milliseconds(cfg.server().sse_heartbeat_ms());

@@ -239,8 +239,12 @@ class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 }  // namespace
 
 MediaServiceImpl::MediaServiceImpl(TaskService* tasks,
-                                   const Authenticator* auth)
-    : tasks_(tasks), auth_(auth), streams_(std::make_shared<OpenStreams>()) {}
+                                   const Authenticator* auth,
+                                   AccountView* accounts)
+    : tasks_(tasks),
+      auth_(auth),
+      accounts_(accounts),
+      streams_(std::make_shared<OpenStreams>()) {}
 
 MediaServiceImpl::~MediaServiceImpl() = default;
 
@@ -339,6 +343,24 @@ grpc::ServerUnaryReactor* MediaServiceImpl::ListTasks(
              const std::shared_ptr<CallLog>& log, grpc::ByteBuffer* out) {
         tasks_->ListTasks(c, std::move(req),
                           FinishWith<v1::ListTasksResponse>(reactor, log, out));
+      });
+}
+
+grpc::ServerUnaryReactor* MediaServiceImpl::GetAccount(
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return Unary<v1::GetAccountRequest>(
+      ctx, "/mediagw.v1.MediaService/GetAccount", request, response,
+      [this](const Caller& c, v1::GetAccountRequest, auto* reactor,
+             const std::shared_ptr<CallLog>& log, grpc::ByteBuffer* out) {
+        if (accounts_ == nullptr) {
+          Finish(reactor, log,
+                 grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                              "accounts are not served here"));
+          return;
+        }
+        accounts_->AccountOf(c.owner(),
+                             FinishWith<v1::Account>(reactor, log, out));
       });
 }
 

@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/synchronization/notification.h"
 #include "accounts/account_limits.h"
+#include "accounts/account_view_adapter.h"
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/crypto.h"
@@ -59,6 +60,9 @@ class AdminServiceTest : public ::testing::Test {
     backend.has_balance = true;
     backend.balance = 10;
     ASSERT_TRUE(book_->Start({backend}).ok());
+    view_ = std::make_unique<AccountViewAdapter>(book_.get(), limits_.get(),
+                                                 &pool_);
+    media_ = std::make_unique<MediaServiceImpl>(&tasks_, &auth_, view_.get());
     StartServer(Sha256Hex(kAdminKey));
   }
 
@@ -73,7 +77,7 @@ class AdminServiceTest : public ::testing::Test {
                      "template_file": "t.json"}]})",
                            ".");
     ASSERT_TRUE(cfg.ok()) << cfg.status();
-    auto running = StartGrpcServer("127.0.0.1:0", {admin_.get(), &media_},
+    auto running = StartGrpcServer("127.0.0.1:0", {admin_.get(), media_.get()},
                                    cfg->config.server().grpc_limits());
     ASSERT_TRUE(running.ok()) << running.status();
     server_ = std::move(*running);
@@ -112,7 +116,8 @@ class AdminServiceTest : public ::testing::Test {
   std::unique_ptr<AccountLimits> limits_;
   std::unique_ptr<AccountBook> book_;
   StrictMock<MockTaskService> tasks_;
-  MediaServiceImpl media_{&tasks_, &auth_};
+  std::unique_ptr<AccountViewAdapter> view_;
+  std::unique_ptr<MediaServiceImpl> media_;
   std::unique_ptr<AdminServiceImpl> admin_;
   RunningGrpcServer server_;
   std::unique_ptr<admin::v1::AdminService::Stub> stub_;
@@ -344,6 +349,41 @@ TEST_F(AdminServiceTest, ARevokedKeyIsRefusedByMediaServiceAtOnce) {
   const grpc::Status st = media_stub_->GetTask(&ctx, get, &task);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(st.error_message(), "Invalid API key");
+}
+
+TEST_F(AdminServiceTest, MediaServiceGetAccountShowsTheCallersOwnAccount) {
+  {
+    grpc::ClientContext ctx;
+    Admin(&ctx);
+    admin::v1::UpdateAccountRequest r;
+    r.set_id("backend");
+    r.mutable_limits()->set_requests_per_minute(60);
+    r.mutable_limits()->set_max_active_tasks(4);
+    admin::v1::Account a;
+    ASSERT_TRUE(stub_->UpdateAccount(&ctx, r, &a).ok());
+  }
+  limits_->SetActive("backend", 2);
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("x-api-key", kUserKey);
+  v1::Account account;
+  const grpc::Status st =
+      media_stub_->GetAccount(&ctx, v1::GetAccountRequest(), &account);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(account.id(), "backend");
+  EXPECT_EQ(account.balance(), 10);
+  EXPECT_EQ(account.held(), 0);
+  EXPECT_FALSE(account.unlimited());
+  EXPECT_EQ(account.requests_per_minute(), 60u);
+  EXPECT_EQ(account.burst(), 60u);  // 0 = a minute's requests
+  EXPECT_EQ(account.max_active_tasks(), 4u);
+  EXPECT_EQ(account.active_tasks(), 2u);
+  // The admin key is no caller.
+  grpc::ClientContext admin_ctx;
+  Admin(&admin_ctx);
+  EXPECT_EQ(media_stub_->GetAccount(&admin_ctx, v1::GetAccountRequest(),
+                                    &account)
+                .error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
 }
 
 TEST_F(AdminServiceTest, InvalidUtf8NamesTheField) {
