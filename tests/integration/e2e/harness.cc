@@ -195,7 +195,8 @@ Server::Server(const std::string& dir, const std::string& sim_url,
              "ports_file": ")", dir, R"(/mediagw.ports")", grace, R"(},
   "storage": {"data_dir": ")", dir, R"(/data")", page_cap, R"(},
   "api_keys": [{"name": "e2e", "sha256": ")", Sha256Hex(kKey), R"("},
-               {"name": "other", "sha256": ")", Sha256Hex(kOtherKey), R"("}],
+               {"name": "other", "sha256": ")", Sha256Hex(kOtherKey), R"("})",
+      o.extra_api_keys.empty() ? "" : ",", o.extra_api_keys, R"(],
   "channels": [{"name": "comfy", "provider": "comfyui", "base_urls": [")", sim_url, R"("]}],
   "workflows": [
     {"name": "default", "channels": ["comfy"], "template_file": ")", wf, R"(default.json", "default_cfg": 7, "accepts_model": true},
@@ -207,9 +208,11 @@ Server::Server(const std::string& dir, const std::string& sim_url,
       R"(, "default_deadline_seconds": )", o.deadline_seconds,
       R"(, "max_active_tasks": )", o.max_active, R"(})",
       o.compat.empty() ? "" : R"(,
-  "compat": )", o.compat, R"(
+  "compat": )", o.compat, o.accounts.empty() ? "" : R"(,
+  "accounts": )", o.accounts, R"(
 })");
   std::ofstream(ConfigPath()) << cfg;
+  env_ = o.env;
 }
 
 void Server::Start() {
