@@ -7,7 +7,7 @@
 namespace mediagw::gateway {
 
 Gateway::Gateway(Deps deps)
-    : legacy_(deps.tasks, deps.auth),
+    : legacy_(deps.tasks, deps.auth, deps.accounts),
       rest_(deps.tasks, deps.auth,
             TaskEventStream::Options{deps.scheduler, deps.sse_heartbeat}),
       callbacks_(deps.tasks),

@@ -29,6 +29,7 @@
 #include "absl/time/time.h"
 #include "core/http_client.h"
 
+#include "core/account_view.h"
 #include "core/auth.h"
 #include "core/task_service.h"
 #include "gateway/callback_handler.h"
@@ -64,6 +65,9 @@ class Gateway {
     // Timers for event-stream heartbeats (the curl loop); null: none.
     Scheduler* scheduler = nullptr;
     absl::Duration sse_heartbeat = absl::Seconds(15);
+
+    // The callers' own accounts (legacy endpoint=balance); null: 501.
+    AccountView* accounts = nullptr;
   };
   // Every pointer must outlive the gateway.
   explicit Gateway(Deps deps);

@@ -155,9 +155,13 @@ absl::StatusOr<KieCreateTask> DecodeKieCreateTask(absl::string_view body) {
 }
 
 int KieCodeFor(const absl::Status& status) {
-  // (A caller's own exhausted balance is 402 here once accounts give it a
-  // reason of its own.)
-  if (ReasonOf(status) == Reason::kRateLimited) return 429;
+  // A caller's own exhausted balance is kie's 402 ("insufficient
+  // credits"); over one of its limits, 429.
+  const std::optional<Reason> reason = ReasonOf(status);
+  if (reason == Reason::kCallerBalanceShort) return 402;
+  if (reason == Reason::kRateLimited || reason == Reason::kCallerOverLimit) {
+    return 429;
+  }
   switch (status.code()) {
     case absl::StatusCode::kOk:
       return 200;

@@ -39,8 +39,9 @@ struct KieCreateTask {
 absl::StatusOr<KieCreateTask> DecodeKieCreateTask(absl::string_view body);
 
 // The body code for a status of TaskService (or the handler): 401
-// UNAUTHENTICATED, 404 NOT_FOUND, 422 a bad request (INVALID_ARGUMENT,
-// ALREADY_EXISTS, OUT_OF_RANGE), 429 rate limited, 455 unavailable, 505
+// UNAUTHENTICATED, 402 the caller's balance is short, 404 NOT_FOUND, 422 a
+// bad request (INVALID_ARGUMENT, ALREADY_EXISTS, OUT_OF_RANGE), 429 rate
+// limited (upstream, or the caller over a limit), 455 unavailable, 505
 // UNIMPLEMENTED, 500 anything else.
 int KieCodeFor(const absl::Status& status);
 

@@ -21,7 +21,8 @@ void SendKie(const std::shared_ptr<net::ResponseWriter>& writer,
 
 void SendKieError(const std::shared_ptr<net::ResponseWriter>& writer,
                   const absl::Status& st) {
-  SendKie(writer, EncodeKieError(KieCodeFor(st), st.message()));
+  SendJson(writer, 200, EncodeKieError(KieCodeFor(st), st.message()),
+           ErrorHeaders(st));
 }
 
 std::function<void(absl::StatusOr<v1::Task>)> CreatedReply(

@@ -282,6 +282,19 @@ std::string EncodeTaskStatus(const v1::Task& task) {
   });
 }
 
+std::string EncodeBalance(const v1::Account& account) {
+  return Envelope([&](Writer& w) {
+    w.StartObject();
+    w.Key("balance");
+    w.Int64(account.balance());
+    w.Key("held");
+    w.Int64(account.held());
+    w.Key("unlimited");
+    w.Bool(account.unlimited());
+    w.EndObject();
+  });
+}
+
 std::string EncodeError(absl::string_view message) {
   rapidjson::StringBuffer buf;
   Writer w(buf);

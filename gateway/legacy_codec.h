@@ -36,6 +36,11 @@ std::string EncodeVideoQueued(const v1::Task& task);
 // docs/API.md. Progress is a 0..100 integer.
 std::string EncodeTaskStatus(const v1::Task& task);
 
+// `GET ?endpoint=balance`: {"success":true,"data":{"balance":<credits>,
+// "held":<credits>,"unlimited":<bool>},"error":null}. Integers, never
+// floating point.
+std::string EncodeBalance(const v1::Account& account);
+
 // {"success":false,"data":null,"error":"<message>"}
 std::string EncodeError(absl::string_view message);
 

@@ -12,11 +12,18 @@
 namespace mediagw::gateway {
 namespace {
 
-enum class Endpoint { kImage, kVideo, kStatus };
+enum class Endpoint { kImage, kVideo, kStatus, kBalance };
 
+bool IsRead(Endpoint e) {
+  return e == Endpoint::kStatus || e == Endpoint::kBalance;
+}
+
+// A caller's own account refusals keep their words ("Insufficient
+// balance", 402) and a limit's Retry-After.
 void SendError(const std::shared_ptr<net::ResponseWriter>& writer,
                const absl::Status& st) {
-  SendJson(writer, ToHttpStatus(st), EncodeError(st.message()));
+  SendJson(writer, ToHttpStatus(st), EncodeError(st.message()),
+           ErrorHeaders(st));
 }
 
 // The endpoint a request names, or the error it gets (in the order the
@@ -35,11 +42,13 @@ absl::StatusOr<Endpoint> EndpointOf(const net::ServerRequest& request,
     e = Endpoint::kVideo;
   } else if (*endpoint == "task_status") {
     e = Endpoint::kStatus;
+  } else if (*endpoint == "balance") {
+    e = Endpoint::kBalance;
   } else {
     *http_status = 404;
     return absl::NotFoundError(absl::StrCat("Unknown endpoint: ", *endpoint));
   }
-  if (request.method != (e == Endpoint::kStatus ? "GET" : "POST")) {
+  if (request.method != (IsRead(e) ? "GET" : "POST")) {
     *http_status = 405;
     return absl::InvalidArgumentError("Method not allowed");
   }
@@ -87,7 +96,7 @@ std::optional<net::ServerResponse> LegacyHandler::CheckHead(
     const net::ServerRequest& head) const {
   int http_status = 0;
   auto endpoint = EndpointOf(head, &http_status);
-  if (!endpoint.ok() || *endpoint == Endpoint::kStatus) return std::nullopt;
+  if (!endpoint.ok() || IsRead(*endpoint)) return std::nullopt;
   auto caller = Authenticate(head);
   if (caller.ok()) return std::nullopt;
   net::ServerResponse resp;
@@ -120,6 +129,9 @@ void LegacyHandler::Handle(net::ServerRequest request,
       return;
     case Endpoint::kStatus:
       TaskStatus(*caller, request, std::move(writer));
+      return;
+    case Endpoint::kBalance:
+      Balance(*caller, std::move(writer));
       return;
   }
 }
@@ -167,6 +179,22 @@ void LegacyHandler::TaskStatus(const Caller& caller,
     }
     SendJson(writer, 200, EncodeTaskStatus(*task));
   });
+}
+
+void LegacyHandler::Balance(const Caller& caller,
+                            std::shared_ptr<net::ResponseWriter> writer) {
+  if (accounts_ == nullptr) {
+    SendError(writer, absl::UnimplementedError("Balance not available"));
+    return;
+  }
+  accounts_->AccountOf(caller.owner(),
+                       [writer](absl::StatusOr<v1::Account> account) {
+                         if (!account.ok()) {
+                           SendError(writer, account.status());
+                           return;
+                         }
+                         SendJson(writer, 200, EncodeBalance(*account));
+                       });
 }
 
 }  // namespace mediagw::gateway

@@ -1,6 +1,7 @@
 // The legacy surface (seeds 000/001): /v1/index.php with
 //   POST ?endpoint=image_generation, POST ?endpoint=video_generation,
-//   GET  ?endpoint=task_status&task_id=<id>.
+//   GET  ?endpoint=task_status&task_id=<id>,
+//   GET  ?endpoint=balance (the caller's own account, docs/ACCOUNTS.md).
 // Errors use the legacy envelope {"success":false,"data":null,"error":...}
 // (gateway/legacy_codec.h). The key (x-api-key, or Authorization Bearer /
 // Token) is checked from the head of a submit, before its body is read.
@@ -13,6 +14,7 @@
 #include <memory>
 #include <optional>
 
+#include "core/account_view.h"
 #include "core/auth.h"
 #include "core/task_service.h"
 #include "gateway/route_table.h"
@@ -21,9 +23,11 @@ namespace mediagw::gateway {
 
 class LegacyHandler {
  public:
-  // Both must outlive the handler.
-  LegacyHandler(TaskService* tasks, const Authenticator* auth)
-      : tasks_(tasks), auth_(auth) {}
+  // All must outlive the handler. Without `accounts` the balance endpoint
+  // answers 501.
+  LegacyHandler(TaskService* tasks, const Authenticator* auth,
+                AccountView* accounts = nullptr)
+      : tasks_(tasks), auth_(auth), accounts_(accounts) {}
   void Register(RouteTable& table);
 
   // Refuses a submit without a valid key with the 401 envelope Handle would
@@ -42,10 +46,13 @@ class LegacyHandler {
                        std::shared_ptr<net::ResponseWriter> writer);
   void TaskStatus(const Caller& caller, net::ServerRequest& request,
                   std::shared_ptr<net::ResponseWriter> writer);
+  void Balance(const Caller& caller,
+               std::shared_ptr<net::ResponseWriter> writer);
   absl::StatusOr<Caller> Authenticate(const net::ServerRequest& request) const;
 
   TaskService* const tasks_;
   const Authenticator* const auth_;
+  AccountView* const accounts_;
 };
 
 }  // namespace mediagw::gateway

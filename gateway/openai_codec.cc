@@ -253,11 +253,16 @@ OpenAiError OpenAiErrorFor(const absl::Status& status) {
   OpenAiError e;
   e.message = std::string(status.message());
   int http = ToHttpStatus(status);
-  // Where a reason says more than the code. (A caller's own exhausted
-  // balance becomes 429 "insufficient_quota" here, as OpenAI signals it,
-  // once accounts give that a reason of its own.)
+  // Where a reason says more than the code. A caller's own exhausted
+  // balance is 429 "insufficient_quota", as OpenAI signals it.
   std::optional<Reason> reason = ReasonOf(status);
-  if (reason == Reason::kRateLimited) {
+  if (reason == Reason::kCallerBalanceShort) {
+    e.http_status = 429;
+    e.type = "insufficient_quota";
+    e.code = "insufficient_quota";
+    return e;
+  }
+  if (reason == Reason::kRateLimited || reason == Reason::kCallerOverLimit) {
     e.http_status = 429;
     e.type = "requests";
     e.code = "rate_limit_exceeded";

@@ -55,7 +55,9 @@ struct OpenAiError {
 
 // The error for a status from TaskService (or the handler), with the HTTP
 // status OpenAI uses: 400, 401, 403, 404, 409, 429, 500 or 503. `param` is the
-// member at fault when the message starts with one we know.
+// member at fault when the message starts with one we know. The caller's
+// own balance short is 429 with type and code "insufficient_quota"; over
+// one of its limits 429 "rate_limit_exceeded".
 OpenAiError OpenAiErrorFor(const absl::Status& status);
 std::string EncodeOpenAiError(const OpenAiError& error);
 

@@ -28,6 +28,17 @@ void SendError(const std::shared_ptr<net::ResponseWriter>& writer,
   writer->Send(std::move(resp));
 }
 
+// A refused submit: Retry-After when the caller is over a limit, and no
+// retry at all for an exhausted balance (the openai SDK retries every 429
+// unless told not to, and a retry cannot top it up).
+HttpHeaders SubmitErrorHeaders(const absl::Status& status) {
+  HttpHeaders h = ErrorHeaders(status);
+  if (ReasonOf(status) == Reason::kCallerBalanceShort) {
+    h.emplace_back("x-should-retry", "false");
+  }
+  return h;
+}
+
 // Once a task is stored, the openai SDK must not resend the request: a
 // retry is a second paid generation.
 HttpHeaders StoredHeaders(const std::string& task_id) {
@@ -200,7 +211,8 @@ void OpenAiImagesHandler::Generate(
       who, std::move(submit),
       [this, who, b64, async, writer](absl::StatusOr<v1::Task> task) {
         if (!task.ok()) {
-          SendError(writer, OpenAiErrorFor(task.status()));
+          SendError(writer, OpenAiErrorFor(task.status()),
+                    SubmitErrorHeaders(task.status()));
           return;
         }
         const std::string id = task->id();

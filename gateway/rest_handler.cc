@@ -19,7 +19,7 @@ constexpr absl::string_view kEvents = "/v1/tasks/{id}/events";
 
 void SendError(const std::shared_ptr<net::ResponseWriter>& writer,
                const absl::Status& st) {
-  SendJson(writer, ToHttpStatus(st), EncodeRestError(st));
+  SendJson(writer, ToHttpStatus(st), EncodeRestError(st), ErrorHeaders(st));
 }
 
 // Answers a task (or the error) as JSON.

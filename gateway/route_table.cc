@@ -1,5 +1,6 @@
 #include "gateway/route_table.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -9,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "common/access_log.h"
+#include "common/status_mapping.h"
 #include "common/utf8.h"
 #include "gateway/observed_writer.h"
 
@@ -53,11 +55,24 @@ bool Allows(const Route& route, absl::string_view method) {
 }  // namespace
 
 void SendJson(const std::shared_ptr<net::ResponseWriter>& writer, int status,
-              std::string body) {
+              std::string body, HttpHeaders headers) {
   net::ServerResponse resp;
   resp.status = status;
+  resp.headers = std::move(headers);
   resp.body = std::move(body);
   writer->Send(std::move(resp));
+}
+
+HttpHeaders ErrorHeaders(const absl::Status& status) {
+  HttpHeaders out;
+  if (std::optional<absl::Duration> wait = RetryAfterOf(status)) {
+    // Whole seconds, rounded up, never 0: "retry at once" would only
+    // bring the same refusal back.
+    const int64_t secs = std::max<int64_t>(
+        1, absl::ToInt64Seconds(absl::Ceil(*wait, absl::Seconds(1))));
+    out.emplace_back("retry-after", absl::StrCat(secs));
+  }
+  return out;
 }
 
 std::optional<std::vector<std::string>> PathParams(absl::string_view pattern,

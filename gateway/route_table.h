@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "net/http_server.h"
 
@@ -94,9 +95,14 @@ class RouteTable {
   std::vector<Route> routes_;
 };
 
-// A JSON response with `body`.
+// A JSON response with `body` (and `headers`).
 void SendJson(const std::shared_ptr<net::ResponseWriter>& writer, int status,
-              std::string body);
+              std::string body, HttpHeaders headers = {});
+
+// The headers an error answer carries on every surface: `Retry-After`
+// (whole seconds) when `status` has a Retry-After attached
+// (common/status_mapping RetryAfterOf), e.g. a caller over its limits.
+HttpHeaders ErrorHeaders(const absl::Status& status);
 
 }  // namespace mediagw::gateway
 

@@ -37,11 +37,17 @@ wait_for "$DATA/sim.ports" 20
 SIM_URL="http://127.0.0.1:$(json_get "$DATA/sim.ports" "['port']")"
 
 export MEDIAGW_DEMO_KEY=${MEDIAGW_DEMO_KEY:-sk-demo-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')}
+# The admin key of AdminService (mediagw-cli admin ...), in the variable the
+# config's accounts.admin_key_env names.
+export MEDIAGW_ADMIN_KEY=${MEDIAGW_ADMIN_KEY:-mgw_admin_$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')}
 # Every provider and workflow, wired to the simulator; upstream keys are the
-# simulator's (printed as exports by the generator).
+# simulator's (printed as exports by the generator). The example's prices
+# apply: the demo key is unlimited, so its ledger records what each task
+# used.
 eval "$(python3 scripts/sim_config.py --sim "$SIM_URL" --data "$DATA" \
   --out "$DATA/mediagw.json" --ports-file "$DATA/mediagw.ports" \
-  --key-env MEDIAGW_DEMO_KEY --poll-ms 200 --print-env)"
+  --key-env MEDIAGW_DEMO_KEY --admin-key-env MEDIAGW_ADMIN_KEY \
+  --poll-ms 200 --print-env)"
 
 "$SERVER" --config="$DATA/mediagw.json" >"$DATA/mediagw.log" 2>&1 &
 PIDS+=($!)
@@ -51,6 +57,7 @@ GRPC="127.0.0.1:$(json_get "$DATA/mediagw.ports" "['grpc']")"
 echo "rest: $REST"
 echo "grpc: $GRPC"
 echo "api-key: $MEDIAGW_DEMO_KEY"
+echo "admin-key: $MEDIAGW_ADMIN_KEY"
 
 KEY_HEADER="x-api-key: $MEDIAGW_DEMO_KEY"
 field() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print((d.get("data") or {}).get(sys.argv[2]) or d.get("error") or "")' "$1" "$2"; }
@@ -98,6 +105,11 @@ run_legacy kie-video "video_generation" "{\"prompt\": \"1girl, dancing, high qua
   --workflow=anime --width=640 --height=448 --out="$DATA/grpc.png" >"$DATA/grpc-events.jsonl"
 echo "gRPC task events: $DATA/grpc-events.jsonl"
 echo "image (gRPC): $DATA/grpc.png ($(file -b "$DATA/grpc.png" | cut -d, -f1-2))"
+
+# 3. Metering: what the tasks above were charged, from the ledger.
+"$CLI" --addr="$GRPC" --admin_key="$MEDIAGW_ADMIN_KEY" admin list-ledger demo \
+  >"$DATA/ledger.json"
+echo "ledger (demo): $DATA/ledger.json ($(python3 -c 'import json,sys; e=json.load(open(sys.argv[1])).get("entries",[]); print(len(e), "entries,", sum(int(x.get("amount",0)) for x in e if x.get("kind")=="SETTLE"), "credits charged")' "$DATA/ledger.json"))"
 if [ "$ONCE" = 1 ]; then exit 0; fi
 echo "serving; press Ctrl-C to stop"
 wait

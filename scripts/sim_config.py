@@ -6,12 +6,19 @@ base URL replaced by its route on the simulator.
 
   scripts/sim_config.py --sim http://127.0.0.1:PORT --data DIR --out FILE \
       [--ports-file F] [--key-env NAME | --key-sha256 HEX ...] [--poll-ms N]
+      [--metered-key-env NAME [--metered-balance N]] [--admin-key-env NAME]
 
 Upstream keys come from environment variables (see ENV_KEYS); the simulator
 accepts "sim-key" and signs kie callbacks with "sim-webhook-key". The
 simulator's own address is the only entry of fetch.allow_addresses, so result
 URLs it hands out can be mirrored while every other private address stays
 refused.
+
+Accounts: the example's prices and accounts section are kept. Keys given
+with --key-env/--key-sha256 are unlimited accounts ("demo", "key<i>");
+--metered-key-env adds the account "metered" holding --metered-balance
+credits (default 0: every priced submit is "Insufficient balance");
+--admin-key-env names the admin key's variable (accounts.admin_key_env).
 """
 import argparse
 import json
@@ -72,6 +79,11 @@ def build(args):
     keys = [{"name": "demo", "key_env": e} for e in args.key_env]
     keys += [{"name": "key%d" % i, "sha256": h}
              for i, h in enumerate(args.key_sha256)]
+    if args.metered_key_env:
+        keys.append({"name": "metered", "key_env": args.metered_key_env,
+                     "balance": args.metered_balance})
+    if args.admin_key_env:
+        cfg.setdefault("accounts", {})["admin_key_env"] = args.admin_key_env
     cfg["channels"] = channels
     cfg["api_keys"] = keys
     cfg["server"] = {"grpc_listen": "127.0.0.1:0",
@@ -93,6 +105,9 @@ def main():
     p.add_argument("--ports-file", default="")
     p.add_argument("--key-env", action="append", default=[])
     p.add_argument("--key-sha256", action="append", default=[])
+    p.add_argument("--metered-key-env", default="")
+    p.add_argument("--metered-balance", type=int, default=0)
+    p.add_argument("--admin-key-env", default="")
     p.add_argument("--poll-ms", type=int, default=200)
     p.add_argument("--deadline-s", type=int, default=300)
     p.add_argument("--max-active", type=int, default=256)

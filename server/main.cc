@@ -21,6 +21,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "accounts/account_view_adapter.h"
 #include "common/config.h"
 #include "common/crypto.h"
 #include "common/host_port.h"
@@ -46,6 +47,7 @@
 #include "net/safe_fetcher.h"
 #include "providers/registry.h"
 #include "server/accounts_setup.h"
+#include "server/admin_service.h"
 #include "server/config_check.h"
 #include "server/fd_limits.h"
 #include "server/grpc_server.h"
@@ -336,8 +338,17 @@ int Run(int argc, char** argv) {
                         "HTTP connections open now",
                         [&http] { return double(http.open_connections()); });
 
-  MediaServiceImpl media(&tasks, &auth);
-  auto grpc_server = StartGrpcServer(cfg.server().grpc_listen(), {&media},
+  // A caller's GetAccount is a store read, like GetTask's: on the workers.
+  AccountViewAdapter account_view((*accounts)->book(), (*accounts)->limits(),
+                                  &workers);
+  MediaServiceImpl media(&tasks, &auth, &account_view);
+  // Admin calls block on the store: a small pool of their own, so that they
+  // never hold up the task workers (nor a gRPC reaction).
+  ThreadPool admin_pool(2);
+  AdminServiceImpl admin((*accounts)->book(), &auth, &admin_pool,
+                         (*accounts)->admin_key_sha256());
+  auto grpc_server = StartGrpcServer(cfg.server().grpc_listen(),
+                                     {&media, &admin},
                                      cfg.server().grpc_limits());
   if (!grpc_server.ok()) return fail(grpc_server.status());
 
@@ -370,6 +381,7 @@ int Run(int argc, char** argv) {
   compat.kie_models =
       gateway::ModelTable::FromConfig(cfg.compat().kie_models(), cfg);
   gateway_deps.compat = std::move(compat);
+  gateway_deps.accounts = &account_view;
   gateway_deps.scheduler = &curl;  // event-stream heartbeats
   gateway_deps.sse_heartbeat =
       absl::Milliseconds(cfg.server().sse_heartbeat_ms());
@@ -425,6 +437,7 @@ int Run(int argc, char** argv) {
   media.Drain();
   http.Drain(std::max(drain_deadline - absl::Now(), absl::ZeroDuration()));
   grpc_stop.join();
+  admin_pool.Shutdown();
   MG_LOG(Info, "drained; stopping");
   gateway_ptr.store(nullptr);
   retention.Stop();

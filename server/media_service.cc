@@ -7,11 +7,10 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/time/clock.h"
-#include "common/access_log.h"
 #include "common/request_metrics.h"
 #include "common/status_mapping.h"
 #include "core/state_machine.h"
+#include "server/call_log.h"
 #include "server/proto_parse.h"
 
 namespace mediagw {
@@ -56,46 +55,9 @@ class MediaServiceImpl::OpenStreams {
 
 namespace {
 
-std::string Metadata(grpc::CallbackServerContext* ctx, const char* name) {
-  const auto& md = ctx->client_metadata();
-  auto it = md.find(name);
-  if (it == md.end()) return "";
-  return std::string(it->second.data(), it->second.size());
-}
-
-// One call's access line and metrics (common/access_log.h,
-// common/request_metrics.h): the request id is the client's sane
-// `x-request-id` or a new one, returned in the initial metadata.
-class CallLog {
- public:
-  CallLog(grpc::CallbackServerContext* ctx, absl::string_view method) {
-    entry_.start = absl::Now();
-    entry_.request_id = RequestIdFrom(Metadata(ctx, "x-request-id"));
-    entry_.surface = "grpc";
-    entry_.route = std::string(method);  // gRPC: the full method name
-    entry_.peer = ctx->peer();
-    ctx->AddInitialMetadata("x-request-id", entry_.request_id);
-  }
-  const std::string& request_id() const { return entry_.request_id; }
-  void SetKeyName(const std::string& name) { entry_.key_name = name; }
-  // Called once, when the call finishes with `status`.
-  void Done(const grpc::Status& status) {
-    entry_.status = static_cast<int>(status.error_code());
-    entry_.duration = absl::Now() - entry_.start;
-    LogAccess(entry_);
-    RecordGrpcRequest(entry_.route,
-                      static_cast<absl::StatusCode>(status.error_code()),
-                      entry_.duration);
-  }
-
- private:
-  AccessLogEntry entry_;
-};
-
 void Finish(grpc::ServerUnaryReactor* reactor,
             const std::shared_ptr<CallLog>& log, grpc::Status status) {
-  log->Done(status);
-  reactor->Finish(std::move(status));
+  FinishCall(reactor, log, std::move(status));
 }
 
 // Finishes `reactor` with the result of a TaskService call.
@@ -277,8 +239,12 @@ class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 }  // namespace
 
 MediaServiceImpl::MediaServiceImpl(TaskService* tasks,
-                                   const Authenticator* auth)
-    : tasks_(tasks), auth_(auth), streams_(std::make_shared<OpenStreams>()) {}
+                                   const Authenticator* auth,
+                                   AccountView* accounts)
+    : tasks_(tasks),
+      auth_(auth),
+      accounts_(accounts),
+      streams_(std::make_shared<OpenStreams>()) {}
 
 MediaServiceImpl::~MediaServiceImpl() = default;
 
@@ -377,6 +343,24 @@ grpc::ServerUnaryReactor* MediaServiceImpl::ListTasks(
              const std::shared_ptr<CallLog>& log, grpc::ByteBuffer* out) {
         tasks_->ListTasks(c, std::move(req),
                           FinishWith<v1::ListTasksResponse>(reactor, log, out));
+      });
+}
+
+grpc::ServerUnaryReactor* MediaServiceImpl::GetAccount(
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return Unary<v1::GetAccountRequest>(
+      ctx, "/mediagw.v1.MediaService/GetAccount", request, response,
+      [this](const Caller& c, v1::GetAccountRequest, auto* reactor,
+             const std::shared_ptr<CallLog>& log, grpc::ByteBuffer* out) {
+        if (accounts_ == nullptr) {
+          Finish(reactor, log,
+                 grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                              "accounts are not served here"));
+          return;
+        }
+        accounts_->AccountOf(c.owner(),
+                             FinishWith<v1::Account>(reactor, log, out));
       });
 }
 

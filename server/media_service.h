@@ -19,6 +19,7 @@
 
 #include <memory>
 
+#include "core/account_view.h"
 #include "core/auth.h"
 #include "core/task_service.h"
 #include "grpcpp/support/byte_buffer.h"
@@ -32,12 +33,15 @@ using RawMediaService = v1::MediaService::WithRawCallbackMethod_SubmitImage<
             v1::MediaService::WithRawCallbackMethod_StreamTask<
                 v1::MediaService::WithRawCallbackMethod_CancelTask<
                     v1::MediaService::WithRawCallbackMethod_ListTasks<
-                        v1::MediaService::Service>>>>>>;
+                        v1::MediaService::WithRawCallbackMethod_GetAccount<
+                            v1::MediaService::Service>>>>>>>;
 
 class MediaServiceImpl final : public RawMediaService {
  public:
-  // Both must outlive the service.
-  MediaServiceImpl(TaskService* tasks, const Authenticator* auth);
+  // All must outlive the service. Without `accounts` GetAccount is
+  // UNIMPLEMENTED.
+  MediaServiceImpl(TaskService* tasks, const Authenticator* auth,
+                   AccountView* accounts = nullptr);
   ~MediaServiceImpl() override;
 
   // See the shutdown note above. Thread-safe; returns at once (each stream
@@ -62,6 +66,10 @@ class MediaServiceImpl final : public RawMediaService {
   grpc::ServerUnaryReactor* ListTasks(grpc::CallbackServerContext* ctx,
                                       const grpc::ByteBuffer* request,
                                       grpc::ByteBuffer* response) override;
+  // The caller's own account (Caller::owner()), from AccountView.
+  grpc::ServerUnaryReactor* GetAccount(grpc::CallbackServerContext* ctx,
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
   grpc::ServerWriteReactor<grpc::ByteBuffer>* StreamTask(
       grpc::CallbackServerContext* ctx,
       const grpc::ByteBuffer* request) override;
@@ -79,6 +87,7 @@ class MediaServiceImpl final : public RawMediaService {
 
   TaskService* const tasks_;
   const Authenticator* const auth_;
+  AccountView* const accounts_;
   const std::shared_ptr<OpenStreams> streams_;
 };
 

@@ -92,6 +92,17 @@ TEST(KieCodecTest, RefusalsAre422AndNameTheMember) {
 }
 
 TEST(KieCodecTest, StatusesBecomeBodyCodes) {
+  EXPECT_EQ(KieCodeFor(WithReason(
+                absl::FailedPreconditionError("Insufficient balance"),
+                Reason::kCallerBalanceShort)),
+            402);
+  EXPECT_EQ(KieCodeFor(WithReason(absl::ResourceExhaustedError("too many"),
+                                  Reason::kCallerOverLimit)),
+            429);
+  // Our own upstream account out of credit is not the caller's 402.
+  EXPECT_NE(KieCodeFor(WithReason(absl::FailedPreconditionError("x"),
+                                  Reason::kInsufficientBalance)),
+            402);
   EXPECT_EQ(KieCodeFor(absl::UnauthenticatedError("x")), 401);
   EXPECT_EQ(KieCodeFor(absl::NotFoundError("x")), 404);
   EXPECT_EQ(KieCodeFor(absl::InvalidArgumentError("x")), 422);

@@ -162,6 +162,21 @@ TEST(OpenAiCodecTest, CoreErrorsGetOpenAiStatusesAndParams) {
       WithReason(absl::UnavailableError("slow down"), Reason::kRateLimited));
   EXPECT_EQ(e.http_status, 429);
   EXPECT_EQ(e.code, "rate_limit_exceeded");
+  // The caller's own account: balance short, over a limit.
+  e = OpenAiErrorFor(WithReason(absl::FailedPreconditionError(
+                                    "Insufficient balance"),
+                                Reason::kCallerBalanceShort));
+  EXPECT_EQ(e.http_status, 429);
+  EXPECT_EQ(e.type, "insufficient_quota");
+  EXPECT_EQ(e.code, "insufficient_quota");
+  EXPECT_EQ(e.message, "Insufficient balance");
+  e = OpenAiErrorFor(WithReason(absl::ResourceExhaustedError("too many"),
+                                Reason::kCallerOverLimit));
+  EXPECT_EQ(e.http_status, 429);
+  EXPECT_EQ(e.code, "rate_limit_exceeded");
+  // Without the reason a precondition is no quota.
+  e = OpenAiErrorFor(absl::FailedPreconditionError("Insufficient balance"));
+  EXPECT_NE(e.code, "insufficient_quota");
   e = OpenAiErrorFor(absl::UnavailableError("store busy"));
   EXPECT_EQ(e.http_status, 503);
   EXPECT_EQ(e.type, "server_error");

@@ -124,6 +124,7 @@ function assertSecretsByReference(objects, cfg) {
     if (ch.api_key_env) vars.add(ch.api_key_env);
     if (ch.webhook_secret_env) vars.add(ch.webhook_secret_env);
   }
+  if (cfg.accounts?.admin_key_env) vars.add(cfg.accounts.admin_key_env);
   for (const v of vars) {
     const e = env.find((x) => x.name === v);
     assert.ok(e, `${v} (named by the config) is not in the container's env`);
@@ -258,6 +259,13 @@ test("default values: valid objects, only the required ones", async () => {
     assertWorkload(objects, cfg);
     assertSecretsByReference(objects, cfg);
     assert.match(cfg.server.public_base_url, /^http:\/\/rel-mediagw\.media\.svc\.cluster\.local:8080$/);
+    // The admin key: named by the config, from the keys Secret, optional so
+    // that a Secret without it still starts (the admin service then
+    // refuses every call).
+    assert.equal(cfg.accounts?.admin_key_env, "MEDIAGW_ADMIN_KEY");
+    const admin = container(objects).env.find((e) => e.name === "MEDIAGW_ADMIN_KEY");
+    assert.deepEqual(admin?.valueFrom?.secretKeyRef,
+                     { name: "mediagw-keys", key: "admin", optional: true });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

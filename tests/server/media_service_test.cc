@@ -121,6 +121,19 @@ TEST_F(MediaServiceTest, CoreErrorsBecomeTheirGrpcCodes) {
   }
 }
 
+TEST_F(MediaServiceTest, GetAccountWithoutAccountsIsUnimplemented) {
+  grpc::ClientContext ctx;
+  Key(&ctx);
+  v1::Account account;
+  EXPECT_EQ(stub_->GetAccount(&ctx, v1::GetAccountRequest(), &account)
+                .error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+  grpc::ClientContext no_key;
+  EXPECT_EQ(stub_->GetAccount(&no_key, v1::GetAccountRequest(), &account)
+                .error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
 TEST_F(MediaServiceTest, CallsWithoutAGoodKeyNeverReachTheCore) {
   v1::GetTaskRequest req;
   req.set_id("t-3");

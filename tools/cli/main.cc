@@ -6,6 +6,9 @@
 //   mediagw-cli --addr=HOST:PORT --key=KEY watch ID
 //   mediagw-cli --addr=HOST:PORT --key=KEY cancel ID
 //   mediagw-cli --addr=HOST:PORT --key=KEY list [--state=SUCCEEDED]
+//   mediagw-cli --addr=HOST:PORT --key=KEY account
+//   mediagw-cli --addr=HOST:PORT [--admin_key=KEY] admin <call> ...
+//     (one call per AdminService method; tools/cli/admin_commands.h)
 //
 // Prints tasks as JSON lines. With --wait, follows StreamTask until the task
 // ends; with --out, downloads the first output there. Exit status: 0 on
@@ -23,6 +26,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "mediagw/v1/media.grpc.pb.h"
+#include "tools/cli/admin_commands.h"
 
 namespace {
 
@@ -41,7 +45,10 @@ int Usage() {
                "usage: mediagw-cli --addr=HOST:PORT --key=KEY "
                "(submit --prompt=T [--workflow=W] [--width=N] [--height=N] "
                "[--steps=N] [--seed=N] [--wait] [--out=F] | get ID | watch ID "
-               "| cancel ID | list [--state=S])\n");
+               "| cancel ID | list [--state=S] | account)\n"
+               "       mediagw-cli --addr=HOST:PORT [--admin_key=KEY] admin "
+               "<call>:\n%s",
+               mediagw::cli::AdminUsage());
   return 2;
 }
 
@@ -112,6 +119,20 @@ int main(int argc, char** argv) {
   auto channel = grpc::CreateChannel(flags["addr"], grpc::InsecureChannelCredentials());
   auto stub = MediaService::NewStub(channel);
   const std::string& cmd = args[0];
+  if (cmd == "admin") {
+    return mediagw::cli::RunAdmin({args.begin() + 1, args.end()}, flags,
+                                  channel);
+  }
+  if (cmd == "account" && args.size() == 1) {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("x-api-key", key);
+    mediagw::v1::Account account;
+    grpc::Status st =
+        stub->GetAccount(&ctx, mediagw::v1::GetAccountRequest(), &account);
+    if (!st.ok()) return Fail(st);
+    std::printf("%s\n", Json(account).c_str());
+    return 0;
+  }
 
   if (cmd == "submit") {
     mediagw::v1::SubmitImageRequest req;

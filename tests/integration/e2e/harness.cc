@@ -216,6 +216,7 @@ Server::Server(const std::string& dir, const std::string& sim_url,
   "accounts": )", o.accounts, R"(
 })");
   std::ofstream(ConfigPath()) << cfg;
+  env_ = o.env;
 }
 
 void Server::Start() {

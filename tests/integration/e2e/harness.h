@@ -77,6 +77,10 @@ struct ServerOptions {
   int max_active = 256;
   std::string extra_workflows;  // JSON objects appended to "workflows"
   std::string compat;  // the config's "compat" object (JSON), if any
+  std::string accounts;  // the config's "accounts" object (JSON), if any
+  std::string extra_api_keys;  // JSON objects appended to "api_keys"
+  // Extra environment of the server (e.g. the admin key's variable).
+  std::map<std::string, std::string> env;
   // Every provider and workflow wired to the simulator, written by
   // scripts/sim_config.py (as the demo does); extra_workflows is ignored.
   bool all_providers = false;

@@ -49,19 +49,24 @@ sim_port=$(sed -n 's/.*"port": *\([0-9][0-9]*\).*/\1/p' "$tmp/sim.ports")
 sim_url="http://127.0.0.1:$sim_port"
 
 key=sk-openai-sdk-test
+# A second key whose metered account holds no credits.
+broke_key=sk-openai-sdk-broke
 exports=$(python3 "$root/scripts/sim_config.py" --sim "$sim_url" \
   --data "$tmp/data" --out "$tmp/mediagw.json" \
   --ports-file "$tmp/mediagw.ports" --key-env OPENAI_SDK_KEY \
+  --metered-key-env OPENAI_SDK_BROKE_KEY --metered-balance 0 \
   --poll-ms 50 --print-env)
 eval "$exports"
-OPENAI_SDK_KEY=$key "$server_bin" --config="$tmp/mediagw.json" \
+OPENAI_SDK_KEY=$key OPENAI_SDK_BROKE_KEY=$broke_key \
+  "$server_bin" --config="$tmp/mediagw.json" \
   >"$tmp/mediagw.log" 2>&1 &
 server_pid=$!
 wait_ports "$tmp/mediagw.ports" "$server_pid" mediagw
 http_port=$(sed -n 's/.*"http": *\([0-9][0-9]*\).*/\1/p' "$tmp/mediagw.ports")
 
 status=0
-MEDIAGW_URL="http://127.0.0.1:$http_port" MEDIAGW_KEY=$key SIM_URL=$sim_url \
+MEDIAGW_URL="http://127.0.0.1:$http_port" MEDIAGW_KEY=$key \
+  MEDIAGW_BROKE_KEY=$broke_key SIM_URL=$sim_url \
   timeout 240 node sdk_test.mjs || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- mediagw log ---" >&2

@@ -4,13 +4,16 @@
 // on the reply, Idempotency-Key, Prefer: respond-async, and the SDK's own
 // error classes for bad input, an unknown model and a wrong key. A task
 // that fails upstream must not be generated twice: the SDK retries a 5xx by
-// itself unless the answer says x-should-retry: false.
+// itself unless the answer says x-should-retry: false. An account without
+// credits gets RateLimitError with code insufficient_quota, as OpenAI
+// answers an exhausted quota, and nothing reaches the upstream.
 // Exits non-zero with a message on failure.
 //
-// Usage: MEDIAGW_URL=... MEDIAGW_KEY=... SIM_URL=... node sdk_test.mjs
+// Usage: MEDIAGW_URL=... MEDIAGW_KEY=... MEDIAGW_BROKE_KEY=... SIM_URL=...
+//   node sdk_test.mjs
 import OpenAI from "openai";
 
-const { MEDIAGW_URL, MEDIAGW_KEY, SIM_URL } = process.env;
+const { MEDIAGW_URL, MEDIAGW_KEY, MEDIAGW_BROKE_KEY, SIM_URL } = process.env;
 
 function fail(message) {
   console.error(`openai_sdk test FAILED: ${message}`);
@@ -21,7 +24,9 @@ function check(cond, what) {
   console.log(`ok   ${what}`);
 }
 
-if (!MEDIAGW_URL || !MEDIAGW_KEY || !SIM_URL) fail("environment not set");
+if (!MEDIAGW_URL || !MEDIAGW_KEY || !MEDIAGW_BROKE_KEY || !SIM_URL) {
+  fail("environment not set");
+}
 setTimeout(() => fail("timed out after 200 s"), 200_000).unref();
 
 const client = new OpenAI({
@@ -129,6 +134,23 @@ async function main() {
   const submits = await (await fetch(`${SIM_URL}/_sim/submits`)).json();
   check(submits[`comfyui:${prompt}`] === 1,
         `the upstream saw the failed job once (${JSON.stringify(submits[`comfyui:${prompt}`])}, ${failed.message})`);
+  // An account without credits: 429 insufficient_quota, which the SDK
+  // raises as RateLimitError and, told x-should-retry: false, sends once.
+  const broke = new OpenAI({
+    apiKey: MEDIAGW_BROKE_KEY, baseURL: `${MEDIAGW_URL}/v1`, timeout: 60_000 });
+  const brokePrompt = `sdk: no credits ${Date.now()}`;
+  const quota = await expectError(
+    broke.images.generate({ model: "sdxl", prompt: brokePrompt }),
+    OpenAI.RateLimitError, "an account without credits");
+  check(quota.status === 429 && quota.code === "insufficient_quota",
+        `its code is insufficient_quota (${quota.status} ${quota.code})`);
+  check(quota.type === "insufficient_quota" &&
+        /Insufficient balance/.test(quota.message),
+        `its type and message say so (${quota.type}: ${quota.message})`);
+  const brokeSubmits = await (await fetch(`${SIM_URL}/_sim/submits`)).json();
+  check(brokeSubmits[`comfyui:${brokePrompt}`] === undefined,
+        "nothing reached the upstream for it");
+
   // Prefer: respond-async: 202 with the task id and its status URL. Last,
   // so that the task it leaves running cannot take the fault above.
   const accepted = await client.images
