@@ -94,13 +94,9 @@ struct ServerOptions {
   int shutdown_grace_ms = -1;
   // storage.sqlite_max_page_count when > 0; ignored with all_providers.
   int64_t sqlite_max_page_count = 0;
-  // Accounts (docs/ACCOUNTS.md); ignored with all_providers. JSON objects
-  // appended to "api_keys" (e.g. metered accounts with a "balance"), the
-  // price per output of workflow "default" when > 0, and the config's
-  // "accounts" object, if any.
-  std::string extra_api_keys;
+  // The price per output of workflow "default" when > 0 (accounts,
+  // docs/ACCOUNTS.md); ignored with all_providers.
   int64_t default_price = 0;
-  std::string accounts;
 };
 
 // mediagw with a SQLite file and blob dir under `dir`, one ComfyUI channel on
