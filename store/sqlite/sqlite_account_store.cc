@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_account_store.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -51,6 +52,35 @@ absl::Status RunChecked(Statement* stmt, absl::string_view what) {
   if (code == SQLITE_CONSTRAINT_PRIMARYKEY || code == SQLITE_CONSTRAINT_UNIQUE) {
     return absl::AlreadyExistsError(absl::StrCat(what, " already exists"));
   }
+  return st;
+}
+
+// Runs an UPDATE of one row (parameters bound): NOT_FOUND (`what` not
+// found) when it matched none.
+absl::Status UpdateOne(SqliteDb& db, Statement* stmt, absl::string_view what) {
+  absl::Status st = stmt->Run();
+  stmt->Reset();
+  MG_RETURN_IF_ERROR(st);
+  if (db.Changes() == 0) {
+    return absl::NotFoundError(absl::StrCat(what, " not found"));
+  }
+  return absl::OkStatus();
+}
+
+// Steps `stmt` to the end, handing each row to `row`; resets it.
+absl::Status ForEachRow(Statement* stmt,
+                        const std::function<absl::Status(const Statement&)>& row) {
+  absl::Status st;
+  for (;;) {
+    absl::StatusOr<bool> more = stmt->Step();
+    if (!more.ok() || !*more) {
+      st = more.status();
+      break;
+    }
+    st = row(*stmt);
+    if (!st.ok()) break;
+  }
+  stmt->Reset();
   return st;
 }
 
@@ -108,13 +138,7 @@ void SqliteAccountStore::UpdateSettings(const std::string& id,
         MG_RETURN_IF_ERROR(stmt->BindBlob(1, blob));
         MG_RETURN_IF_ERROR(stmt->BindInt64(2, now_us));
         MG_RETURN_IF_ERROR(stmt->BindText(3, id));
-        absl::Status st = stmt->Run();
-        stmt->Reset();
-        MG_RETURN_IF_ERROR(st);
-        if (db.Changes() == 0) {
-          return absl::NotFoundError(absl::StrCat("account ", id, " not found"));
-        }
-        return absl::OkStatus();
+        return UpdateOne(db, stmt, absl::StrCat("account ", id));
       },
       std::move(done));
 }
@@ -163,13 +187,7 @@ void SqliteAccountStore::RevokeKey(const std::string& key_id, int64_t at_us,
                       "revoked_at_us, ?) WHERE id = ?"));
         MG_RETURN_IF_ERROR(stmt->BindInt64(1, at_us));
         MG_RETURN_IF_ERROR(stmt->BindText(2, key_id));
-        absl::Status st = stmt->Run();
-        stmt->Reset();
-        MG_RETURN_IF_ERROR(st);
-        if (db.Changes() == 0) {
-          return absl::NotFoundError(absl::StrCat("key ", key_id, " not found"));
-        }
-        return absl::OkStatus();
+        return UpdateOne(db, stmt, absl::StrCat("key ", key_id));
       },
       std::move(done));
 }
@@ -212,23 +230,11 @@ absl::StatusOr<std::vector<AccountRow>> SqliteAccountStore::ListAccounts(
                                "LIMIT ?")));
     MG_RETURN_IF_ERROR(stmt->BindText(1, after_id));
     MG_RETURN_IF_ERROR(stmt->BindInt64(2, std::max(limit, 0)));
-    absl::Status st;
-    for (;;) {
-      absl::StatusOr<bool> row = stmt->Step();
-      if (!row.ok()) {
-        st = row.status();
-        break;
-      }
-      if (!*row) break;
-      absl::StatusOr<AccountRow> a = ReadAccount(*stmt);
-      if (!a.ok()) {
-        st = a.status();
-        break;
-      }
-      out.push_back(*std::move(a));
-    }
-    stmt->Reset();
-    return st;
+    return ForEachRow(stmt, [&](const Statement& row) -> absl::Status {
+      MG_ASSIGN_OR_RETURN(AccountRow a, ReadAccount(row));
+      out.push_back(std::move(a));
+      return absl::OkStatus();
+    });
   }));
   return out;
 }
@@ -244,17 +250,10 @@ absl::StatusOr<std::vector<KeyRow>> SqliteAccountStore::ListKeys(
                   "WHERE ? = '' OR account_id = ? ORDER BY created_at_us, id"));
     MG_RETURN_IF_ERROR(stmt->BindText(1, account_id));
     MG_RETURN_IF_ERROR(stmt->BindText(2, account_id));
-    absl::Status st;
-    for (;;) {
-      absl::StatusOr<bool> row = stmt->Step();
-      if (!row.ok() || !*row) {
-        st = row.status();
-        break;
-      }
-      out.push_back(ReadKey(*stmt));
-    }
-    stmt->Reset();
-    return st;
+    return ForEachRow(stmt, [&](const Statement& row) {
+      out.push_back(ReadKey(row));
+      return absl::OkStatus();
+    });
   }));
   return out;
 }
@@ -271,27 +270,20 @@ absl::StatusOr<std::vector<LedgerRow>> SqliteAccountStore::ListLedger(
     MG_RETURN_IF_ERROR(stmt->BindText(1, account_id));
     MG_RETURN_IF_ERROR(stmt->BindInt64(2, after_seq));
     MG_RETURN_IF_ERROR(stmt->BindInt64(3, std::max(limit, 0)));
-    absl::Status st;
-    for (;;) {
-      absl::StatusOr<bool> row = stmt->Step();
-      if (!row.ok() || !*row) {
-        st = row.status();
-        break;
-      }
+    return ForEachRow(stmt, [&](const Statement& row) {
       LedgerRow r;
-      r.seq = stmt->ColumnInt64(0);
-      r.account_id = std::string(stmt->ColumnText(1));
-      if (!stmt->ColumnIsNull(2)) r.task_id = std::string(stmt->ColumnText(2));
-      r.kind = static_cast<LedgerEntry::Kind>(stmt->ColumnInt64(3));
-      r.amount = stmt->ColumnInt64(4);
-      r.balance_after = stmt->ColumnInt64(5);
-      r.held_after = stmt->ColumnInt64(6);
-      r.at_us = stmt->ColumnInt64(7);
-      r.note = std::string(stmt->ColumnText(8));
+      r.seq = row.ColumnInt64(0);
+      r.account_id = std::string(row.ColumnText(1));
+      if (!row.ColumnIsNull(2)) r.task_id = std::string(row.ColumnText(2));
+      r.kind = static_cast<LedgerEntry::Kind>(row.ColumnInt64(3));
+      r.amount = row.ColumnInt64(4);
+      r.balance_after = row.ColumnInt64(5);
+      r.held_after = row.ColumnInt64(6);
+      r.at_us = row.ColumnInt64(7);
+      r.note = std::string(row.ColumnText(8));
       out.push_back(std::move(r));
-    }
-    stmt->Reset();
-    return st;
+      return absl::OkStatus();
+    });
   }));
   return out;
 }
@@ -308,17 +300,10 @@ SqliteAccountStore::CountActiveByOwner() {
             v1::TASK_STATE_SUCCEEDED, ", ", v1::TASK_STATE_FAILED, ", ",
             v1::TASK_STATE_CANCELED, ", ", v1::TASK_STATE_TIMED_OUT,
             ") GROUP BY owner")));
-    absl::Status st;
-    for (;;) {
-      absl::StatusOr<bool> row = stmt->Step();
-      if (!row.ok() || !*row) {
-        st = row.status();
-        break;
-      }
-      out.emplace_back(std::string(stmt->ColumnText(0)), stmt->ColumnInt64(1));
-    }
-    stmt->Reset();
-    return st;
+    return ForEachRow(stmt, [&](const Statement& row) {
+      out.emplace_back(std::string(row.ColumnText(0)), row.ColumnInt64(1));
+      return absl::OkStatus();
+    });
   }));
   return out;
 }
