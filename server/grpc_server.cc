@@ -1,5 +1,12 @@
 #include "server/grpc_server.h"
 
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
 #include "absl/strings/str_cat.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -59,6 +66,34 @@ absl::StatusOr<RunningGrpcServer> StartGrpcServer(
         absl::StrCat("cannot listen for gRPC on ", listen));
   }
   return out;
+}
+
+bool WaitUntilNotListening(const std::string& host, int port,
+                           absl::Duration max) {
+  std::string target = host;
+  if (target.empty() || target == "0.0.0.0") target = "127.0.0.1";
+  if (target == "::") target = "::1";
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* res = nullptr;
+  if (getaddrinfo(target.c_str(), std::to_string(port).c_str(), &hints,
+                  &res) != 0 ||
+      res == nullptr) {
+    return false;
+  }
+  const absl::Time deadline = absl::Now() + max;
+  bool refused = false;
+  while (!refused && absl::Now() < deadline) {
+    const int fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) break;
+    refused = ::connect(fd, res->ai_addr, res->ai_addrlen) != 0 &&
+              errno == ECONNREFUSED;
+    ::close(fd);
+    if (!refused) absl::SleepFor(absl::Milliseconds(2));
+  }
+  freeaddrinfo(res);
+  return refused;
 }
 
 }  // namespace mediagw

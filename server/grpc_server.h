@@ -33,6 +33,15 @@ absl::StatusOr<RunningGrpcServer> StartGrpcServer(
     const std::string& listen, const std::vector<grpc::Service*>& services,
     const config::GrpcLimits& limits);
 
+// Returns once a TCP connect to `host`:`port` is refused (the listener is
+// closed; a wildcard host is tried on loopback), or after `max`. On
+// shutdown, grpc::Server::Shutdown closes the listener on another thread
+// while it waits for calls: streams are ended only after this, so that a
+// client that saw its stream end cannot then start a new call here. False
+// if `max` passed first.
+bool WaitUntilNotListening(const std::string& host, int port,
+                           absl::Duration max);
+
 }  // namespace mediagw
 
 #endif  // MEDIAGW_SERVER_GRPC_SERVER_H_

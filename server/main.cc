@@ -434,6 +434,10 @@ int Run(int argc, char** argv) {
   std::thread grpc_stop([&grpc_server, drain_deadline] {
     grpc_server->server->Shutdown(absl::ToChronoTime(drain_deadline));
   });
+  if (!WaitUntilNotListening(grpc_listen->host, grpc_server->port,
+                             absl::Seconds(1))) {
+    MG_LOG(Warning, "the gRPC listener still accepts; ending streams anyway");
+  }
   media.Drain();
   http.Drain(std::max(drain_deadline - absl::Now(), absl::ZeroDuration()));
   grpc_stop.join();
