@@ -1,5 +1,6 @@
 #include "core/fair_queue.h"
 
+#include <iostream>
 #include <map>
 
 #include "gmock/gmock.h"
@@ -58,7 +59,7 @@ TEST_F(FairAdmissionTest, ASingleTaskIsNotStuckBehindAnotherAccountsBacklog) {
   o.max_active = 2;
   Init(o);
   std::vector<std::string> alice;
-  for (int i = 0; i < 200; ++i) alice.push_back(Submit().id());
+  for (int i = 0; i < 5000; ++i) alice.push_back(Submit().id());
   v1::SubmitImageRequest req;
   req.set_prompt("bob's");
   auto bob = SubmitRaw(req, bob_);
@@ -80,7 +81,11 @@ TEST_F(FairAdmissionTest, ASingleTaskIsNotStuckBehindAnotherAccountsBacklog) {
   }
   EXPECT_LE(turns, 2) << "bob waited " << turns << " slot turns";
   EXPECT_EQ(StateOf(bob->id()), v1::TASK_STATE_QUEUED);
-  EXPECT_GE(dispatcher_->WaitingCount(), 190u);  // alice's queue is intact
+  // Reported in docs/ACCOUNTS.md.
+  std::cout << "bob's task started after " << turns
+            << " slot turn(s); alice's queue: " << dispatcher_->WaitingCount()
+            << " waiting\n";
+  EXPECT_GE(dispatcher_->WaitingCount(), 4990u);  // alice's queue is intact
 }
 
 }  // namespace
