@@ -177,6 +177,9 @@ class Dispatcher : public ProviderListener {
   // on the executor, with refilling_ set. `gen`: backlog_gen_ when it
   // started.
   void Refill(int want, uint64_t gen);
+  // Admitted tasks still PENDING (their rows are still in the backlog), by
+  // account.
+  absl::flat_hash_map<std::string, int> AdmittedPending() const;
   // Ends a row whose stored record cannot be parsed as FAILED with
   // "INTERNAL: stored record unreadable", from its columns alone, and
   // counts it; `then` runs once the write is done (on the store's thread).
@@ -279,9 +282,6 @@ class Dispatcher : public ProviderListener {
   bool backlog_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t backlog_gen_ ABSL_GUARDED_BY(mu_) = 0;
   bool refilling_ ABSL_GUARDED_BY(mu_) = false;
-  // Admitted tasks per account (bounds how many of an account's PENDING
-  // rows a refill reads twice).
-  absl::flat_hash_map<std::string, int> active_by_owner_ ABSL_GUARDED_BY(mu_);
   // Used only by the refill in progress (refilling_ serialises them).
   FairQueue fair_;
   ChannelSlots slots_;  // channel concurrency and waiters

@@ -76,16 +76,22 @@ void Dispatcher::Refill(int want, uint64_t gen) {
   int admitted = 0;
   RecordScan unreadable;
   if (error.ok()) {
+    // Rows of tasks admitted but not yet past PENDING (e.g. waiting for a
+    // busy channel) come back from the store too: they are not waiting for
+    // a slot, so they neither earn their account a share nor fill one.
+    const absl::flat_hash_map<std::string, int> in_flight = AdmittedPending();
+    std::vector<std::pair<std::string, int64_t>> waiting;
+    waiting.reserve(owners->size());
+    for (const auto& [owner, n] : *owners) {
+      auto it = in_flight.find(owner);
+      const int64_t left = n - (it == in_flight.end() ? 0 : it->second);
+      if (left > 0) waiting.emplace_back(owner, left);
+    }
     // Only this refill touches fair_ (refilling_ is set).
-    const auto shares = fair_.Allocate(*owners, want, options_.weight_of);
+    const auto shares = fair_.Allocate(waiting, want, options_.weight_of);
     for (const auto& [owner, share] : shares) {
-      int admitted_already;
-      {
-        absl::MutexLock l(&mu_);
-        auto it = active_by_owner_.find(owner);
-        admitted_already = it == active_by_owner_.end() ? 0 : it->second;
-      }
-      // Rows of tasks admitted but not yet past PENDING come back too.
+      auto it = in_flight.find(owner);
+      const int admitted_already = it == in_flight.end() ? 0 : it->second;
       auto scan = deps_.store->ListPendingOf(owner, share + admitted_already);
       if (!scan.ok()) {
         error = scan.status();
@@ -139,6 +145,16 @@ void Dispatcher::Refill(int want, uint64_t gen) {
   }
 }
 
+absl::flat_hash_map<std::string, int> Dispatcher::AdmittedPending() const {
+  absl::flat_hash_map<std::string, int> out;
+  absl::MutexLock l(&mu_);
+  for (const auto& [id, a] : active_) {
+    absl::MutexLock task_lock(&a->mu);
+    if (a->record.task().state() == v1::TASK_STATE_PENDING) ++out[a->owner];
+  }
+  return out;
+}
+
 bool Dispatcher::Admit(TaskRecord record) {
   const std::string id = record.task().id();
   auto a = std::make_shared<Active>(id, record.owner());
@@ -157,7 +173,6 @@ bool Dispatcher::Admit(TaskRecord record) {
     absl::MutexLock l(&mu_);
     if (active_.contains(id)) return false;
     active_[id] = a;
-    ++active_by_owner_[a->owner];
   }
   if (has_deadline && deadline <= deps_.clock->Now()) {
     // It waited in the store past its deadline: it ends now, and nothing is

@@ -197,10 +197,6 @@ void Dispatcher::Retire(std::shared_ptr<Active> a) {
   {
     absl::MutexLock l(&mu_);
     active_.erase(id);
-    auto it = active_by_owner_.find(a->owner);
-    if (it != active_by_owner_.end() && --it->second <= 0) {
-      active_by_owner_.erase(it);
-    }
   }
   if (poll) deps_.scheduler->Cancel(poll);
   if (deadline) deps_.scheduler->Cancel(deadline);
