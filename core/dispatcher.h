@@ -91,8 +91,9 @@ struct DispatcherDeps {
   // skipped when a task picks one; every submit's outcome feeds the
   // channel's breaker (core/breaker_board.h).
   BreakerBoard* breakers = nullptr;
-  // Failover submits and resumes after an unanswered submit go only when
-  // the budget has room; a task's first submit is counted as a call
+  // Failover submits, resumes after an unanswered submit and repeated
+  // output downloads go only when the budget has room; a task's first
+  // submit and each output's first download are counted as calls
   // (core/retry_budget.h).
   RetryBudget* retry_budget = nullptr;
 };
@@ -229,6 +230,11 @@ class Dispatcher : public ProviderListener {
   void StartFetches(std::shared_ptr<Active> a, std::shared_ptr<FetchState> f);
   void FetchOne(std::shared_ptr<Active> a, std::shared_ptr<FetchState> f,
                 size_t i, int attempt);
+  // Download `attempt` of output `i` after `error`: waits RetryBackoff(round)
+  // without a download slot, then goes if the retry budget has room, else
+  // waits another round.
+  void RetryFetch(std::shared_ptr<Active> a, std::shared_ptr<FetchState> f,
+                  size_t i, int attempt, const absl::Status& error, int round);
   void StoreOne(std::shared_ptr<Active> a, std::shared_ptr<FetchState> f,
                 size_t i, std::shared_ptr<std::string> body);
   void OutputDone(std::shared_ptr<Active> a, std::shared_ptr<FetchState> f,

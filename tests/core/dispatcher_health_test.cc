@@ -1,6 +1,7 @@
 // The dispatcher's use of circuit breakers and the retry budget: ejected
 // channels are skipped, submit outcomes open and close breakers, failovers
-// stay within the budget and wait at least the upstream's Retry-After.
+// and repeated output downloads stay within the budget and wait at least the
+// upstream's Retry-After.
 #include <memory>
 #include <string>
 
@@ -135,6 +136,63 @@ TEST_F(DispatcherHealthTest, FailoverWaitsForRetryAfter) {
   AdvanceAndPump(absl::Seconds(1));
   EXPECT_EQ(p2_->Submits().size(), 1u);
   EXPECT_EQ(Stored(a).channel(), "c2");
+}
+
+HttpResponse Http503(const std::string& retry_after = "") {
+  HttpResponse r;
+  r.status = 503;
+  r.body = "busy";
+  if (!retry_after.empty()) r.headers.emplace_back("retry-after", retry_after);
+  return r;
+}
+
+constexpr char kOut[] = "http://up.test/out.png";
+
+TEST_F(DispatcherHealthTest, OutputDownloadRetriesComeFromTheRetryBudget) {
+  UseBudget(/*ratio=*/0, /*min_per_second=*/1.0 / 60);  // one retry a minute
+  Init();
+  http_.Script(kOut, Http503());
+  http_.Script(kOut, Http503());
+  const std::string a = Submit().id();
+  p1_->ScriptPoll(a, Succeeded(kOut));
+  for (int i = 0; i < 30; ++i) AdvanceAndPump(absl::Seconds(1));
+  // The first retry had the budget; the second waits for room, however
+  // many attempts are left, and the paid result is not given up.
+  EXPECT_EQ(http_.Urls().size(), 2u);
+  EXPECT_EQ(StateOf(a), v1::TASK_STATE_FINALIZING);
+  for (int i = 0; i < 60; ++i) AdvanceAndPump(absl::Seconds(1));
+  EXPECT_EQ(http_.Urls().size(), 3u);
+  EXPECT_EQ(StateOf(a), v1::TASK_STATE_SUCCEEDED);
+}
+
+TEST_F(DispatcherHealthTest, OutputDownloadRetryWaitsForRetryAfter) {
+  Init();
+  http_.Script(kOut, Http503("20"));
+  const std::string a = Submit().id();
+  p1_->ScriptPoll(a, Succeeded(kOut));
+  AdvanceAndPump(absl::Seconds(1));  // polled: the download fails
+  ASSERT_EQ(http_.Urls().size(), 1u);
+  for (int i = 0; i < 19; ++i) AdvanceAndPump(absl::Seconds(1));
+  EXPECT_EQ(http_.Urls().size(), 1u);
+  EXPECT_EQ(StateOf(a), v1::TASK_STATE_FINALIZING);
+  AdvanceAndPump(absl::Seconds(1));
+  EXPECT_EQ(http_.Urls().size(), 2u);
+  EXPECT_EQ(StateOf(a), v1::TASK_STATE_SUCCEEDED);
+}
+
+TEST_F(DispatcherHealthTest, AWaitingDownloadRetryHoldsNoDownloadSlot) {
+  DispatcherOptions opts;
+  opts.fetch_parallel = 1;
+  Init(opts);
+  http_.Script(kOut, Http503("60"));
+  const std::string a = Submit().id();
+  p1_->ScriptPoll(a, Succeeded(kOut));
+  AdvanceAndPump(absl::Seconds(1));
+  const std::string b = Submit().id();
+  p1_->ScriptPoll(b, Succeeded("http://up.test/b.png"));
+  for (int i = 0; i < 3; ++i) AdvanceAndPump(absl::Seconds(1));
+  EXPECT_EQ(StateOf(b), v1::TASK_STATE_SUCCEEDED);
+  EXPECT_EQ(StateOf(a), v1::TASK_STATE_FINALIZING);
 }
 
 }  // namespace
