@@ -253,8 +253,12 @@ class Dispatcher : public ProviderListener {
   void Mutate(std::shared_ptr<Active> a, MutateFn fn, RecordCallback after);
   // Runs `fn` at `at` unless the task retires (or the dispatcher stops)
   // first: every timer of a task goes through here, so none outlives it.
+  // If the task retires first, `on_drop` (when set) runs instead, outside
+  // every lock, so work that holds something (a download's place in its
+  // task's output collection) can let it go; not when the dispatcher stops.
   void TaskTimer(const std::shared_ptr<Active>& a, absl::Time at,
-                 std::function<void()> fn);
+                 std::function<void()> fn,
+                 std::function<void()> on_drop = nullptr);
   // Wait before retrying a write that failed `failures` times in a row.
   absl::Duration WriteRetryDelay(int failures);
   void Drain(std::shared_ptr<Active> a);

@@ -175,13 +175,23 @@ void Dispatcher::RetryFetch(std::shared_ptr<Active> a,
                             int attempt, const absl::Status& error,
                             int round) {
   const absl::Time at = deps_.scheduler->Now() + RetryBackoff(round, error);
-  TaskTimer(a, at, [this, a, f, i, attempt, error, round] {
-    if (stopping_) return;
-    // Out of budget: another round without calling. The results are paid
-    // for, so the task is not failed for that; its deadline bounds the wait.
-    if (!TakeRetry()) return RetryFetch(a, f, i, attempt, error, round + 1);
-    fetch_slots_.Acquire([this, a, f, i, attempt] { FetchOne(a, f, i, attempt); });
-  });
+  TaskTimer(
+      a, at,
+      [this, a, f, i, attempt, error, round] {
+        if (stopping_) return;
+        // Out of budget: another round without calling. The results are
+        // paid for, so the task is not failed for that; its deadline
+        // bounds the wait.
+        if (!TakeRetry()) return RetryFetch(a, f, i, attempt, error, round + 1);
+        fetch_slots_.Acquire(
+            [this, a, f, i, attempt] { FetchOne(a, f, i, attempt); });
+      },
+      // The task ended meanwhile: FetchOne sees it and ends this output,
+      // which removes the collection's files once nothing is in flight.
+      [this, a, f, i, attempt] {
+        fetch_slots_.Acquire(
+            [this, a, f, i, attempt] { FetchOne(a, f, i, attempt); });
+      });
 }
 
 void Dispatcher::StoreOne(std::shared_ptr<Active> a,
