@@ -88,8 +88,9 @@ struct DispatcherDeps {
   TaskWriter* writer;
   const Clock* clock;
   // Optional, not owned (null = none). Channels whose breaker is open are
-  // skipped when a task picks one; every submit's outcome feeds the
-  // channel's breaker (core/breaker_board.h).
+  // skipped when a task picks one; every submit's and poll's outcome feeds
+  // the channel's breaker (core/breaker_board.h). Polls of jobs already
+  // running on an ejected channel go on.
   BreakerBoard* breakers = nullptr;
   // Failover submits, resumes after an unanswered submit and repeated
   // output downloads go only when the budget has room; a task's first
@@ -187,7 +188,7 @@ class Dispatcher : public ProviderListener {
   bool TakeChannelSlot(std::shared_ptr<Active> a, const Channel& channel);
   void ReleaseChannelSlot(std::shared_ptr<Active> a);
   bool IsRetired(const std::shared_ptr<Active>& a);
-  // Upstream health (dispatcher_health.cc): the hooks into the circuit
+  // Upstream health (dispatcher_channels.cc): the hooks into the circuit
   // breakers and the retry budget; each is a no-op without them.
   bool ChannelLooksHealthy(const Channel& channel) const;
   // Takes the channel's call (a half-open breaker's probe) and its
@@ -195,6 +196,10 @@ class Dispatcher : public ProviderListener {
   bool AdmitToChannel(std::shared_ptr<Active> a, const Channel& channel);
   void RecordSubmitOutcome(const std::string& channel,
                            const absl::Status& status);
+  // A poll's outcome on the channel's breaker (a pool's provider feeds its
+  // members' itself). Polls themselves are never held back by a breaker.
+  void RecordPollOutcome(const std::string& channel,
+                         const absl::Status& status);
   void CountFirstCall();
   bool TakeRetry();
   // How long a retry waits: full jitter over poll_interval x 2^attempt,

@@ -138,6 +138,51 @@ TEST_F(DispatcherHealthTest, FailoverWaitsForRetryAfter) {
   EXPECT_EQ(Stored(a).channel(), "c2");
 }
 
+TEST_F(DispatcherHealthTest, FailedPollsOpenTheChannelsBreaker) {
+  UseBreakers(/*threshold=*/2);
+  Init();
+  const std::string a = Submit("default").id();  // c1
+  p1_->ScriptPoll(a, k503);
+  p1_->ScriptPoll(a, absl::DeadlineExceededError("poll timed out"));
+  for (int i = 0; i < 10; ++i) AdvanceAndPump(absl::Seconds(1));
+  EXPECT_EQ(breakers_->State("c1", "http://c1.test"), BreakerState::kOpen);
+  // New tasks go elsewhere while it is ejected.
+  const size_t c1_calls = p1_->Submits().size();
+  const std::string b = Submit("multi").id();
+  Settle();
+  EXPECT_EQ(p1_->Submits().size(), c1_calls);
+  EXPECT_EQ(Stored(b).channel(), "c2");
+}
+
+TEST_F(DispatcherHealthTest, ARunningJobIsStillPolledBehindAnOpenBreaker) {
+  UseBreakers(/*threshold=*/1);
+  Init();
+  const std::string a = Submit("default").id();
+  p1_->ScriptPoll(a, k503);
+  AdvanceAndPump(absl::Seconds(1));
+  ASSERT_EQ(breakers_->State("c1", "http://c1.test"), BreakerState::kOpen);
+  // The job is paid for and running there: polls go on, with backoff, and
+  // the task ends as the upstream says, well inside the cool-down.
+  p1_->ScriptPoll(a, Succeeded("http://up.test/a.png"));
+  for (int i = 0; i < 10; ++i) AdvanceAndPump(absl::Seconds(1));
+  EXPECT_EQ(StateOf(a), v1::TASK_STATE_SUCCEEDED);
+}
+
+TEST_F(DispatcherHealthTest, AnsweredPollsBreakARunOfFailures) {
+  UseBreakers(/*threshold=*/2);
+  Init();
+  const std::string a = Submit("default").id();
+  p1_->ScriptPoll(a, k503);
+  p1_->ScriptPoll(a, Running(0.5));
+  p1_->ScriptPoll(a, k503);
+  // A reply we cannot read says nothing either way.
+  p1_->ScriptPoll(a, absl::InvalidArgumentError("reply not understood"));
+  p1_->ScriptPoll(a, Running(0.6));
+  for (int i = 0; i < 20; ++i) AdvanceAndPump(absl::Seconds(1));
+  EXPECT_GE(p1_->Polls().size(), 5u);
+  EXPECT_EQ(breakers_->State("c1", "http://c1.test"), BreakerState::kClosed);
+}
+
 HttpResponse Http503(const std::string& retry_after = "") {
   HttpResponse r;
   r.status = 503;
