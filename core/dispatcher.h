@@ -69,6 +69,13 @@ struct DispatcherOptions {
   // Progress of a RUNNING task is written at most once per interval (the
   // latest value when it is over); zero writes every update.
   absl::Duration progress_interval = absl::ZeroDuration();
+  // While tasks wait in the store (the backlog), it is read every
+  // interval, at most `backlog_sweep_batch` rows at a time, for PENDING
+  // tasks past their deadline, which end TIMED_OUT there and then instead
+  // of when a slot frees and they are loaded (TaskStore::ListOverduePending).
+  // Zero turns the sweep off.
+  absl::Duration backlog_sweep_interval = absl::Seconds(1);
+  int backlog_sweep_batch = 256;
   // Our public URLs of outputs, input images and callbacks (not owned;
   // must be set and outlive the dispatcher).
   const PublicUrls* urls = nullptr;
@@ -250,6 +257,17 @@ class Dispatcher : public ProviderListener {
             const absl::Status& error);
   void CancelWaiting(const std::string& task_id, RecordCallback done);
 
+  // The overdue backlog (dispatcher_overdue.cc): PENDING tasks in the store
+  // past their deadline end TIMED_OUT without being loaded.
+  // StartOverdueSweep runs the sweep (if not running) once a backlog
+  // exists; it stops by itself when the backlog is gone. ArmOverdueSweep
+  // sets its one timer; SweepOverdue runs on it; SweepOverdueBatch reads
+  // and ends one batch on the Executor.
+  void StartOverdueSweep();
+  void ArmOverdueSweep(absl::Duration delay);
+  void SweepOverdue();
+  void SweepOverdueBatch();
+
   // Observability (dispatcher_metrics.cc). Marks `a` as waiting for a
   // channel of `workflow`, or as no longer waiting when it is empty.
   void SetWaitingForChannel(const std::shared_ptr<Active>& a,
@@ -284,6 +302,9 @@ class Dispatcher : public ProviderListener {
   bool backlog_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t backlog_gen_ ABSL_GUARDED_BY(mu_) = 0;
   bool refilling_ ABSL_GUARDED_BY(mu_) = false;
+  Scheduler::TimerId overdue_timer_ ABSL_GUARDED_BY(mu_) = 0;
+  bool overdue_sweeping_ ABSL_GUARDED_BY(mu_) = false;
+  bool overdue_unsupported_ ABSL_GUARDED_BY(mu_) = false;
   ChannelSlots slots_;  // channel concurrency and waiters
   std::atomic<int64_t> waiting_{0};  // approximate, for metrics
   SlotQueue fetch_slots_;  // output downloads in the whole process

@@ -41,6 +41,7 @@ void Dispatcher::Enqueue(const TaskRecord& record) {
   if (direct) {
     Admit(record);
   } else {
+    StartOverdueSweep();
     AdmitNext();
   }
 }
@@ -183,6 +184,7 @@ absl::Status Dispatcher::Recover() {
     waiting_.fetch_add(static_cast<int64_t>(waiting),
                        std::memory_order_relaxed);
   }
+  if (waiting > 0) StartOverdueSweep();
   AdmitNext();
   MG_LOG(Info, "recovered ", resumed, " upstream tasks and ", waiting,
          " pending tasks; ", scan->unreadable.size(), " unreadable");

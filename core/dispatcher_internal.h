@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/string_view.h"
+#include "common/status_mapping.h"
 #include "core/dispatcher.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -81,6 +82,16 @@ struct Dispatcher::Active {
 inline google::protobuf::Timestamp ToProtoTime(absl::Time t) {
   return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
       absl::ToUnixNanos(t));
+}
+
+// The error a task stopped in `state` carries (none for CANCELED).
+inline void SetStopError(v1::TaskState state, v1::Task* task) {
+  if (state == v1::TASK_STATE_TIMED_OUT) {
+    task->mutable_error()->set_code(
+        CodeName(absl::StatusCode::kDeadlineExceeded));
+    task->mutable_error()->set_message(
+        "task did not finish before its deadline");
+  }
 }
 
 // What a mutation returns when there is nothing to write: a status with a

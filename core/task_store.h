@@ -117,6 +117,16 @@ class TaskStore {
   // Up to `limit` PENDING rows, oldest first (the dispatcher's backlog,
   // which lives only here); unreadable rows count towards `limit`.
   virtual absl::StatusOr<RecordScan> ListPending(int limit) = 0;
+  // Up to `limit` PENDING rows whose record.deadline is at or before `now`,
+  // earliest deadline first (unreadable rows count towards `limit`): the
+  // backlog's tasks that must end TIMED_OUT without waiting to be loaded.
+  // Tasks without a deadline never match. Default: UNIMPLEMENTED.
+  virtual absl::StatusOr<RecordScan> ListOverduePending(absl::Time now,
+                                                        int limit) {
+    (void)now;
+    (void)limit;
+    return absl::UnimplementedError("this task store cannot list by deadline");
+  }
   // OK while the store can write; otherwise the error of its last failed
   // write (UNAVAILABLE: locked, I/O error, disk full) until a write, or the
   // store's own probe, succeeds again. Cheap, thread-safe; for readiness.
