@@ -147,11 +147,20 @@ void Dispatcher::Drain(std::shared_ptr<Active> a) {
         // and apply the same mutation to the fresh record.
         deps_.executor->Schedule([this, a, fn, after] {
           auto fresh = deps_.store->Get(a->record_id);
+          bool ended = false;
           {
             absl::MutexLock l(&a->mu);
-            if (fresh.ok()) a->record = *fresh;
+            if (fresh.ok()) {
+              a->record = *fresh;
+              ended = IsTerminal(fresh->task().state());
+            }
             a->queue.push_front({fn, std::move(*after)});
           }
+          // The other writer ended it (e.g. the backlog sweep got there
+          // before the loader): no commit of ours will, so it retires here
+          // or would hold its slots until shutdown. The queued changes are
+          // then refused by the state machine, each to its caller.
+          if (ended) Retire(a);
           Drain(a);
         });
         return;
