@@ -2,7 +2,8 @@
 // in files of their own: admission (dispatcher_admission.cc), channel choice
 // (dispatcher_channels.cc, core/channel_slots.h), the per-task writer
 // (dispatcher_writer.cc) and the phase handlers (dispatcher_submit.cc,
-// dispatcher_poll.cc, dispatcher_outputs.cc, dispatcher_control.cc).
+// dispatcher_poll.cc, dispatcher_outputs.cc, dispatcher_control.cc) and the
+// overdue backlog sweep (dispatcher_overdue.cc).
 #include "core/dispatcher.h"
 
 #include <utility>
@@ -30,6 +31,8 @@ void Dispatcher::Shutdown() {
   std::vector<Scheduler::TimerId> timers;
   {
     absl::MutexLock l(&mu_);
+    if (overdue_timer_) timers.push_back(overdue_timer_);
+    overdue_timer_ = 0;
     for (auto& [id, a] : active_) {
       absl::MutexLock task_lock(&a->mu);
       if (a->poll_timer) timers.push_back(a->poll_timer);

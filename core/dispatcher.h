@@ -70,6 +70,13 @@ struct DispatcherOptions {
   // Progress of a RUNNING task is written at most once per interval (the
   // latest value when it is over); zero writes every update.
   absl::Duration progress_interval = absl::ZeroDuration();
+  // While tasks wait in the store (the backlog), it is read every
+  // interval, at most `backlog_sweep_batch` rows at a time, for PENDING
+  // tasks past their deadline, which end TIMED_OUT there and then instead
+  // of when a slot frees and they are loaded (TaskStore::ListOverduePending).
+  // Zero turns the sweep off.
+  absl::Duration backlog_sweep_interval = absl::Seconds(1);
+  int backlog_sweep_batch = 256;
   // Our public URLs of outputs, input images and callbacks (not owned;
   // must be set and outlive the dispatcher).
   const PublicUrls* urls = nullptr;
@@ -91,11 +98,13 @@ struct DispatcherDeps {
   TaskWriter* writer;
   const Clock* clock;
   // Optional, not owned (null = none). Channels whose breaker is open are
-  // skipped when a task picks one; every submit's outcome feeds the
-  // channel's breaker (core/breaker_board.h).
+  // skipped when a task picks one; every submit's and poll's outcome feeds
+  // the channel's breaker (core/breaker_board.h). Polls of jobs already
+  // running on an ejected channel go on.
   BreakerBoard* breakers = nullptr;
-  // Failover submits and resumes after an unanswered submit go only when
-  // the budget has room; a task's first submit is counted as a call
+  // Failover submits, resumes after an unanswered submit and repeated
+  // output downloads go only when the budget has room; a task's first
+  // submit and each output's first download are counted as calls
   // (core/retry_budget.h).
   RetryBudget* retry_budget = nullptr;
 };
@@ -199,7 +208,7 @@ class Dispatcher : public ProviderListener {
   bool TakeChannelSlot(std::shared_ptr<Active> a, const Channel& channel);
   void ReleaseChannelSlot(std::shared_ptr<Active> a);
   bool IsRetired(const std::shared_ptr<Active>& a);
-  // Upstream health (dispatcher_health.cc): the hooks into the circuit
+  // Upstream health (dispatcher_channels.cc): the hooks into the circuit
   // breakers and the retry budget; each is a no-op without them.
   bool ChannelLooksHealthy(const Channel& channel) const;
   // Takes the channel's call (a half-open breaker's probe) and its
@@ -207,6 +216,10 @@ class Dispatcher : public ProviderListener {
   bool AdmitToChannel(std::shared_ptr<Active> a, const Channel& channel);
   void RecordSubmitOutcome(const std::string& channel,
                            const absl::Status& status);
+  // A poll's outcome on the channel's breaker (a pool's provider feeds its
+  // members' itself). Polls themselves are never held back by a breaker.
+  void RecordPollOutcome(const std::string& channel,
+                         const absl::Status& status);
   void CountFirstCall();
   bool TakeRetry();
   // How long a retry waits: full jitter over poll_interval x 2^attempt,
@@ -242,6 +255,11 @@ class Dispatcher : public ProviderListener {
   void StartFetches(std::shared_ptr<Active> a, std::shared_ptr<FetchState> f);
   void FetchOne(std::shared_ptr<Active> a, std::shared_ptr<FetchState> f,
                 size_t i, int attempt);
+  // Download `attempt` of output `i` after `error`: waits RetryBackoff(round)
+  // without a download slot, then goes if the retry budget has room, else
+  // waits another round.
+  void RetryFetch(std::shared_ptr<Active> a, std::shared_ptr<FetchState> f,
+                  size_t i, int attempt, const absl::Status& error, int round);
   void StoreOne(std::shared_ptr<Active> a, std::shared_ptr<FetchState> f,
                 size_t i, std::shared_ptr<std::string> body);
   void OutputDone(std::shared_ptr<Active> a, std::shared_ptr<FetchState> f,
@@ -252,6 +270,17 @@ class Dispatcher : public ProviderListener {
             const absl::Status& error);
   void CancelWaiting(const std::string& task_id, RecordCallback done);
 
+  // The overdue backlog (dispatcher_overdue.cc): PENDING tasks in the store
+  // past their deadline end TIMED_OUT without being loaded.
+  // StartOverdueSweep runs the sweep (if not running) once a backlog
+  // exists; it stops by itself when the backlog is gone. ArmOverdueSweep
+  // sets its one timer; SweepOverdue runs on it; SweepOverdueBatch reads
+  // and ends one batch on the Executor.
+  void StartOverdueSweep();
+  void ArmOverdueSweep(absl::Duration delay);
+  void SweepOverdue();
+  void SweepOverdueBatch();
+
   // Observability (dispatcher_metrics.cc). Marks `a` as waiting for a
   // channel of `workflow`, or as no longer waiting when it is empty.
   void SetWaitingForChannel(const std::shared_ptr<Active>& a,
@@ -260,8 +289,12 @@ class Dispatcher : public ProviderListener {
   void Mutate(std::shared_ptr<Active> a, MutateFn fn, RecordCallback after);
   // Runs `fn` at `at` unless the task retires (or the dispatcher stops)
   // first: every timer of a task goes through here, so none outlives it.
+  // If the task retires first, `on_drop` (when set) runs instead, outside
+  // every lock, so work that holds something (a download's place in its
+  // task's output collection) can let it go; not when the dispatcher stops.
   void TaskTimer(const std::shared_ptr<Active>& a, absl::Time at,
-                 std::function<void()> fn);
+                 std::function<void()> fn,
+                 std::function<void()> on_drop = nullptr);
   // Wait before retrying a write that failed `failures` times in a row.
   absl::Duration WriteRetryDelay(int failures);
   void Drain(std::shared_ptr<Active> a);
@@ -284,6 +317,9 @@ class Dispatcher : public ProviderListener {
   bool refilling_ ABSL_GUARDED_BY(mu_) = false;
   // Used only by the refill in progress (refilling_ serialises them).
   FairQueue fair_;
+  Scheduler::TimerId overdue_timer_ ABSL_GUARDED_BY(mu_) = 0;
+  bool overdue_sweeping_ ABSL_GUARDED_BY(mu_) = false;
+  bool overdue_unsupported_ ABSL_GUARDED_BY(mu_) = false;
   ChannelSlots slots_;  // channel concurrency and waiters
   std::atomic<int64_t> waiting_{0};  // approximate, for metrics
   SlotQueue fetch_slots_;  // output downloads in the whole process

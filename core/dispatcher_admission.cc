@@ -47,6 +47,7 @@ void Dispatcher::Enqueue(const TaskRecord& record) {
   if (direct) {
     Admit(record);
   } else {
+    StartOverdueSweep();
     AdmitNext();
   }
 }
@@ -225,6 +226,7 @@ absl::Status Dispatcher::Recover() {
     waiting_.fetch_add(static_cast<int64_t>(waiting),
                        std::memory_order_relaxed);
   }
+  if (waiting > 0) StartOverdueSweep();
   AdmitNext();
   MG_LOG(Info, "recovered ", resumed, " upstream tasks and ", waiting,
          " pending tasks; ", scan->unreadable.size(), " unreadable");

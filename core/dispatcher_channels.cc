@@ -1,8 +1,9 @@
 // Channel choice: the concurrency slots a task takes (core/channel_slots.h)
 // and the hooks into upstream health: circuit breakers decide which
-// channels a task may go to, submit outcomes feed them, and the retry
-// budget bounds failovers and resumes. The rules themselves live in
-// core/channel_slots, core/breaker_board and core/retry_budget.
+// channels a task may go to, submit and poll outcomes feed them, and the
+// retry budget bounds failovers, resumes and repeated output downloads. The
+// rules themselves live in core/channel_slots, core/breaker_board and
+// core/retry_budget.
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -32,6 +33,13 @@ void Dispatcher::RecordSubmitOutcome(const std::string& channel,
   if (deps_.breakers != nullptr && !channel.empty()) {
     deps_.breakers->RecordChannel(channel, status);
   }
+}
+
+void Dispatcher::RecordPollOutcome(const std::string& channel,
+                                   const absl::Status& status) {
+  // Any answer (queued, running, failed, not found) is the upstream alive;
+  // only a transport or 5xx/429 error counts against it.
+  RecordSubmitOutcome(channel, status);
 }
 
 void Dispatcher::CountFirstCall() {

@@ -23,20 +23,6 @@ void Dispatcher::Cancel(const std::string& task_id, RecordCallback done) {
   RequestStop(a, v1::TASK_STATE_CANCELED, std::move(done));
 }
 
-namespace {
-
-// The error a task stopped in `state` carries.
-void SetStopError(v1::TaskState state, v1::Task* task) {
-  if (state == v1::TASK_STATE_TIMED_OUT) {
-    task->mutable_error()->set_code(
-        CodeName(absl::StatusCode::kDeadlineExceeded));
-    task->mutable_error()->set_message(
-        "task did not finish before its deadline");
-  }
-}
-
-}  // namespace
-
 void Dispatcher::RequestStop(std::shared_ptr<Active> a, v1::TaskState state,
                              RecordCallback done) {
   const absl::Time now = deps_.clock->Now();

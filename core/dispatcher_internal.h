@@ -3,13 +3,16 @@
 #define MEDIAGW_CORE_DISPATCHER_INTERNAL_H_
 
 #include <deque>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/string_view.h"
+#include "common/status_mapping.h"
 #include "core/dispatcher.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -48,9 +51,14 @@ struct Dispatcher::Active {
   int unknown_outcomes ABSL_GUARDED_BY(mu) = 0;
   int write_failures ABSL_GUARDED_BY(mu) = 0;  // store writes failed in a row
   // Timers set through Dispatcher::TaskTimer that have not fired: token ->
-  // scheduler id (0 until RunAt returned). Retire and Shutdown cancel them.
+  // scheduler id (0 until RunAt returned) and what to run instead if the
+  // task retires first. Retire and Shutdown cancel them.
+  struct Timer {
+    Scheduler::TimerId id = 0;
+    std::function<void()> on_drop;
+  };
   uint64_t next_timer_token ABSL_GUARDED_BY(mu) = 0;
-  absl::flat_hash_map<uint64_t, Scheduler::TimerId> timers ABSL_GUARDED_BY(mu);
+  absl::flat_hash_map<uint64_t, Timer> timers ABSL_GUARDED_BY(mu);
   // Channels that refused this task for our credentials or credit.
   absl::flat_hash_set<std::string> refused_channels ABSL_GUARDED_BY(mu);
   // Poll backoff: consecutive polls that showed no change.
@@ -58,11 +66,15 @@ struct Dispatcher::Active {
   double last_polled_progress ABSL_GUARDED_BY(mu) = 0;
   int idle_polls ABSL_GUARDED_BY(mu) = 0;
 
-  // Takes the pending timers; the caller cancels them.
-  std::vector<Scheduler::TimerId> TakeTimers() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+  // Takes the pending timers; the caller cancels them and, unless null,
+  // gets their drop hooks in `drops` to run once no lock is held.
+  std::vector<Scheduler::TimerId> TakeTimers(
+      std::vector<std::function<void()>>* drops = nullptr)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     std::vector<Scheduler::TimerId> ids;
-    for (const auto& [token, id] : timers) {
-      if (id != 0) ids.push_back(id);
+    for (auto& [token, t] : timers) {
+      if (t.id != 0) ids.push_back(t.id);
+      if (drops != nullptr && t.on_drop) drops->push_back(std::move(t.on_drop));
     }
     timers.clear();
     return ids;
@@ -72,6 +84,16 @@ struct Dispatcher::Active {
 inline google::protobuf::Timestamp ToProtoTime(absl::Time t) {
   return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
       absl::ToUnixNanos(t));
+}
+
+// The error a task stopped in `state` carries (none for CANCELED).
+inline void SetStopError(v1::TaskState state, v1::Task* task) {
+  if (state == v1::TASK_STATE_TIMED_OUT) {
+    task->mutable_error()->set_code(
+        CodeName(absl::StatusCode::kDeadlineExceeded));
+    task->mutable_error()->set_message(
+        "task did not finish before its deadline");
+  }
 }
 
 // What a mutation returns when there is nothing to write: a status with a

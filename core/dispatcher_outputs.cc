@@ -82,7 +82,8 @@ void Dispatcher::StartFetches(std::shared_ptr<Active> a,
   }
 }
 
-// Holds a global slot from here until OutputDone.
+// Holds a global slot from here until OutputDone, or until a retry's wait
+// gives it back (RetryFetch takes one again before the next download).
 void Dispatcher::FetchOne(std::shared_ptr<Active> a,
                           std::shared_ptr<FetchState> f, size_t i,
                           int attempt) {
@@ -103,6 +104,9 @@ void Dispatcher::FetchOne(std::shared_ptr<Active> a,
     deps_.executor->Schedule([this, a, f, i, body] { StoreOne(a, f, i, body); });
     return;
   }
+  // Each output's first download is a call the retry budget's ratio is
+  // taken of; the downloads after a failure are its retries.
+  if (attempt == 0) CountFirstCall();
   HttpRequest req = ref.request;
   req.timeout = options_.fetch_timeout;
   // No download may outgrow what is left of the task's budget.
@@ -115,7 +119,9 @@ void Dispatcher::FetchOne(std::shared_ptr<Active> a,
     if (!resp.ok()) {
       err = resp.status();
     } else if (resp->status < 200 || resp->status >= 300) {
-      err = UpstreamHttpToStatus(resp->status, "output download", "");
+      err = WithRetryAfter(
+          UpstreamHttpToStatus(resp->status, "output download", ""),
+          resp->status, resp->headers, deps_.clock->Now());
     }
     if (err.code() == absl::StatusCode::kResourceExhausted && budget_caps) {
       err = absl::ResourceExhaustedError(absl::StrCat(
@@ -129,8 +135,10 @@ void Dispatcher::FetchOne(std::shared_ptr<Active> a,
           err.code() == absl::StatusCode::kUnavailable ||
           err.code() == absl::StatusCode::kDeadlineExceeded;
       if (transient && attempt + 1 < options_.fetch_attempts && !stopping_) {
-        TaskTimer(a, deps_.scheduler->Now() + options_.poll_interval,
-                  [this, a, f, i, attempt] { FetchOne(a, f, i, attempt + 1); });
+        // The wait may be long (a Retry-After, an empty budget): it must not
+        // keep a download slot from the outputs that could go now.
+        fetch_slots_.Release();
+        RetryFetch(a, f, i, attempt + 1, err, attempt);
         return;
       }
       if (err.code() == absl::StatusCode::kResourceExhausted) {
@@ -160,6 +168,30 @@ void Dispatcher::FetchOne(std::shared_ptr<Active> a,
     auto body = std::make_shared<std::string>(std::move(resp->body));
     deps_.executor->Schedule([this, a, f, i, body] { StoreOne(a, f, i, body); });
   });
+}
+
+void Dispatcher::RetryFetch(std::shared_ptr<Active> a,
+                            std::shared_ptr<FetchState> f, size_t i,
+                            int attempt, const absl::Status& error,
+                            int round) {
+  const absl::Time at = deps_.scheduler->Now() + RetryBackoff(round, error);
+  TaskTimer(
+      a, at,
+      [this, a, f, i, attempt, error, round] {
+        if (stopping_) return;
+        // Out of budget: another round without calling. The results are
+        // paid for, so the task is not failed for that; its deadline
+        // bounds the wait.
+        if (!TakeRetry()) return RetryFetch(a, f, i, attempt, error, round + 1);
+        fetch_slots_.Acquire(
+            [this, a, f, i, attempt] { FetchOne(a, f, i, attempt); });
+      },
+      // The task ended meanwhile: FetchOne sees it and ends this output,
+      // which removes the collection's files once nothing is in flight.
+      [this, a, f, i, attempt] {
+        fetch_slots_.Acquire(
+            [this, a, f, i, attempt] { FetchOne(a, f, i, attempt); });
+      });
 }
 
 void Dispatcher::StoreOne(std::shared_ptr<Active> a,

@@ -49,6 +49,7 @@ void Dispatcher::DoPoll(std::shared_ptr<Active> a) {
   if (stopping_) return;
   TaskRecord rec;
   std::shared_ptr<Provider> provider;
+  std::string channel;
   {
     absl::MutexLock l(&a->mu);
     a->poll_timer = 0;
@@ -56,12 +57,18 @@ void Dispatcher::DoPoll(std::shared_ptr<Active> a) {
     a->poll_in_flight = true;
     rec = a->record;
     provider = a->channel.provider;
+    channel = a->channel.name;
   }
-  provider->Poll(rec, [this, a](absl::StatusOr<PollResult> result) {
+  // Polls are not gated by the breaker: the job is paid for and runs there,
+  // so it is asked after (with backoff on errors) even while the channel
+  // is ejected for new tasks. Their outcomes still count.
+  provider->Poll(rec, [this, a, channel](absl::StatusOr<PollResult> result) {
     {
       absl::MutexLock l(&a->mu);
       a->poll_in_flight = false;
     }
+    if (stopping_) return;
+    RecordPollOutcome(channel, result.status());
     OnPolled(a, std::move(result));
   });
 }

@@ -44,13 +44,23 @@ void Dispatcher::Fail(std::shared_ptr<Active> a, TaskState state,
 }
 
 void Dispatcher::TaskTimer(const std::shared_ptr<Active>& a, absl::Time at,
-                           std::function<void()> fn) {
+                           std::function<void()> fn,
+                           std::function<void()> on_drop) {
   uint64_t token;
+  bool dropped = false;
   {
     absl::MutexLock l(&a->mu);
-    if (a->retired || stopping_) return;
-    token = ++a->next_timer_token;
-    a->timers[token] = 0;
+    if (stopping_) return;
+    if (a->retired) {
+      dropped = true;
+    } else {
+      token = ++a->next_timer_token;
+      a->timers[token] = Active::Timer{0, std::move(on_drop)};
+    }
+  }
+  if (dropped) {
+    if (on_drop) on_drop();
+    return;
   }
   // RunAt may fire on another thread before it returns: the entry is made
   // first, and whoever removes it (the firing, or Retire) decides.
@@ -67,7 +77,7 @@ void Dispatcher::TaskTimer(const std::shared_ptr<Active>& a, absl::Time at,
     absl::MutexLock l(&a->mu);
     auto it = a->timers.find(token);
     if (it != a->timers.end()) {
-      it->second = id;
+      it->second.id = id;
     } else {
       cancel = a->retired;  // taken by Retire before its id was known
     }
@@ -137,11 +147,20 @@ void Dispatcher::Drain(std::shared_ptr<Active> a) {
         // and apply the same mutation to the fresh record.
         deps_.executor->Schedule([this, a, fn, after] {
           auto fresh = deps_.store->Get(a->record_id);
+          bool ended = false;
           {
             absl::MutexLock l(&a->mu);
-            if (fresh.ok()) a->record = *fresh;
+            if (fresh.ok()) {
+              a->record = *fresh;
+              ended = IsTerminal(fresh->task().state());
+            }
             a->queue.push_front({fn, std::move(*after)});
           }
+          // The other writer ended it (e.g. the backlog sweep got there
+          // before the loader): no commit of ours will, so it retires here
+          // or would hold its slots until shutdown. The queued changes are
+          // then refused by the state machine, each to its caller.
+          if (ended) Retire(a);
           Drain(a);
         });
         return;
@@ -179,6 +198,7 @@ void Dispatcher::Drain(std::shared_ptr<Active> a) {
 void Dispatcher::Retire(std::shared_ptr<Active> a) {
   Scheduler::TimerId poll, deadline;
   std::vector<Scheduler::TimerId> timers;
+  std::vector<std::function<void()>> drops;
   const std::string& id = a->record_id;
   std::shared_ptr<Provider> provider;
   {
@@ -188,7 +208,7 @@ void Dispatcher::Retire(std::shared_ptr<Active> a) {
     poll = a->poll_timer;
     deadline = a->deadline_timer;
     a->poll_timer = a->deadline_timer = 0;
-    timers = a->TakeTimers();
+    timers = a->TakeTimers(&drops);
     provider = a->channel.provider;
   }
   // Once retired, the task takes no slot and waits for none (both check
@@ -201,6 +221,9 @@ void Dispatcher::Retire(std::shared_ptr<Active> a) {
   if (poll) deps_.scheduler->Cancel(poll);
   if (deadline) deps_.scheduler->Cancel(deadline);
   for (Scheduler::TimerId t : timers) deps_.scheduler->Cancel(t);
+  if (!stopping_) {
+    for (auto& drop : drops) drop();
+  }
   if (provider) provider->Unwatch(id);
   AdmitNext();
 }

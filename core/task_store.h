@@ -126,6 +126,16 @@ class TaskStore {
   PendingOwners(int limit) = 0;
   virtual absl::StatusOr<RecordScan> ListPendingOf(const std::string& owner,
                                                    int limit) = 0;
+  // Up to `limit` PENDING rows whose record.deadline is at or before `now`,
+  // earliest deadline first (unreadable rows count towards `limit`): the
+  // backlog's tasks that must end TIMED_OUT without waiting to be loaded.
+  // Tasks without a deadline never match. Default: UNIMPLEMENTED.
+  virtual absl::StatusOr<RecordScan> ListOverduePending(absl::Time now,
+                                                        int limit) {
+    (void)now;
+    (void)limit;
+    return absl::UnimplementedError("this task store cannot list by deadline");
+  }
   // OK while the store can write; otherwise the error of its last failed
   // write (UNAVAILABLE: locked, I/O error, disk full) until a write, or the
   // store's own probe, succeeds again. Cheap, thread-safe; for readiness.

@@ -410,6 +410,9 @@ void Flow::PollOn(const std::string& server, const std::string& id,
   FetchHistory(server, id,
                [self = shared_from_this(), server, id, progress, recheck,
                 done = std::move(done)](absl::StatusOr<HistoryEntry> entry) {
+                 // Polls feed the member's breaker as submits do (the
+                 // dispatcher cannot tell which member a pool's poll asked).
+                 self->Report(server, entry.status());
                  if (!entry.ok()) return done(entry.status());
                  if (entry->status != HistoryEntry::Status::kAbsent) {
                    return done(self->ToPollResult(server, *entry, progress));
@@ -417,6 +420,7 @@ void Flow::PollOn(const std::string& server, const std::string& id,
                  if (recheck) return done(StateOnly(UpstreamState::kNotFound));
                  self->FetchQueue(server, [self, server, id, progress, done](
                                               absl::StatusOr<QueueSnapshot> q) {
+                   self->Report(server, q.status());
                    if (!q.ok()) return done(q.status());
                    if (q->IsRunning(id)) {
                      return done(StateOnly(UpstreamState::kRunning, progress));
@@ -542,6 +546,7 @@ void Flow::FindOn(const std::string& server, const std::string& id,
                    return done(true);
                  self->FetchQueue(server, [self, server, id, done](
                                               absl::StatusOr<QueueSnapshot> q) {
+                   self->Report(server, q.status());
                    if (!q.ok()) return done(q.status());
                    if (q->IsRunning(id) || q->IsPending(id)) return done(true);
                    self->FetchHistory(

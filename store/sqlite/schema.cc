@@ -81,6 +81,14 @@ CREATE INDEX ledger_account ON ledger(account_id, seq);
 CREATE INDEX tasks_state_owner_created
   ON tasks(state, owner, created_at_us, id);
 )sql"},
+          // PENDING tasks past their deadline are found without loading the
+          // backlog: the deadline gets a column (written once, by the insert)
+          // and PENDING rows an index on it. Rows written before this step
+          // have none and are timed out when the backlog loads them.
+          {5, R"sql(
+ALTER TABLE tasks ADD COLUMN deadline_us INTEGER NULL;
+CREATE INDEX tasks_pending_deadline ON tasks(deadline_us) WHERE state = 1;
+)sql"},
       };
   return *kMigrations;
 }

@@ -25,8 +25,8 @@ namespace {
 
 constexpr char kInsertSql[] =
     "INSERT INTO tasks(id, owner, state, version, created_at_us, "
-    "updated_at_us, idempotency_key, record, idempotency_expires_at_us) "
-    "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "updated_at_us, idempotency_key, record, idempotency_expires_at_us, "
+    "deadline_us) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 // An expired key is let go by the insert that wants it: one lookup in the
 // (owner, idempotency_key) index, no sweeping. The task keeps its record.
 constexpr char kReleaseKeySql[] =
@@ -180,6 +180,7 @@ void SqliteTaskStore::Insert(TaskRecord record, SideRows rows,
   if (record.has_idempotency_expire_time()) {
     op.idempotency_expires_at_us = ToMicros(record.idempotency_expire_time());
   }
+  if (record.has_deadline()) op.deadline_us = ToMicros(record.deadline());
   op.state = record.task().state();
   op.version = record.version();
   int64_t now_us = absl::ToUnixMicros(absl::Now());
@@ -461,6 +462,9 @@ absl::Status SqliteTaskStore::ApplyInsert(const WriteOp& op) {
   MG_RETURN_IF_ERROR(op.idempotency_expires_at_us == 0
                          ? stmt->BindNull(9)
                          : stmt->BindInt64(9, op.idempotency_expires_at_us));
+  MG_RETURN_IF_ERROR(op.deadline_us.has_value()
+                         ? stmt->BindInt64(10, *op.deadline_us)
+                         : stmt->BindNull(10));
   absl::Status s = stmt->Run();
   int code = stmt->last_code();
   stmt->Reset();

@@ -116,6 +116,9 @@ class SqliteTaskStore : public TaskStore {
       int limit) override;
   absl::StatusOr<RecordScan> ListPendingOf(const std::string& owner,
                                            int limit) override;
+  // Reads the partial index of PENDING rows by deadline (schema 5).
+  absl::StatusOr<RecordScan> ListOverduePending(absl::Time now,
+                                                int limit) override;
   // page_size <= 0 means 50; above 500 is clamped to 500. Repeated states
   // count once; more than v1::TaskState_ARRAYSIZE distinct ones is
   // INVALID_ARGUMENT. Every states list shares one compiled statement.
@@ -168,6 +171,7 @@ class SqliteTaskStore : public TaskStore {
     std::string owner;
     std::string idempotency_key;  // empty: stored as NULL
     int64_t idempotency_expires_at_us = 0;  // 0: NULL (kept for ever)
+    std::optional<int64_t> deadline_us;     // inserts only; unset: NULL
     std::string blob;             // serialized TaskRecord
     int64_t state = 0;
     int64_t version = 0;

@@ -43,6 +43,14 @@ constexpr char kPendingOwnersSql[] =
 constexpr char kPendingOfSql[] =
     "SELECT id, record, owner, state, version, created_at_us FROM tasks "
     "WHERE state = 1 AND owner = ? ORDER BY created_at_us, id LIMIT ?";
+// Named, because the planner (with no statistics) would rather walk every
+// PENDING row of tasks_state_created; the partial index of PENDING rows by
+// deadline reads only the overdue ones. INDEXED BY fails the prepare if the
+// index cannot serve the query, instead of silently scanning.
+constexpr char kOverdueSql[] =
+    "SELECT id, record, owner, state, version, created_at_us FROM tasks "
+    "INDEXED BY tasks_pending_deadline WHERE state = 1 AND deadline_us <= ? "
+    "ORDER BY deadline_us LIMIT ?";
 // Terminal states, each a range of the (state, created_at_us) index; no
 // ORDER BY, so the scan stops at the limit instead of sorting every match.
 constexpr char kExpiredSql[] =
@@ -197,6 +205,16 @@ absl::StatusOr<RecordScan> SqliteTaskStore::ListPendingOf(
   ReaderLease db(this);
   MG_ASSIGN_OR_RETURN(Statement * stmt, db->Cached(kPendingOfSql));
   MG_RETURN_IF_ERROR(stmt->BindText(1, owner));
+  MG_RETURN_IF_ERROR(stmt->BindInt64(2, limit));
+  return ReadRecords(stmt);
+}
+
+absl::StatusOr<RecordScan> SqliteTaskStore::ListOverduePending(absl::Time now,
+                                                              int limit) {
+  if (limit <= 0) return RecordScan();
+  ReaderLease db(this);
+  MG_ASSIGN_OR_RETURN(Statement * stmt, db->Cached(kOverdueSql));
+  MG_RETURN_IF_ERROR(stmt->BindInt64(1, absl::ToUnixMicros(now)));
   MG_RETURN_IF_ERROR(stmt->BindInt64(2, limit));
   return ReadRecords(stmt);
 }

@@ -151,5 +151,30 @@ TEST_F(CancelRaceTest, RetiringATaskCancelsItsTimers) {
   EXPECT_TRUE(p2_->Submits().empty());
 }
 
+// Another writer (the backlog sweep racing the loader, a second replica)
+// ends a task the dispatcher drives: the dispatcher's next write is refused,
+// it reloads the record, finds it ended, and lets the task go (its slots,
+// its timers) instead of driving a finished task until shutdown.
+TEST_F(CancelRaceTest, ATaskEndedByAnotherWriterRetires) {
+  DispatcherOptions o;
+  o.max_active = 1;
+  Init(o);
+  const std::string id = Submit().id();
+  const std::string next = Submit().id();
+  ASSERT_EQ(StateOf(id), v1::TASK_STATE_QUEUED);
+  ASSERT_EQ(StateOf(next), v1::TASK_STATE_PENDING);
+  TaskRecord ended = Stored(id);
+  ended.set_version(ended.version() + 1);
+  ended.mutable_task()->set_state(v1::TASK_STATE_TIMED_OUT);
+  store_.Seed(ended);
+  p1_->ScriptPoll(id, Running(0.5));  // its write meets the newer version
+  AdvanceAndPump(absl::Seconds(1));
+  EXPECT_EQ(StateOf(id), v1::TASK_STATE_TIMED_OUT);
+  EXPECT_EQ(p1_->Watched(id), std::optional<bool>(false));
+  // The slot went to the waiting task.
+  EXPECT_EQ(StateOf(next), v1::TASK_STATE_QUEUED);
+  EXPECT_EQ(dispatcher_->ActiveCount(), 1u);
+}
+
 }  // namespace
 }  // namespace mediagw::testing

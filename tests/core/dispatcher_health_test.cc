@@ -1,6 +1,7 @@
 // The dispatcher's use of circuit breakers and the retry budget: ejected
 // channels are skipped, submit outcomes open and close breakers, failovers
-// stay within the budget and wait at least the upstream's Retry-After.
+// and repeated output downloads stay within the budget and wait at least the
+// upstream's Retry-After.
 #include <memory>
 #include <string>
 
@@ -135,6 +136,108 @@ TEST_F(DispatcherHealthTest, FailoverWaitsForRetryAfter) {
   AdvanceAndPump(absl::Seconds(1));
   EXPECT_EQ(p2_->Submits().size(), 1u);
   EXPECT_EQ(Stored(a).channel(), "c2");
+}
+
+TEST_F(DispatcherHealthTest, FailedPollsOpenTheChannelsBreaker) {
+  UseBreakers(/*threshold=*/2);
+  Init();
+  const std::string a = Submit("default").id();  // c1
+  p1_->ScriptPoll(a, k503);
+  p1_->ScriptPoll(a, absl::DeadlineExceededError("poll timed out"));
+  for (int i = 0; i < 10; ++i) AdvanceAndPump(absl::Seconds(1));
+  EXPECT_EQ(breakers_->State("c1", "http://c1.test"), BreakerState::kOpen);
+  // New tasks go elsewhere while it is ejected.
+  const size_t c1_calls = p1_->Submits().size();
+  const std::string b = Submit("multi").id();
+  Settle();
+  EXPECT_EQ(p1_->Submits().size(), c1_calls);
+  EXPECT_EQ(Stored(b).channel(), "c2");
+}
+
+TEST_F(DispatcherHealthTest, ARunningJobIsStillPolledBehindAnOpenBreaker) {
+  UseBreakers(/*threshold=*/1);
+  Init();
+  const std::string a = Submit("default").id();
+  p1_->ScriptPoll(a, k503);
+  AdvanceAndPump(absl::Seconds(1));
+  ASSERT_EQ(breakers_->State("c1", "http://c1.test"), BreakerState::kOpen);
+  // The job is paid for and running there: polls go on, with backoff, and
+  // the task ends as the upstream says, well inside the cool-down.
+  p1_->ScriptPoll(a, Succeeded("http://up.test/a.png"));
+  for (int i = 0; i < 10; ++i) AdvanceAndPump(absl::Seconds(1));
+  EXPECT_EQ(StateOf(a), v1::TASK_STATE_SUCCEEDED);
+}
+
+TEST_F(DispatcherHealthTest, AnsweredPollsBreakARunOfFailures) {
+  UseBreakers(/*threshold=*/2);
+  Init();
+  const std::string a = Submit("default").id();
+  p1_->ScriptPoll(a, k503);
+  p1_->ScriptPoll(a, Running(0.5));
+  p1_->ScriptPoll(a, k503);
+  // A reply we cannot read says nothing either way.
+  p1_->ScriptPoll(a, absl::InvalidArgumentError("reply not understood"));
+  p1_->ScriptPoll(a, Running(0.6));
+  for (int i = 0; i < 20; ++i) AdvanceAndPump(absl::Seconds(1));
+  EXPECT_GE(p1_->Polls().size(), 5u);
+  EXPECT_EQ(breakers_->State("c1", "http://c1.test"), BreakerState::kClosed);
+}
+
+HttpResponse Http503(const std::string& retry_after = "") {
+  HttpResponse r;
+  r.status = 503;
+  r.body = "busy";
+  if (!retry_after.empty()) r.headers.emplace_back("retry-after", retry_after);
+  return r;
+}
+
+constexpr char kOut[] = "http://up.test/out.png";
+
+TEST_F(DispatcherHealthTest, OutputDownloadRetriesComeFromTheRetryBudget) {
+  UseBudget(/*ratio=*/0, /*min_per_second=*/1.0 / 60);  // one retry a minute
+  Init();
+  http_.Script(kOut, Http503());
+  http_.Script(kOut, Http503());
+  const std::string a = Submit().id();
+  p1_->ScriptPoll(a, Succeeded(kOut));
+  for (int i = 0; i < 30; ++i) AdvanceAndPump(absl::Seconds(1));
+  // The first retry had the budget; the second waits for room, however
+  // many attempts are left, and the paid result is not given up.
+  EXPECT_EQ(http_.Urls().size(), 2u);
+  EXPECT_EQ(StateOf(a), v1::TASK_STATE_FINALIZING);
+  for (int i = 0; i < 60; ++i) AdvanceAndPump(absl::Seconds(1));
+  EXPECT_EQ(http_.Urls().size(), 3u);
+  EXPECT_EQ(StateOf(a), v1::TASK_STATE_SUCCEEDED);
+}
+
+TEST_F(DispatcherHealthTest, OutputDownloadRetryWaitsForRetryAfter) {
+  Init();
+  http_.Script(kOut, Http503("20"));
+  const std::string a = Submit().id();
+  p1_->ScriptPoll(a, Succeeded(kOut));
+  AdvanceAndPump(absl::Seconds(1));  // polled: the download fails
+  ASSERT_EQ(http_.Urls().size(), 1u);
+  for (int i = 0; i < 19; ++i) AdvanceAndPump(absl::Seconds(1));
+  EXPECT_EQ(http_.Urls().size(), 1u);
+  EXPECT_EQ(StateOf(a), v1::TASK_STATE_FINALIZING);
+  AdvanceAndPump(absl::Seconds(1));
+  EXPECT_EQ(http_.Urls().size(), 2u);
+  EXPECT_EQ(StateOf(a), v1::TASK_STATE_SUCCEEDED);
+}
+
+TEST_F(DispatcherHealthTest, AWaitingDownloadRetryHoldsNoDownloadSlot) {
+  DispatcherOptions opts;
+  opts.fetch_parallel = 1;
+  Init(opts);
+  http_.Script(kOut, Http503("60"));
+  const std::string a = Submit().id();
+  p1_->ScriptPoll(a, Succeeded(kOut));
+  AdvanceAndPump(absl::Seconds(1));
+  const std::string b = Submit().id();
+  p1_->ScriptPoll(b, Succeeded("http://up.test/b.png"));
+  for (int i = 0; i < 3; ++i) AdvanceAndPump(absl::Seconds(1));
+  EXPECT_EQ(StateOf(b), v1::TASK_STATE_SUCCEEDED);
+  EXPECT_EQ(StateOf(a), v1::TASK_STATE_FINALIZING);
 }
 
 }  // namespace

@@ -140,5 +140,29 @@ TEST_F(DispatcherOutputsTest, AFailedOutputRemovesTheOthersOnceTheyLand) {
   EXPECT_THAT(blobs_.Names(), IsEmpty());
 }
 
+TEST_F(DispatcherOutputsTest, ACancelDuringADownloadRetryRemovesWhatWasStored) {
+  DispatcherOptions opts;
+  opts.fetch_parallel = 1;
+  Init(opts);
+  HttpResponse busy;
+  busy.status = 503;
+  busy.headers.emplace_back("retry-after", "60");
+  http_.Script("http://up.test/1.png", busy);
+  std::string id = Submit().id();
+  p1_->ScriptPoll(id, ManyOutputs(2));
+  AdvanceAndPump(absl::Seconds(1));
+  ASSERT_EQ(http_.Urls().size(), 2u);  // the first stored, the second waits
+  ASSERT_THAT(blobs_.Names(), ::testing::Not(IsEmpty()));
+  ASSERT_TRUE(Cancel(id).ok());
+  EXPECT_EQ(StateOf(id), v1::TASK_STATE_CANCELED);
+  // The dropped retry ends its output: the task's files go, and its
+  // download slot serves the next task.
+  EXPECT_THAT(blobs_.Names(), IsEmpty());
+  std::string next = Submit().id();
+  p1_->ScriptPoll(next, Succeeded("http://up.test/next.png"));
+  AdvanceAndPump(absl::Seconds(1));
+  EXPECT_EQ(StateOf(next), v1::TASK_STATE_SUCCEEDED);
+}
+
 }  // namespace
 }  // namespace mediagw

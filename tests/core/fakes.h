@@ -228,6 +228,34 @@ class FakeTaskStore : public TaskStore {
     }
     return out;
   }
+  absl::StatusOr<RecordScan> ListOverduePending(absl::Time now,
+                                                int limit) override {
+    absl::MutexLock l(&mu_);
+    ++overdue_lists_;
+    std::vector<std::pair<absl::Time, const TaskRecord*>> due;
+    for (const auto& id : order_) {
+      const TaskRecord& r = records_.at(id);
+      if (r.task().state() != v1::TASK_STATE_PENDING || !r.has_deadline()) {
+        continue;
+      }
+      const absl::Time d = absl::FromUnixSeconds(r.deadline().seconds()) +
+                           absl::Nanoseconds(r.deadline().nanos());
+      if (d <= now) due.emplace_back(d, &r);
+    }
+    std::stable_sort(due.begin(), due.end(), [](const auto& x, const auto& y) {
+      return x.first < y.first;
+    });
+    RecordScan out;
+    for (const auto& [d, r] : due) {
+      if (static_cast<int>(out.rows()) >= limit) break;
+      out.records.push_back(*r);
+    }
+    return out;
+  }
+  int OverdueLists() const {
+    absl::MutexLock l(&mu_);
+    return overdue_lists_;
+  }
   absl::StatusOr<ListPage> List(const ListFilter& filter) override {
     absl::MutexLock l(&mu_);
     last_list_states_ = filter.states;
@@ -348,6 +376,7 @@ class FakeTaskStore : public TaskStore {
   // Rows handed with each write, in call order (committed or not).
   std::vector<SideRows> side_rows_ ABSL_GUARDED_BY(mu_);
   int expired_lists_ ABSL_GUARDED_BY(mu_) = 0;
+  int overdue_lists_ ABSL_GUARDED_BY(mu_) = 0;
   int deletes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

@@ -290,6 +290,35 @@ TEST_F(E2eTest, KillNineRightAfterAcknowledgeLosesNothing) {
   }
 }
 
+// A task that waits in the store's backlog (the one slot is taken by a
+// long job) ends TIMED_OUT at its deadline while the slot is still taken,
+// not only once the slot frees and the backlog is loaded.
+TEST_F(E2eTest, ABackloggedTaskTimesOutWhileTheSlotIsStillTaken) {
+  Simulator sim(dir_, /*step_ms=*/400);  // 50 steps: 20 s
+  ServerOptions opts;
+  opts.max_active = 1;
+  opts.deadline_seconds = 2;
+  opts.extra_workflows = absl::StrCat(
+      R"({"name": "slow", "channels": ["comfy"], "template_file": ")",
+      SourceDir(),
+      R"(/config/workflows/default.json", "default_cfg": 7, "deadline_seconds": 120})");
+  Server server(dir_, sim.url(), opts);
+  server.Start();
+  const std::string running = SubmitRest(
+      server, R"({"prompt": "long", "steps": 50, "width": 64, "height": 64, "workflow": "slow"})");
+  const std::string waiting = SubmitRest(
+      server, R"({"prompt": "waits", "steps": 2, "width": 64, "height": 64})");
+  ASSERT_FALSE(running.empty());
+  ASSERT_FALSE(waiting.empty());
+  EXPECT_TRUE(WaitFor([&] { return Get(server, waiting).state() == v1::TASK_STATE_TIMED_OUT; },
+                      absl::Seconds(15)))
+      << "ended in " << Get(server, waiting).state();
+  EXPECT_EQ(Get(server, waiting).error().code(), "DEADLINE_EXCEEDED");
+  const v1::TaskState slot_holder = Get(server, running).state();
+  EXPECT_TRUE(slot_holder == v1::TASK_STATE_QUEUED || slot_holder == v1::TASK_STATE_RUNNING)
+      << slot_holder;
+}
+
 TEST_F(E2eTest, SigtermWithTasksInFlightExitsCleanlyAndTheyFinishAfterRestart) {
   Simulator sim(dir_, /*step_ms=*/30);
   ServerOptions opts;

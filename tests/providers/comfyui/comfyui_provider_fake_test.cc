@@ -368,6 +368,45 @@ TEST_F(ComfyFakeTest, PoolMemberBehindAnOpenBreakerIsLeftAlone) {
   EXPECT_EQ(board.State("pool", Base(sick)), BreakerState::kClosed);
 }
 
+// Polls feed the breaker of the pool member that runs the job: failures
+// there count towards its ejection, and only its own.
+TEST_F(ComfyFakeTest, FailedPollsCountAgainstTheirPoolMember) {
+  FakeClock clock;
+  BreakerOptions bo;
+  bo.failure_threshold = 2;
+  BreakerBoard board(bo, &clock);
+  FakeUpstream busy;
+  busy.SetHandler([](const RecordedRequest& r) {
+    if (r.target == "/queue") return Json(QueueJson({"x"}, {"y", "z"}));
+    return Accept(r);
+  });
+  std::atomic<bool> down{false};
+  up_.SetHandler([&down](const RecordedRequest& r) {
+    if (down) return Json("{}", 503);
+    if (r.target == "/queue") return Json(QueueJson({}, {}));
+    return Accept(r);
+  });
+  ComfyUiOptions o;
+  o.channel_name = "pool";
+  o.base_urls = {Base(busy), Base(up_)};
+  o.templates = {{"default", ReadWorkflow("default")}};
+  o.use_websocket = false;
+  o.breakers = &board;
+  auto p = NewComfyUiProvider(std::move(o), &http_);
+  ASSERT_TRUE(p.ok()) << p.status();
+  TaskRecord rec = MakeRecord("t", "pid");
+  auto sub = SubmitSync(**p, rec);
+  ASSERT_TRUE(sub.ok()) << sub.status();
+  ASSERT_THAT(sub->provider_state, HasSubstr(Base(up_)));
+  rec.set_provider_state(sub->provider_state);
+  down = true;
+  EXPECT_EQ(PollSync(**p, rec).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(board.State("pool", Base(up_)), BreakerState::kClosed);
+  EXPECT_EQ(PollSync(**p, rec).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(board.State("pool", Base(up_)), BreakerState::kOpen);
+  EXPECT_EQ(board.State("pool", Base(busy)), BreakerState::kClosed);
+}
+
 // A success whose answer cannot be read (cut inside its head, or a body
 // that is not the prompt reply) may still have queued the job: the submit's
 // outcome is unknown, so it is looked up again, never sent elsewhere.
