@@ -15,6 +15,7 @@
 #include "common/utf8.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/sqlite_ledger.h"
+#include "store/sqlite/sqlite_webhook_store.h"
 
 namespace mediagw {
 
@@ -411,6 +412,9 @@ absl::Status SqliteTaskStore::ApplyOp(const WriteOp& op) {
   const int64_t now_us = op.updated_at_us;
   for (size_t i = 0; st.ok() && i < op.rows.ledger.size(); ++i) {
     st = store::ApplyLedgerEntry(*writer_db_, op.rows.ledger[i], now_us);
+  }
+  for (size_t i = 0; st.ok() && i < op.rows.outbox.size(); ++i) {
+    st = store::ApplyOutboxRow(*writer_db_, op.rows.outbox[i], now_us);
   }
   if (writer_db_->InAutocommit()) return st;  // SQLite undid the batch
   if (!st.ok()) {
