@@ -345,6 +345,9 @@ int Run(int argc, char** argv) {
           &clock},
       sender_opts);
   webhooks::WebhookSender::RegisterMetrics();
+  GlobalMetrics().Gauge("mediagw_webhook_in_flight",
+                        "Webhook delivery attempts in flight now",
+                        [&sender] { return double(sender.in_flight()); });
   const gateway::ModelTable kie_names =
       gateway::ModelTable::FromConfig(cfg.compat().kie_models(), cfg);
   webhooks::OutboxHook outbox_hook(
