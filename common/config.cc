@@ -160,6 +160,16 @@ void ApplyDefaults(Config& c, const std::string& base) {
   if (f->max_task_bytes() == 0) f->set_max_task_bytes(uint64_t{1} << 30);
   if (f->max_parallel_per_task() == 0) f->set_max_parallel_per_task(4);
   if (f->max_parallel() == 0) f->set_max_parallel(16);
+  auto* hooks = c.mutable_webhooks();
+  if (hooks->max_retry_hours() == 0) hooks->set_max_retry_hours(24);
+  if (hooks->max_per_endpoint() == 0) hooks->set_max_per_endpoint(4);
+  if (hooks->attempt_timeout_ms() == 0) hooks->set_attempt_timeout_ms(10000);
+  if (hooks->retry_base_ms() == 0) hooks->set_retry_base_ms(5000);
+  if (hooks->retry_max_delay_ms() == 0) {
+    hooks->set_retry_max_delay_ms(3600000);
+  }
+  if (hooks->poll_interval_ms() == 0) hooks->set_poll_interval_ms(1000);
+  if (hooks->max_in_flight() == 0) hooks->set_max_in_flight(64);
   auto* compat = c.mutable_compat();
   if (compat->openai_sync_timeout_seconds() == 0) {
     compat->set_openai_sync_timeout_seconds(300);
@@ -413,6 +423,31 @@ absl::Status Validate(const Config& c) {
       return Bad(absl::StrCat("fetch.allow_addresses[", i, "]"),
                  "must be an IP address, optionally with :port ([v6]:port)");
     }
+  }
+  for (int i = 0; i < c.webhooks().allow_addresses_size(); ++i) {
+    if (!IsAddressPattern(c.webhooks().allow_addresses(i))) {
+      return Bad(absl::StrCat("webhooks.allow_addresses[", i, "]"),
+                 "must be an IP address, optionally with :port ([v6]:port)");
+    }
+  }
+  const auto& wh = c.webhooks();
+  if (wh.max_retry_hours() > 24 * 30) {
+    return Bad("webhooks.max_retry_hours", "must be at most 720");
+  }
+  if (wh.max_per_endpoint() > 1024 || wh.max_in_flight() > 65536) {
+    return Bad("webhooks.max_per_endpoint",
+               "must be at most 1024 (max_in_flight at most 65536)");
+  }
+  if (wh.attempt_timeout_ms() > 600000) {
+    return Bad("webhooks.attempt_timeout_ms", "must be at most 600000");
+  }
+  if (wh.retry_base_ms() > wh.retry_max_delay_ms() ||
+      wh.retry_max_delay_ms() > 86400000) {
+    return Bad("webhooks.retry_base_ms",
+               "must be at most retry_max_delay_ms, itself at most 86400000");
+  }
+  if (wh.poll_interval_ms() > 3600000) {
+    return Bad("webhooks.poll_interval_ms", "must be at most 3600000");
   }
   return absl::OkStatus();
 }

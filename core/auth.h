@@ -24,6 +24,9 @@ struct Caller {
   // Authenticate always sets it; when empty (callers built by hand in
   // tests) the key name stands for it.
   std::string account{};
+  // Set by the kie-compatible surface: the webhook_url of a task this
+  // request creates is kie's callBackUrl, reported in kie's callback shape.
+  bool kie_callback{};
   const std::string& owner() const {
     return account.empty() ? key_name : account;
   }

@@ -1,6 +1,7 @@
 #include "core/request_normalizer.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -110,6 +111,39 @@ absl::StatusOr<v1::SubmitImageRequest> NormalizeImageRequest(
       return st;
     }
   }
+  if (out.webhook_events_size() > 0) {
+    absl::StatusOr<std::vector<std::string>> events =
+        NormalizeWebhookEvents(out.webhook_events());
+    if (!events.ok()) return events.status();
+    out.clear_webhook_events();
+    for (std::string& e : *events) out.add_webhook_events(std::move(e));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> NormalizeWebhookEvents(
+    const google::protobuf::RepeatedPtrField<std::string>& events) {
+  // At most one entry per known event is kept, so the list is bounded by
+  // the size of the filter, whatever the caller sent.
+  if (events.size() > 64) {
+    return absl::InvalidArgumentError(
+        "webhook_events must have at most 64 entries");
+  }
+  bool seen[std::size(kWebhookEvents)] = {};
+  for (const std::string& e : events) {
+    size_t i = 0;
+    while (i < std::size(kWebhookEvents) && e != kWebhookEvents[i]) ++i;
+    if (i == std::size(kWebhookEvents)) {
+      return absl::InvalidArgumentError(
+          "webhook_events: each must be one of completed, failed, canceled, "
+          "timed_out");
+    }
+    seen[i] = true;
+  }
+  std::vector<std::string> out;
+  for (size_t i = 0; i < std::size(kWebhookEvents); ++i) {
+    if (seen[i]) out.emplace_back(kWebhookEvents[i]);
+  }
   return out;
 }
 
@@ -199,6 +233,7 @@ absl::StatusOr<v1::SubmitImageRequest> NormalizeVideoRequest(
   params.set_model(request.model());
   params.set_idempotency_key(request.idempotency_key());
   params.set_webhook_url(request.webhook_url());
+  *params.mutable_webhook_events() = request.webhook_events();
   return NormalizeImageRequest(params, workflow);
 }
 

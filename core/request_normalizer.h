@@ -5,6 +5,7 @@
 #define MEDIAGW_CORE_REQUEST_NORMALIZER_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -55,6 +56,15 @@ absl::StatusOr<ImageInput> ClassifyImageInput(absl::string_view image);
 // controls or raw non-ASCII bytes). INVALID_ARGUMENT names `field`. Where
 // it points is checked when something is delivered there, not here.
 absl::Status CheckWebhookUrl(absl::string_view url, absl::string_view field);
+
+// The task ends a webhook filter can name, in canonical order.
+inline constexpr const char* kWebhookEvents[] = {"completed", "failed",
+                                                 "canceled", "timed_out"};
+// A request's webhook_events, checked and in canonical order without
+// repeats. INVALID_ARGUMENT "webhook_events: ..." for an unknown name or
+// more than 64 entries.
+absl::StatusOr<std::vector<std::string>> NormalizeWebhookEvents(
+    const google::protobuf::RepeatedPtrField<std::string>& events);
 
 }  // namespace mediagw
 

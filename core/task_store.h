@@ -68,11 +68,26 @@ struct LedgerEntry {
   std::string note;
 };
 
+// A webhook delivery that commits with the transition it reports (the
+// outbox, docs/API.md "Webhooks"); the sender (webhooks/) delivers it.
+struct OutboxRow {
+  std::string id;  // the webhook-id header; unique
+  std::string task_id;
+  std::string account_id;
+  std::string url;
+  std::string event;  // "completed", "failed", "canceled" or "timed_out"
+  bool kie_format = false;
+  std::string body;  // the payload, sent as is on every attempt
+  int64_t created_at_us = 0;
+  int64_t give_up_at_us = 0;  // no attempt starts after it
+};
+
 // Rows that must commit in the same transaction as a task's insert or
 // compare-and-swap, or not at all.
 struct SideRows {
   std::vector<LedgerEntry> ledger;
-  bool empty() const { return ledger.empty(); }
+  std::vector<OutboxRow> outbox;
+  bool empty() const { return ledger.empty() && outbox.empty(); }
 };
 
 struct ListPage {

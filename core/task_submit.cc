@@ -188,6 +188,8 @@ TaskRecord TaskServiceImpl::NewRecord(const Caller& caller,
   *task->mutable_create_time() =
       TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(deps_.clock->Now()));
   *task->mutable_update_time() = task->create_time();
+  rec.set_webhook_kie_format(caller.kie_callback &&
+                             !params.webhook_url().empty());
   *rec.mutable_request() = std::move(params);
   rec.set_owner(caller.owner());
   rec.set_request_id(caller.request_id);

@@ -25,7 +25,8 @@
 
 namespace mediagw {
 
-// What else a transition carries. Implementations: core/accounting.
+// What else a transition carries. Implementations: accounts/accounting
+// (ledger rows), webhooks/outbox_hook (webhook outbox rows).
 class TransitionRows {
  public:
   virtual ~TransitionRows() = default;

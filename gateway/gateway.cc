@@ -26,6 +26,10 @@ Gateway::Gateway(Deps deps)
     kie_.emplace(deps.tasks, deps.auth, std::move(deps.compat->kie_models));
     kie_->Register(routes_);
   }
+  if (deps.webhooks) {
+    webhooks_.emplace(std::move(*deps.webhooks));
+    webhooks_->Register(routes_);
+  }
   deps.uploads->Register(routes_);
 }
 

@@ -13,8 +13,10 @@
 //                                          GET /api/v1/jobs/recordInfo
 //   native (gateway/rest_handler.h)        /v1/tasks, /v1/tasks/{id},
 //                                          /v1/tasks/{id}/cancel, .../events
+//   webhooks (gateway/webhooks_handler.h)  /v1/tasks/{id}/webhooks[/replay]
 // docs/openapi.yaml documents every route; a test holds it to Routes().
-// Paths no route claims get 404 in the legacy envelope.
+// Paths no route claims get 404 in the legacy envelope. Only the webhooks
+// routes read a store (the webhook store, on their own pool).
 //
 // Threading: Handle and CheckHead run on HTTP server threads and never
 // block.
@@ -40,6 +42,7 @@
 #include "gateway/rest_handler.h"
 #include "gateway/route_table.h"
 #include "gateway/uploads_handler.h"
+#include "gateway/webhooks_handler.h"
 #include "net/http_server.h"
 
 namespace mediagw::gateway {
@@ -68,6 +71,8 @@ class Gateway {
 
     // The callers' own accounts (legacy endpoint=balance); null: 501.
     AccountView* accounts = nullptr;
+    // The webhook visibility routes; absent = not served.
+    std::optional<WebhooksHandler::Deps> webhooks{};
   };
   // Every pointer must outlive the gateway.
   explicit Gateway(Deps deps);
@@ -90,6 +95,7 @@ class Gateway {
   HealthHandler health_;
   std::optional<OpenAiImagesHandler> openai_;
   std::optional<KieJobsHandler> kie_;
+  std::optional<WebhooksHandler> webhooks_;
   RouteTable routes_;
 };
 

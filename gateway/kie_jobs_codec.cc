@@ -233,16 +233,20 @@ std::string KieState(v1::TaskState state) {
   }
 }
 
-std::string EncodeKieRecordInfo(const v1::Task& task, absl::string_view model) {
+namespace {
+
+// {"code", "msg", "data": <the task's record>}.
+std::string EncodeKieRecord(const v1::Task& task, absl::string_view model,
+                            int code, absl::string_view msg) {
   const bool ended = IsTerminal(task.state());
   const bool succeeded = task.state() == v1::TASK_STATE_SUCCEEDED;
   rapidjson::StringBuffer buf;
   Writer w(buf);
   w.StartObject();
   w.Key("code");
-  w.Int(200);
+  w.Int(code);
   w.Key("msg");
-  w.String("success");
+  Str(w, msg);
   w.Key("data");
   w.StartObject();
   w.Key("taskId");
@@ -314,6 +318,24 @@ std::string EncodeKieRecordInfo(const v1::Task& task, absl::string_view model) {
   w.EndObject();
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
+}
+
+}  // namespace
+
+std::string EncodeKieRecordInfo(const v1::Task& task, absl::string_view model) {
+  return EncodeKieRecord(task, model, 200, "success");
+}
+
+std::string EncodeKieCallback(const v1::Task& task, absl::string_view model) {
+  if (task.state() == v1::TASK_STATE_SUCCEEDED) {
+    return EncodeKieRecord(task, model, 200, "success");
+  }
+  std::string msg = task.error().message();
+  if (msg.empty()) {
+    msg = task.state() == v1::TASK_STATE_CANCELED ? "canceled"
+                                                   : "generation failed";
+  }
+  return EncodeKieRecord(task, model, 501, msg);
 }
 
 }  // namespace mediagw::gateway

@@ -63,6 +63,11 @@ std::string KieState(v1::TaskState state);
 // failCode the HTTP-like code of the failure ("" unless failed).
 std::string EncodeKieRecordInfo(const v1::Task& task, absl::string_view model);
 
+// The completion callback POSTed to a task's callBackUrl once it ended
+// (seed 002): the recordInfo record with "code" 200 and "msg" "success"
+// for a task that succeeded, "code" 501 and the failure as "msg" otherwise.
+std::string EncodeKieCallback(const v1::Task& task, absl::string_view model);
+
 }  // namespace mediagw::gateway
 
 #endif  // MEDIAGW_GATEWAY_KIE_JOBS_CODEC_H_

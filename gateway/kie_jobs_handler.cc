@@ -103,6 +103,7 @@ void KieJobsHandler::CreateTask(net::ServerRequest request,
     return;
   }
   std::string key(request.Header("idempotency-key"));
+  caller->kie_callback = true;
   if (entry->video) {
     if (decoded->image_urls.empty()) {
       SendKie(writer, EncodeKieError(

@@ -85,6 +85,27 @@ absl::StatusOr<rapidjson::Document> ParseBody(absl::string_view body) {
   return parsed;
 }
 
+// The extension fields webhook_url (a string) and webhook_events (an array
+// of at most 64 strings; the core checks their values), onto `req`.
+template <typename Request>
+absl::Status DecodeWebhook(const rapidjson::Document& doc, Request* req) {
+  auto url = OptString(doc, "webhook_url");
+  if (!url.ok()) return url.status();
+  if (*url) req->set_webhook_url(**url);
+  const rapidjson::Value* events = json::Find(doc, "webhook_events");
+  if (events == nullptr || events->IsNull()) return absl::OkStatus();
+  if (!events->IsArray() || events->Size() > 64) {
+    return TypeError("webhook_events", "an array of at most 64 strings");
+  }
+  for (const rapidjson::Value& e : events->GetArray()) {
+    if (!e.IsString()) {
+      return TypeError("webhook_events", "an array of at most 64 strings");
+    }
+    req->add_webhook_events(e.GetString(), e.GetStringLength());
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<v1::SubmitImageRequest> DecodeImageGeneration(
@@ -140,6 +161,7 @@ absl::StatusOr<v1::SubmitImageRequest> DecodeImageGeneration(
   auto model = OptString(doc, "model");
   if (!model.ok()) return model.status();
   if (*model) req.set_model(**model);
+  if (absl::Status st = DecodeWebhook(doc, &req); !st.ok()) return st;
   return req;
 }
 
@@ -166,6 +188,7 @@ absl::StatusOr<v1::SubmitVideoRequest> DecodeVideoGeneration(
   auto model = OptString(doc, "model");
   if (!model.ok()) return model.status();
   if (*model) req.set_model(**model);
+  if (absl::Status st = DecodeWebhook(doc, &req); !st.ok()) return st;
   return req;
 }
 

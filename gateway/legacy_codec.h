@@ -13,8 +13,10 @@
 namespace mediagw::gateway {
 
 // Body of `POST ?endpoint=image_generation`. `prompt` may be a string or a
-// whole ComfyUI workflow object (-> workflow_json). Only types are checked
-// here; ranges and defaults are TaskService's.
+// whole ComfyUI workflow object (-> workflow_json). Extensions: n,
+// webhook_url (a string) and webhook_events (an array of at most 64
+// strings), on the video body too. Only types are checked here; ranges,
+// values and defaults are TaskService's.
 absl::StatusOr<v1::SubmitImageRequest> DecodeImageGeneration(
     absl::string_view body);
 

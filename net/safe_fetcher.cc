@@ -327,7 +327,7 @@ class SafeFetcher::Policy {
 
   absl::Status CheckContentType(const HttpResponse& response) const {
     const std::string type = MediaType(response.Header("content-type"));
-    if (type.empty()) return absl::OkStatus();
+    if (type.empty() || content_types_.empty()) return absl::OkStatus();
     for (const std::string& prefix : content_types_) {
       if (absl::StartsWith(type, prefix)) return absl::OkStatus();
     }

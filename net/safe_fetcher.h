@@ -94,7 +94,8 @@ class SafeFetcher : public HttpClient {
     int max_redirects = 3;
     // A 2xx reply's media type (before any ';') must start with one of these
     // (ASCII case-insensitive). A missing or empty Content-Type is allowed:
-    // the caller sniffs the bytes anyway.
+    // the caller sniffs the bytes anyway. An empty list allows every type
+    // (webhook receivers answer what they like).
     std::vector<std::string> allowed_content_types = {
         "image/", "video/", "application/octet-stream", "binary/octet-stream"};
     // Addresses exempt from the ban: "ip" (any port) or "ip:port", IPv4 or

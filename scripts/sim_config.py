@@ -12,7 +12,9 @@ Upstream keys come from environment variables (see ENV_KEYS); the simulator
 accepts "sim-key" and signs kie callbacks with "sim-webhook-key". The
 simulator's own address is the only entry of fetch.allow_addresses, so result
 URLs it hands out can be mirrored while every other private address stays
-refused.
+refused; webhooks.allow_addresses lists 127.0.0.1 (any port), so webhooks
+reach a local receiver.
+
 
 Accounts: the example's prices and accounts section are kept. Keys given
 with --key-env/--key-sha256 are unlimited accounts ("demo", "key<i>");
@@ -94,6 +96,9 @@ def build(args):
                        "default_deadline_seconds": args.deadline_s,
                        "max_active_tasks": args.max_active}
     cfg["fetch"] = {"allow_addresses": [urlparse(sim).netloc]}
+    # Webhooks may reach a receiver on this machine (any port), so that a
+    # demo can watch them arrive; nothing else private is allowed.
+    cfg["webhooks"] = {"allow_addresses": ["127.0.0.1"]}
     return cfg
 
 

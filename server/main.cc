@@ -39,6 +39,8 @@
 #include "core/static_router.h"
 #include "core/task_service_impl.h"
 #include "gateway/gateway.h"
+#include "gateway/kie_jobs_codec.h"
+#include "gateway/model_table.h"
 #include "gateway/public_urls.h"
 #include "gateway/uploads_handler.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -54,6 +56,9 @@
 #include "server/media_service.h"
 #include "store/blob/local_blob_store.h"
 #include "store/sqlite/sqlite_task_store.h"
+#include "store/sqlite/sqlite_webhook_store.h"
+#include "webhooks/outbox_hook.h"
+#include "webhooks/webhook_sender.h"
 
 namespace mediagw {
 namespace {
@@ -308,6 +313,60 @@ int Run(int argc, char** argv) {
   if (!accounts.ok()) return fail(accounts.status());
   TaskWriter writer(store->get(), &bus, &clock);
   writer.AddHook((*accounts)->hook());
+  // Webhooks (docs/API.md "Webhooks"): the outbox row commits with the end
+  // of a task; the sender delivers it through its own SSRF-checked client.
+  const auto& hooks_cfg = cfg.webhooks();
+  const absl::Duration webhook_max_retry =
+      absl::Hours(hooks_cfg.max_retry_hours());
+  SqliteWebhookStore webhook_store(store->get());
+  net::SafeFetcher::Options hook_fetch_opts;
+  hook_fetch_opts.max_bytes = 64 << 10;
+  hook_fetch_opts.timeout = absl::Milliseconds(hooks_cfg.attempt_timeout_ms());
+  hook_fetch_opts.max_redirects = 0;  // a 3xx is an answer, never followed
+  hook_fetch_opts.allowed_content_types.clear();  // any reply body
+  hook_fetch_opts.allow_addresses.assign(hooks_cfg.allow_addresses().begin(),
+                                         hooks_cfg.allow_addresses().end());
+  auto hook_fetcher = net::SafeFetcher::Create(&curl, std::move(hook_fetch_opts));
+  if (!hook_fetcher.ok()) return fail(hook_fetcher.status());
+  AccountBook* const book = (*accounts)->book();
+  webhooks::SenderOptions sender_opts;
+  sender_opts.attempt_timeout =
+      absl::Milliseconds(hooks_cfg.attempt_timeout_ms());
+  sender_opts.retry_base = absl::Milliseconds(hooks_cfg.retry_base_ms());
+  sender_opts.retry_max_delay =
+      absl::Milliseconds(hooks_cfg.retry_max_delay_ms());
+  sender_opts.poll_interval = absl::Milliseconds(hooks_cfg.poll_interval_ms());
+  sender_opts.max_per_endpoint = static_cast<int>(hooks_cfg.max_per_endpoint());
+  sender_opts.max_in_flight = static_cast<int>(hooks_cfg.max_in_flight());
+  webhooks::WebhookSender sender(
+      webhooks::WebhookSender::Deps{
+          &webhook_store, hook_fetcher->get(),
+          [book](const std::string& account) {
+            return book->WebhookSecrets(account);
+          },
+          &clock},
+      sender_opts);
+  webhooks::WebhookSender::RegisterMetrics();
+  GlobalMetrics().Gauge("mediagw_webhook_in_flight",
+                        "Webhook delivery attempts in flight now",
+                        [&sender] { return double(sender.in_flight()); });
+  const gateway::ModelTable kie_names =
+      gateway::ModelTable::FromConfig(cfg.compat().kie_models(), cfg);
+  webhooks::OutboxHook outbox_hook(
+      webhooks::OutboxHook::Deps{
+          [book](const std::string& account) {
+            return book->DefaultWebhookUrl(account);
+          },
+          [&kie_names](const v1::Task& task) {
+            const gateway::ModelEntry* entry =
+                kie_names.FindByWorkflow(task.workflow());
+            return gateway::EncodeKieCallback(
+                task, entry != nullptr ? entry->name : task.workflow());
+          },
+          [&sender] { sender.Kick(); }, &clock},
+      webhook_max_retry);
+  // After the accounts hook: the body shows the charged credits.
+  writer.AddHook(&outbox_hook);
   dopts.weight_of = [book = (*accounts)->book()](const std::string& owner) {
     return book->Weight(owner);
   };
@@ -332,6 +391,9 @@ int Run(int argc, char** argv) {
                              &retention_pool, &clock},
       ropts);
   retention.Start();
+  // Store reads of the webhook routes, off the task workers.
+  ThreadPool webhooks_pool(1);
+  sender.Start();
   dispatcher.RegisterMetrics(GlobalMetrics());
   RegisterRequestMetrics();
   GlobalMetrics().Gauge("mediagw_http_open_connections",
@@ -385,6 +447,11 @@ int Run(int argc, char** argv) {
   gateway_deps.scheduler = &curl;  // event-stream heartbeats
   gateway_deps.sse_heartbeat =
       absl::Milliseconds(cfg.server().sse_heartbeat_ms());
+  gateway::WebhooksHandler::Deps webhooks_deps{
+      &tasks, &auth, &webhook_store, &webhooks_pool, &clock,
+      [&sender] { sender.Kick(); }};
+  webhooks_deps.max_retry = webhook_max_retry;
+  gateway_deps.webhooks = std::move(webhooks_deps);
   gateway::Gateway gw(std::move(gateway_deps));
   grpc::HealthCheckServiceInterface* health =
       grpc_server->server->GetHealthCheckService();
@@ -447,6 +514,10 @@ int Run(int argc, char** argv) {
   retention.Stop();
   dispatcher.Shutdown();
   curl.Shutdown();
+  // Attempts cut by the client's shutdown stay pending for the next start;
+  // the ones that finished are recorded before the store goes.
+  sender.Stop();
+  webhooks_pool.Shutdown();
   // Quiesce before anything is destroyed: worker jobs and store callbacks
   // call into the dispatcher, and each may queue work for the other.
   for (int i = 0; i < 2; ++i) {

@@ -89,6 +89,46 @@ CREATE INDEX tasks_state_owner_created
 ALTER TABLE tasks ADD COLUMN deadline_us INTEGER NULL;
 CREATE INDEX tasks_pending_deadline ON tasks(deadline_us) WHERE state = 1;
 )sql"},
+          // Outbound webhooks (docs/API.md "Webhooks"): one outbox row per
+          // reported task end, committed with that transition; its
+          // attempts; the (account, url) endpoints a 410 disabled.
+          {6, R"sql(
+CREATE TABLE webhook_outbox (
+  id TEXT PRIMARY KEY NOT NULL,
+  task_id TEXT NOT NULL UNIQUE,
+  account_id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  event TEXT NOT NULL,
+  kie_format INTEGER NOT NULL DEFAULT 0,
+  body BLOB NOT NULL,
+  state INTEGER NOT NULL DEFAULT 0,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  created_at_us INTEGER NOT NULL,
+  next_attempt_at_us INTEGER NOT NULL,
+  give_up_at_us INTEGER NOT NULL,
+  updated_at_us INTEGER NOT NULL
+);
+CREATE INDEX webhook_outbox_due
+  ON webhook_outbox(state, next_attempt_at_us);
+CREATE TABLE webhook_attempts (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  outbox_id TEXT NOT NULL,
+  task_id TEXT NOT NULL,
+  at_us INTEGER NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  status_code INTEGER NOT NULL,
+  error TEXT NOT NULL DEFAULT '',
+  outcome INTEGER NOT NULL,
+  next_attempt_at_us INTEGER NOT NULL
+);
+CREATE INDEX webhook_attempts_task ON webhook_attempts(task_id, seq);
+CREATE TABLE webhook_disabled_endpoints (
+  account_id TEXT NOT NULL,
+  url TEXT NOT NULL,
+  disabled_at_us INTEGER NOT NULL,
+  PRIMARY KEY (account_id, url)
+);
+)sql"},
       };
   return *kMigrations;
 }

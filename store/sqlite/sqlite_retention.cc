@@ -17,6 +17,10 @@ constexpr char kDeleteTerminalSql[] =
 // Deleting more in one op would hold the writer's transaction longer and
 // delay the submits committed with it.
 constexpr size_t kMaxDeleteIds = 1000;
+// A deleted task's webhook delivery and attempts go with it.
+constexpr char kDeleteOutboxSql[] = "DELETE FROM webhook_outbox WHERE task_id = ?";
+constexpr char kDeleteAttemptsSql[] =
+    "DELETE FROM webhook_attempts WHERE task_id = ?";
 
 }  // namespace
 
@@ -42,6 +46,14 @@ absl::Status SqliteTaskStore::ApplyDelete(const WriteOp& op) {
     absl::Status s = stmt->Run();
     stmt->Reset();
     MG_RETURN_IF_ERROR(s);
+    if (writer_db_->Changes() == 0) continue;
+    for (const char* sql : {kDeleteOutboxSql, kDeleteAttemptsSql}) {
+      MG_ASSIGN_OR_RETURN(store::Statement * del, writer_db_->Cached(sql));
+      MG_RETURN_IF_ERROR(del->BindText(1, id));
+      absl::Status d = del->Run();
+      del->Reset();
+      MG_RETURN_IF_ERROR(d);
+    }
   }
   return absl::OkStatus();
 }

@@ -15,6 +15,7 @@
 #include "common/utf8.h"
 #include "store/sqlite/schema.h"
 #include "store/sqlite/sqlite_ledger.h"
+#include "store/sqlite/sqlite_webhook_store.h"
 
 namespace mediagw {
 
@@ -418,8 +419,8 @@ absl::Status SqliteTaskStore::ApplyOp(const WriteOp& op,
     case WriteOp::Kind::kUpdate:
       break;
   }
-  // The rows go first: a refused hold stores nothing, and if the task's
-  // own write then fails, its rows are taken out again.
+  // The ledger rows go first: a refused hold stores nothing, and if the
+  // task's own write then fails, its rows are taken out again.
   const size_t mark = ledger.Mark();
   for (const LedgerEntry& e : op.rows.ledger) {
     absl::Status st = ledger.Apply(e, op.updated_at_us);
@@ -428,9 +429,29 @@ absl::Status SqliteTaskStore::ApplyOp(const WriteOp& op,
       return st;
     }
   }
+  // Outbox rows ride only the change that ends a task (not the submit
+  // path): a savepoint takes back the task's write if one of them fails.
+  const bool outbox = !op.rows.outbox.empty();
+  if (outbox) {
+    absl::Status st = writer_db_->Exec("SAVEPOINT task_op");
+    if (!st.ok()) {
+      if (!writer_db_->InAutocommit()) ledger.UndoTo(mark).IgnoreError();
+      return st;
+    }
+  }
   absl::Status st = op.kind == WriteOp::Kind::kInsert ? ApplyInsert(op)
                                                       : ApplyUpdate(op);
-  if (!st.ok() && !writer_db_->InAutocommit() && ledger.Mark() > mark) {
+  for (size_t i = 0; st.ok() && i < op.rows.outbox.size(); ++i) {
+    st = store::ApplyOutboxRow(*writer_db_, op.rows.outbox[i],
+                               op.updated_at_us);
+  }
+  if (writer_db_->InAutocommit()) return st;  // SQLite undid the batch
+  if (outbox) {
+    if (!st.ok()) writer_db_->Exec("ROLLBACK TO task_op").IgnoreError();
+    absl::Status released = writer_db_->Exec("RELEASE task_op");
+    if (st.ok()) st = released;
+  }
+  if (!st.ok() && ledger.Mark() > mark) {
     absl::Status undone = ledger.UndoTo(mark);
     if (!undone.ok()) return undone;  // fails the batch: nothing half done
   }

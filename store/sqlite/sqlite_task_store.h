@@ -95,7 +95,8 @@ class SqliteTaskStore : public TaskStore {
   // the key. Additionally INVALID_ARGUMENT (through `done`)
   // for an empty task id, an Insert whose version is not 1, or an Update
   // whose version is below 2.
-  // `rows` (ledger entries, store/sqlite/sqlite_ledger.h) apply after the
+  // `rows` (ledger entries, store/sqlite/sqlite_ledger.h, and webhook
+  // outbox rows, store/sqlite/sqlite_webhook_store.h) apply after the
   // task's row under a savepoint of their own: if one fails, the task's
   // write is undone with it and `done` gets that error, while the rest of
   // the batch commits.

@@ -422,6 +422,32 @@ TEST(ParseConfigTest, FetchAllowlistEntriesMustBeAddresses) {
   EXPECT_EQ(d->config.fetch().max_bytes(), 64u << 20);
 }
 
+TEST(ParseConfigTest, WebhooksDefaultsAndBounds) {
+  auto d = ParseConfig(Valid(), "/b");
+  ASSERT_TRUE(d.ok());
+  const auto& w = d->config.webhooks();
+  EXPECT_TRUE(w.allow_addresses().empty());
+  EXPECT_EQ(w.max_retry_hours(), 24u);
+  EXPECT_EQ(w.attempt_timeout_ms(), 10000u);
+  EXPECT_EQ(w.max_per_endpoint(), 4u);
+  EXPECT_EQ(w.retry_base_ms(), 5000u);
+  EXPECT_EQ(w.retry_max_delay_ms(), 3600000u);
+  auto c = ParseConfig(With(R"("server": {)",
+                            R"("webhooks": {"allow_addresses": ["127.0.0.1"]},)"
+                            R"( "server": {)"),
+                       "/b");
+  EXPECT_TRUE(c.ok()) << c.status();
+  ExpectError(With(R"("server": {)",
+                   R"("webhooks": {"allow_addresses": ["localhost"]}, "server": {)"),
+              "webhooks.allow_addresses[0]");
+  ExpectError(With(R"("server": {)",
+                   R"("webhooks": {"max_retry_hours": 721}, "server": {)"),
+              "webhooks.max_retry_hours");
+  ExpectError(With(R"("server": {)",
+                   R"("webhooks": {"retry_base_ms": 7200000}, "server": {)"),
+              "webhooks.retry_base_ms");
+}
+
 TEST(LoadConfigFileTest, MissingFileIsNotFound) {
   auto c = LoadConfigFile("/nonexistent/dir/mediagw.json");
   ASSERT_FALSE(c.ok());

@@ -242,5 +242,39 @@ TEST(NormalizeVideoRequestTest, WebhookUrlIsCheckedAndKept) {
   EXPECT_FALSE(NormalizeVideoRequest(r, Anime()).ok());
 }
 
+TEST(NormalizeImageRequestTest, WebhookEventsAreCheckedAndCanonical) {
+  v1::SubmitImageRequest r = Prompt("p");
+  for (const char* e : {"timed_out", "completed", "timed_out", "failed"}) {
+    r.add_webhook_events(e);
+  }
+  auto out = NormalizeImageRequest(r, Anime());
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_THAT(out->webhook_events(),
+              ::testing::ElementsAre("completed", "failed", "timed_out"));
+  EXPECT_TRUE(NormalizeImageRequest(Prompt("p"), Anime())->webhook_events()
+                  .empty());  // empty = every end
+  for (const char* bad : {"succeeded", "COMPLETED", "", "cancelled"}) {
+    SCOPED_TRACE(bad);
+    v1::SubmitImageRequest b = Prompt("p");
+    b.add_webhook_events(bad);
+    ExpectInvalid(b, Anime(), "webhook_events");
+  }
+  v1::SubmitImageRequest many = Prompt("p");
+  for (int i = 0; i < 65; ++i) many.add_webhook_events("failed");
+  ExpectInvalid(many, Anime(), "webhook_events");
+}
+
+TEST(NormalizeVideoRequestTest, WebhookEventsAreCarried) {
+  v1::SubmitVideoRequest r;
+  r.set_prompt("p");
+  r.set_image("http://h/a.png");
+  r.add_webhook_events("canceled");
+  auto out = NormalizeVideoRequest(r, Anime());
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_THAT(out->webhook_events(), ::testing::ElementsAre("canceled"));
+  r.add_webhook_events("nope");
+  EXPECT_FALSE(NormalizeVideoRequest(r, Anime()).ok());
+}
+
 }  // namespace
 }  // namespace mediagw

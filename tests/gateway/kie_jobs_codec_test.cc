@@ -187,5 +187,36 @@ TEST(KieCodecTest, RecordInfoOfAFailedAndARunningTask) {
   EXPECT_TRUE((*doc)["data"]["costTime"].IsNull());
 }
 
+TEST(KieCodecTest, CallbackCarriesTheRecordWithKiesCodes) {
+  v1::Task t;
+  t.set_id("t-1");
+  t.set_state(v1::TASK_STATE_SUCCEEDED);
+  t.add_outputs()->set_uri("http://h/uploads/t-1.png");
+  auto doc = json::Parse(EncodeKieCallback(t, "z-image"));
+  ASSERT_TRUE(doc.ok());
+  EXPECT_EQ((*doc)["code"].GetInt(), 200);
+  EXPECT_STREQ((*doc)["msg"].GetString(), "success");
+  EXPECT_STREQ((*doc)["data"]["taskId"].GetString(), "t-1");
+  EXPECT_STREQ((*doc)["data"]["state"].GetString(), "success");
+  EXPECT_STREQ((*doc)["data"]["model"].GetString(), "z-image");
+
+  t.clear_outputs();
+  t.set_state(v1::TASK_STATE_FAILED);
+  t.mutable_error()->set_message("upstream said no");
+  doc = json::Parse(EncodeKieCallback(t, "z-image"));
+  ASSERT_TRUE(doc.ok());
+  EXPECT_EQ((*doc)["code"].GetInt(), 501);
+  EXPECT_STREQ((*doc)["msg"].GetString(), "upstream said no");
+  EXPECT_STREQ((*doc)["data"]["state"].GetString(), "fail");
+  EXPECT_STREQ((*doc)["data"]["failMsg"].GetString(), "upstream said no");
+
+  t.clear_error();
+  t.set_state(v1::TASK_STATE_CANCELED);
+  doc = json::Parse(EncodeKieCallback(t, "z-image"));
+  ASSERT_TRUE(doc.ok());
+  EXPECT_EQ((*doc)["code"].GetInt(), 501);
+  EXPECT_STREQ((*doc)["msg"].GetString(), "canceled");
+}
+
 }  // namespace
 }  // namespace mediagw::gateway

@@ -333,5 +333,31 @@ TEST(EncodeTaskStatusTest, VideoShowsTheVideoUrl) {
   EXPECT_THAT(body, HasSubstr(R"("status":"completed")"));
 }
 
+TEST(DecodeImageGenerationTest, WebhookExtensionFields) {
+  auto req = DecodeImageGeneration(
+      R"({"prompt":"x","webhook_url":"https://h.example/hook",)"
+      R"("webhook_events":["failed","completed"]})");
+  ASSERT_TRUE(req.ok()) << req.status();
+  EXPECT_EQ(req->webhook_url(), "https://h.example/hook");
+  EXPECT_THAT(req->webhook_events(),
+              ::testing::ElementsAre("failed", "completed"));
+  ExpectInvalid(R"({"prompt":"x","webhook_url":5})", "webhook_url");
+  ExpectInvalid(R"({"prompt":"x","webhook_events":"failed"})",
+                "webhook_events");
+  ExpectInvalid(R"({"prompt":"x","webhook_events":[1]})", "webhook_events");
+}
+
+TEST(DecodeVideoGenerationTest, WebhookExtensionFields) {
+  auto req = DecodeVideoGeneration(
+      R"({"prompt":"x","image":"http://h/a.png","webhook_url":"http://h/w",)"
+      R"("webhook_events":["timed_out"]})");
+  ASSERT_TRUE(req.ok()) << req.status();
+  EXPECT_EQ(req->webhook_url(), "http://h/w");
+  EXPECT_THAT(req->webhook_events(), ::testing::ElementsAre("timed_out"));
+  EXPECT_FALSE(DecodeVideoGeneration(
+                   R"({"prompt":"x","image":"http://h/a.png","webhook_url":[]})")
+                   .ok());
+}
+
 }  // namespace
 }  // namespace mediagw::gateway

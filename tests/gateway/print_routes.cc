@@ -15,6 +15,7 @@ int main() {
   // Every optional surface on, as the shipped config has them.
   mediagw::gateway::Gateway::Deps deps{nullptr, &auth, &uploads, nullptr};
   deps.compat.emplace();
+  deps.webhooks.emplace();
   mediagw::gateway::Gateway gateway(std::move(deps));
   for (const auto& route : gateway.Routes()) {
     std::cout << route.method << " " << route.path << "\n";

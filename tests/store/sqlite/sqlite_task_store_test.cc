@@ -436,21 +436,21 @@ TEST_F(SqliteTaskStoreTest, ReopenKeepsDataAndSchemaVersion) {
   {
     auto store = OpenStore();
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(store->schema_version(), 5);
+    EXPECT_EQ(store->schema_version(), 6);
     ASSERT_TRUE(InsertSync(*store, MakeRecord("t1", "alice")).ok());
   }
   {
     auto store = OpenStore();
     ASSERT_NE(store, nullptr);
-    EXPECT_EQ(store->schema_version(), 5);
+    EXPECT_EQ(store->schema_version(), 6);
     EXPECT_TRUE(store->Get("t1").ok());
   }
   auto db = RawDb();
   ASSERT_NE(db, nullptr);
   EXPECT_EQ(db->QueryText("SELECT COUNT(*) FROM schema_migrations").value(),
-            "5");
+            "6");
   EXPECT_EQ(db->QueryText("SELECT MAX(version) FROM schema_migrations").value(),
-            "5");
+            "6");
   EXPECT_EQ(db->QueryText("PRAGMA journal_mode").value(), "wal");
 }
 
