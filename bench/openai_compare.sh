@@ -295,8 +295,8 @@ if [ "$PERF" = 1 ] && command -v perf >/dev/null; then
     >"$OUT/mediagw.perf.wrk.txt" 2>&1 || true
   wait "$perf_pid" || true
   preport() { perf report -i "$OUT/perf.data" -g none --stdio "$@" 2>/dev/null |
-              grep -v '^#' | grep -v '^$' | cut -c1-200 | head -40; }
-  { echo "## samples: $(perf report -i "$OUT/perf.data" --stdio 2>/dev/null | sed -n 's/^# Samples: \([0-9]*\).*/\1/p') at 499 Hz over ${DUR}s"
+              grep -v '^#' | grep -v '^$' | cut -c1-200 | head -40 || true; }
+  { echo "## $(perf report -i "$OUT/perf.data" --stdio 2>/dev/null | grep -m1 '^# Samples' || true) (499 Hz, ${DUR}s)"
     echo "## by library"; preport --no-children --sort dso
     echo "## by symbol (self)"; preport --no-children --sort sym
     echo "## by symbol (with callees)"; preport --children --sort sym
