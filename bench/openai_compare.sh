@@ -39,7 +39,7 @@ while [ $# -gt 0 ]; do
     --no-build) BUILD=0 ;;
     --no-perf) PERF=0 ;;
     --duration) DUR=$2; shift ;;
-    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
