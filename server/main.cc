@@ -30,6 +30,7 @@
 #include "common/request_metrics.h"
 #include "common/status_mapping.h"
 #include "common/thread_pool.h"
+#include "core/async_event_bus.h"
 #include "core/auth.h"
 #include "core/breaker_board.h"
 #include "core/dispatcher.h"
@@ -182,7 +183,10 @@ int Run(int argc, char** argv) {
   auto fetcher = net::SafeFetcher::Create(&curl, std::move(fetch_opts));
   if (!fetcher.ok()) return fail(fetcher.status());
   ThreadPool workers(static_cast<int>(cfg.dispatch().workers()));
-  InProcessEventBus bus;
+  // Watchers hear of changes on a thread of their own: the store's writer,
+  // which commits the changes, never waits for them.
+  InProcessEventBus watchers;
+  AsyncEventBus bus(&watchers);
   RealClock clock;
 
   // Upstream health: circuit breakers and the retry budget.
@@ -508,6 +512,7 @@ int Run(int argc, char** argv) {
   media.Drain();
   http.Drain(std::max(drain_deadline - absl::Now(), absl::ZeroDuration()));
   grpc_stop.join();
+  bus.Stop();  // the front ends are down: nobody is left to watch
   admin_pool.Shutdown();
   MG_LOG(Info, "drained; stopping");
   gateway_ptr.store(nullptr);
