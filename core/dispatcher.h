@@ -5,8 +5,10 @@
 // published on the EventBus. Polls run on Scheduler timers (the curl loop's
 // deadline heap), not on a thread per task. At most `max_active` tasks are
 // driven at once; the others wait as PENDING rows in the store and are
-// loaded oldest first when a slot frees, so memory does not grow with the
-// backlog.
+// loaded as slots free, shared among the accounts that wait by weighted
+// deficit round robin (core/fair_queue.h), each account's oldest first, so
+// memory does not grow with the backlog and no account's queue holds back
+// another's.
 //
 // Threading: public methods are thread-safe and never block. Internal work
 // runs on the HttpClient/Scheduler loop (provider callbacks, timers), on the

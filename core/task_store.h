@@ -130,10 +130,8 @@ class TaskStore {
       const std::string& owner, const std::string& key) = 0;
   // Every row whose state is not terminal (for restart recovery).
   virtual absl::StatusOr<RecordScan> ListNonTerminal() = 0;
-  // Up to `limit` PENDING rows, oldest first (the dispatcher's backlog,
-  // which lives only here); unreadable rows count towards `limit`.
-  virtual absl::StatusOr<RecordScan> ListPending(int limit) = 0;
-  // Fair queueing (core/fair_queue.h): the owners that have PENDING rows,
+  // The dispatcher's backlog, which lives only here, read for fair
+  // queueing (core/fair_queue.h): the owners that have PENDING rows,
   // with how many each (at most `limit` owners, by owner), and up to
   // `limit` PENDING rows of one owner, oldest first (unreadable rows count
   // towards `limit`).

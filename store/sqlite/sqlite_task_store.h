@@ -111,7 +111,6 @@ class SqliteTaskStore : public TaskStore {
       const std::string& owner, const std::string& key) override;
   // Oldest first.
   absl::StatusOr<RecordScan> ListNonTerminal() override;
-  absl::StatusOr<RecordScan> ListPending(int limit) override;
   // Both read the (state, owner, created_at_us) index.
   absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> PendingOwners(
       int limit) override;

@@ -34,9 +34,6 @@ constexpr char kNonTerminalSql[] =
     "SELECT id, record, owner, state, version, created_at_us FROM tasks "
     "WHERE state IN (0, 1, 2, 3, 4, 5) ORDER BY created_at_us, id";
 
-constexpr char kPendingSql[] =
-    "SELECT id, record, owner, state, version, created_at_us FROM tasks "
-    "WHERE state = 1 ORDER BY created_at_us, id LIMIT ?";
 constexpr char kPendingOwnersSql[] =
     "SELECT owner, COUNT(*) FROM tasks WHERE state = 1 GROUP BY owner "
     "ORDER BY owner LIMIT ?";
@@ -167,14 +164,6 @@ absl::StatusOr<RecordScan> ReadRecords(Statement* stmt) {
 absl::StatusOr<RecordScan> SqliteTaskStore::ListNonTerminal() {
   ReaderLease db(this);
   MG_ASSIGN_OR_RETURN(Statement * stmt, db->Cached(kNonTerminalSql));
-  return ReadRecords(stmt);
-}
-
-absl::StatusOr<RecordScan> SqliteTaskStore::ListPending(int limit) {
-  if (limit <= 0) return RecordScan();
-  ReaderLease db(this);
-  MG_ASSIGN_OR_RETURN(Statement * stmt, db->Cached(kPendingSql));
-  MG_RETURN_IF_ERROR(stmt->BindInt64(1, limit));
   return ReadRecords(stmt);
 }
 

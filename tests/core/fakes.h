@@ -191,17 +191,7 @@ class FakeTaskStore : public TaskStore {
     }
     return out;
   }
-  absl::StatusOr<RecordScan> ListPending(int limit) override {
-    absl::MutexLock l(&mu_);
-    RecordScan out;
-    for (const auto& id : order_) {  // insertion order = oldest first
-      const TaskRecord& r = records_.at(id);
-      if (r.task().state() != v1::TASK_STATE_PENDING) continue;
-      if (static_cast<int>(out.rows()) >= limit) break;
-      out.records.push_back(r);
-    }
-    return out;
-  }
+
   absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> PendingOwners(
       int limit) override {
     absl::MutexLock l(&mu_);

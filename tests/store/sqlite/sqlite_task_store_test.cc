@@ -454,7 +454,7 @@ TEST_F(SqliteTaskStoreTest, ReopenKeepsDataAndSchemaVersion) {
   EXPECT_EQ(db->QueryText("PRAGMA journal_mode").value(), "wal");
 }
 
-TEST_F(SqliteTaskStoreTest, ListPendingIsOldestFirstAndOnlyPending) {
+TEST_F(SqliteTaskStoreTest, PendingRowsAreReadPerOwnerOldestFirst) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
   const int64_t t0 = 1700000000000000;
@@ -462,16 +462,20 @@ TEST_F(SqliteTaskStoreTest, ListPendingIsOldestFirstAndOnlyPending) {
   ASSERT_TRUE(InsertSync(*store, MakeRecord("a", "bob", v1::TASK_STATE_PENDING, t0 + 1)).ok());
   ASSERT_TRUE(InsertSync(*store, MakeRecord("r", "alice", v1::TASK_STATE_RUNNING, t0)).ok());
   ASSERT_TRUE(InsertSync(*store, MakeRecord("b", "alice", v1::TASK_STATE_PENDING, t0 + 2)).ok());
-  auto two = store->ListPending(2);
-  ASSERT_TRUE(two.ok());
-  ASSERT_EQ(two->records.size(), 2u);
-  EXPECT_EQ(two->records[0].task().id(), "a");
-  EXPECT_EQ(two->records[1].task().id(), "b");
-  auto all = store->ListPending(10);
+  auto owners = store->PendingOwners(10);
+  ASSERT_TRUE(owners.ok());
+  EXPECT_THAT(*owners, ::testing::ElementsAre(
+                           std::make_pair(std::string("alice"), int64_t{2}),
+                           std::make_pair(std::string("bob"), int64_t{1})));
+  auto one = store->ListPendingOf("alice", 1);
+  ASSERT_TRUE(one.ok());
+  ASSERT_EQ(one->records.size(), 1u);
+  EXPECT_EQ(one->records[0].task().id(), "b");
+  auto all = store->ListPendingOf("alice", 10);
   ASSERT_TRUE(all.ok());
-  ASSERT_EQ(all->records.size(), 3u);
-  EXPECT_EQ(all->records[2].task().id(), "c");
-  auto none = store->ListPending(0);
+  ASSERT_EQ(all->records.size(), 2u);
+  EXPECT_EQ(all->records[1].task().id(), "c");
+  auto none = store->ListPendingOf("alice", 0);
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(none->rows(), 0u);
   auto db = RawDb();
@@ -597,13 +601,13 @@ TEST_F(SqliteTaskStoreTest, UnreadablePendingRowsCountTowardsTheLimit) {
                          "WHERE id = 'bad'")
                     .ok());
   }
-  auto one = store->ListPending(1);
+  auto one = store->ListPendingOf("alice", 1);
   ASSERT_TRUE(one.ok());
   EXPECT_TRUE(one->records.empty());
   ASSERT_EQ(one->unreadable.size(), 1u);
   EXPECT_EQ(one->unreadable[0].id, "bad");
   EXPECT_EQ(one->unreadable[0].created_at_us, t0);
-  auto two = store->ListPending(2);
+  auto two = store->ListPendingOf("alice", 2);
   ASSERT_TRUE(two.ok());
   ASSERT_EQ(two->records.size(), 1u);
   EXPECT_EQ(two->records[0].task().id(), "good");
