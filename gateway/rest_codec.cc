@@ -151,9 +151,25 @@ std::string EncodeTaskList(const v1::ListTasksResponse& page) {
 }
 
 std::string EncodeTaskEvent(const v1::Task& task) {
+  // Every watcher of a task is sent the same event, one after another on
+  // the fan-out thread: the last encoding is reused. A task's id and
+  // version fix its content (each stored change bumps the version).
+  thread_local std::string last_id;
+  thread_local int64_t last_version = 0;
+  thread_local std::string last_event;
+  if (task.version() > 0 && task.version() == last_version &&
+      task.id() == last_id) {
+    return last_event;
+  }
   // The printer writes no newline, so the JSON fits one data: line.
-  return absl::StrCat("id: ", task.version(), "\ndata: ", ToJson(task),
-                      "\n\n");
+  std::string event = absl::StrCat("id: ", task.version(), "\ndata: ",
+                                   ToJson(task), "\n\n");
+  if (task.version() > 0) {
+    last_id = task.id();
+    last_version = task.version();
+    last_event = event;
+  }
+  return event;
 }
 
 std::string EncodeRestError(const absl::Status& status) {

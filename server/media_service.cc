@@ -82,6 +82,35 @@ absl::Status RequireId(const std::string& id) {
 
 // Streams task events. Events arrive from TaskService threads; writes go
 // out one at a time (gRPC allows one outstanding write per stream).
+// Every watcher of a task is sent the same event, one after another on the
+// fan-out thread: the last serialization is reused. A task's id and version
+// fix its content. (Kept as a string: no gRPC object lives past a thread.)
+absl::Status SerializeEvent(const v1::Task& task, grpc::ByteBuffer* out) {
+  thread_local std::string last_id;
+  thread_local int64_t last_version = 0;
+  thread_local std::string last_bytes;
+  if (task.version() <= 0 || task.version() != last_version ||
+      task.id() != last_id) {
+    v1::TaskEvent ev;
+    *ev.mutable_task() = task;
+    std::string bytes;
+    if (!ev.SerializeToString(&bytes)) {
+      return absl::InternalError("cannot serialize the event");
+    }
+    if (task.version() <= 0) {
+      grpc::Slice slice(bytes);
+      *out = grpc::ByteBuffer(&slice, 1);
+      return absl::OkStatus();
+    }
+    last_id = task.id();
+    last_version = task.version();
+    last_bytes = std::move(bytes);
+  }
+  grpc::Slice slice(last_bytes);
+  *out = grpc::ByteBuffer(&slice, 1);
+  return absl::OkStatus();
+}
+
 class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   using OpenStreams = MediaServiceImpl::OpenStreams;
@@ -148,10 +177,8 @@ class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     void Push(const v1::Task& task) {
       absl::MutexLock l(&mu);
       if (reactor == nullptr || finished) return;
-      v1::TaskEvent ev;
-      *ev.mutable_task() = task;
       grpc::ByteBuffer bytes;
-      if (!SerializeReply(ev, &bytes).ok()) {
+      if (!SerializeEvent(task, &bytes).ok()) {
         FinishLocked(grpc::Status(grpc::StatusCode::INTERNAL,
                                   "cannot serialize the event"));
         return;

@@ -108,3 +108,28 @@ TEST(RestCodecTest, ErrorsUseGooglesShape) {
 
 }  // namespace
 }  // namespace mediagw::gateway
+
+namespace mediagw::gateway {
+namespace {
+
+// The encoding is reused for the watchers of one change, and only for it.
+TEST(EncodeTaskEventTest, ReusesAnEncodingOnlyForTheSameTaskAndVersion) {
+  v1::Task a;
+  a.set_id("t-1");
+  a.set_version(3);
+  a.set_state(v1::TASK_STATE_RUNNING);
+  const std::string first = EncodeTaskEvent(a);
+  EXPECT_EQ(EncodeTaskEvent(a), first);
+  v1::Task next = a;
+  next.set_version(4);
+  next.set_state(v1::TASK_STATE_SUCCEEDED);
+  EXPECT_NE(EncodeTaskEvent(next), first);
+  EXPECT_NE(EncodeTaskEvent(next).find("id: 4\n"), std::string::npos);
+  v1::Task other = a;
+  other.set_id("t-2");
+  EXPECT_NE(EncodeTaskEvent(other).find("t-2"), std::string::npos);
+  EXPECT_EQ(EncodeTaskEvent(a), first);
+}
+
+}  // namespace
+}  // namespace mediagw::gateway
