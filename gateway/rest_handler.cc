@@ -34,38 +34,33 @@ std::function<void(absl::StatusOr<v1::Task>)> TaskReply(
   };
 }
 
-// The {id} of a path the route table matched to `pattern`.
-std::string IdOf(absl::string_view pattern, const net::ServerRequest& request) {
-  auto params = PathParams(pattern, request.path);
-  return params && !params->empty() ? params->front() : std::string();
-}
-
 }  // namespace
 
 void RestHandler::Register(RouteTable& table) {
-  auto add = [&](std::string name, absl::string_view path,
-                 std::vector<std::string> methods,
-                 void (RestHandler::*handle)(net::ServerRequest,
-                                             std::shared_ptr<net::ResponseWriter>)) {
-    Route route;
-    route.name = std::move(name);
-    route.path = std::string(path);
-    route.methods = std::move(methods);
-    route.handler = [this, handle](net::ServerRequest r,
-                                   std::shared_ptr<net::ResponseWriter> w) {
-      (this->*handle)(std::move(r), std::move(w));
-    };
-    route.check_head = [this](const net::ServerRequest& head) {
-      return CheckHead(head);
-    };
-    route.errors = [](absl::string_view message) {
-      return EncodeRestError(400, message);
-    };
-    route.coded_errors = [](int http_status, absl::string_view message) {
-      return EncodeRestError(http_status, message);
-    };
-    table.Add(std::move(route));
-  };
+  auto add =
+      [&](std::string name, absl::string_view path,
+          std::vector<std::string> methods,
+          void (RestHandler::*handle)(net::ServerRequest,
+                                      std::shared_ptr<net::ResponseWriter>)) {
+        Route route;
+        route.name = std::move(name);
+        route.path = std::string(path);
+        route.methods = std::move(methods);
+        route.handler = [this, handle](net::ServerRequest r,
+                                       std::shared_ptr<net::ResponseWriter> w) {
+          (this->*handle)(std::move(r), std::move(w));
+        };
+        route.check_head = [this](const net::ServerRequest& head) {
+          return CheckHead(head);
+        };
+        route.errors = [](absl::string_view message) {
+          return EncodeRestError(400, message);
+        };
+        route.coded_errors = [](int http_status, absl::string_view message) {
+          return EncodeRestError(http_status, message);
+        };
+        table.Add(std::move(route));
+      };
   add("tasks", kTasks, {"GET", "POST"}, &RestHandler::Tasks);
   add("task", kTask, {"GET"}, &RestHandler::Get);
   add("task_cancel", kCancel, {"POST"}, &RestHandler::Cancel);
@@ -135,29 +130,29 @@ void RestHandler::List(const Caller& caller, const net::ServerRequest& request,
     SendError(writer, query.status());
     return;
   }
-  tasks_->ListTasks(
-      caller, *std::move(query),
-      [writer](absl::StatusOr<v1::ListTasksResponse> page) {
-        if (!page.ok()) {
-          SendError(writer, page.status());
-          return;
-        }
-        SendJson(writer, 200, EncodeTaskList(*page));
-      });
+  tasks_->ListTasks(caller, *std::move(query),
+                    [writer](absl::StatusOr<v1::ListTasksResponse> page) {
+                      if (!page.ok()) {
+                        SendError(writer, page.status());
+                        return;
+                      }
+                      SendJson(writer, 200, EncodeTaskList(*page));
+                    });
 }
 
 void RestHandler::Get(net::ServerRequest request,
                       std::shared_ptr<net::ResponseWriter> writer) {
   auto caller = Begin(request, writer);
   if (!caller) return;
-  tasks_->GetTask(*caller, IdOf(kTask, request), TaskReply(std::move(writer)));
+  tasks_->GetTask(*caller, FirstPathParam(kTask, request.path),
+                  TaskReply(std::move(writer)));
 }
 
 void RestHandler::Cancel(net::ServerRequest request,
                          std::shared_ptr<net::ResponseWriter> writer) {
   auto caller = Begin(request, writer);
   if (!caller) return;
-  tasks_->CancelTask(*caller, IdOf(kCancel, request),
+  tasks_->CancelTask(*caller, FirstPathParam(kCancel, request.path),
                      TaskReply(std::move(writer)));
 }
 
@@ -170,8 +165,9 @@ void RestHandler::Events(net::ServerRequest request,
     SendError(writer, last.status());
     return;
   }
-  TaskEventStream::Start(tasks_, events_, *caller, IdOf(kEvents, request),
-                         *last, std::move(writer));
+  TaskEventStream::Start(tasks_, events_, *caller,
+                         FirstPathParam(kEvents, request.path), *last,
+                         std::move(writer));
 }
 
 }  // namespace mediagw::gateway

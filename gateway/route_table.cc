@@ -75,6 +75,11 @@ HttpHeaders ErrorHeaders(const absl::Status& status) {
   return out;
 }
 
+std::string FirstPathParam(absl::string_view pattern, absl::string_view path) {
+  auto params = PathParams(pattern, path);
+  return params && !params->empty() ? params->front() : std::string();
+}
+
 std::optional<std::vector<std::string>> PathParams(absl::string_view pattern,
                                                    absl::string_view path) {
   if (pattern.find('{') == absl::string_view::npos) return std::nullopt;

@@ -64,6 +64,9 @@ struct RouteEntry {
 // when `path` does not match `pattern` (also for a pattern without any).
 std::optional<std::vector<std::string>> PathParams(absl::string_view pattern,
                                                    absl::string_view path);
+// The first of them (e.g. the {id} of "/v1/tasks/{id}"), or "" when `path`
+// does not match.
+std::string FirstPathParam(absl::string_view pattern, absl::string_view path);
 
 class RouteTable {
  public:

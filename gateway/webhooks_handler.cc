@@ -20,44 +20,40 @@ void SendError(const std::shared_ptr<net::ResponseWriter>& writer,
   SendJson(writer, ToHttpStatus(st), EncodeRestError(st));
 }
 
-std::string IdOf(absl::string_view pattern, const net::ServerRequest& request) {
-  auto params = PathParams(pattern, request.path);
-  return params && !params->empty() ? params->front() : std::string();
-}
-
 }  // namespace
 
 void WebhooksHandler::Register(RouteTable& table) {
-  auto add = [&](std::string name, absl::string_view path,
-                 std::vector<std::string> methods,
-                 void (WebhooksHandler::*handle)(
-                     net::ServerRequest, std::shared_ptr<net::ResponseWriter>)) {
-    Route route;
-    route.name = std::move(name);
-    route.path = std::string(path);
-    route.methods = std::move(methods);
-    route.handler = [this, handle](net::ServerRequest r,
-                                   std::shared_ptr<net::ResponseWriter> w) {
-      (this->*handle)(std::move(r), std::move(w));
-    };
-    route.check_head = [this](const net::ServerRequest& head)
-        -> std::optional<net::ServerResponse> {
-      auto caller = deps_.auth->Authenticate(Authenticator::ExtractKey(
-          head.Header("x-api-key"), head.Header("authorization")));
-      if (caller.ok()) return std::nullopt;
-      net::ServerResponse resp;
-      resp.status = ToHttpStatus(caller.status());
-      resp.body = EncodeRestError(caller.status());
-      return resp;
-    };
-    route.errors = [](absl::string_view message) {
-      return EncodeRestError(400, message);
-    };
-    route.coded_errors = [](int http_status, absl::string_view message) {
-      return EncodeRestError(http_status, message);
-    };
-    table.Add(std::move(route));
-  };
+  auto add =
+      [&](std::string name, absl::string_view path,
+          std::vector<std::string> methods,
+          void (WebhooksHandler::*handle)(
+              net::ServerRequest, std::shared_ptr<net::ResponseWriter>)) {
+        Route route;
+        route.name = std::move(name);
+        route.path = std::string(path);
+        route.methods = std::move(methods);
+        route.handler = [this, handle](net::ServerRequest r,
+                                       std::shared_ptr<net::ResponseWriter> w) {
+          (this->*handle)(std::move(r), std::move(w));
+        };
+        route.check_head = [this](const net::ServerRequest& head)
+            -> std::optional<net::ServerResponse> {
+          auto caller = deps_.auth->Authenticate(Authenticator::ExtractKey(
+              head.Header("x-api-key"), head.Header("authorization")));
+          if (caller.ok()) return std::nullopt;
+          net::ServerResponse resp;
+          resp.status = ToHttpStatus(caller.status());
+          resp.body = EncodeRestError(caller.status());
+          return resp;
+        };
+        route.errors = [](absl::string_view message) {
+          return EncodeRestError(400, message);
+        };
+        route.coded_errors = [](int http_status, absl::string_view message) {
+          return EncodeRestError(http_status, message);
+        };
+        table.Add(std::move(route));
+      };
   add("task_webhooks", kHistory, {"GET"}, &WebhooksHandler::History);
   add("task_webhooks_replay", kReplay, {"POST"}, &WebhooksHandler::Replay);
 }
@@ -79,16 +75,16 @@ std::optional<Caller> WebhooksHandler::Begin(
 void WebhooksHandler::AnswerHistory(
     std::string task_id, int status,
     std::shared_ptr<net::ResponseWriter> writer) {
-  deps_.pool->Schedule([this, task_id = std::move(task_id), status,
-                        writer = std::move(writer)] {
-    absl::StatusOr<std::optional<WebhookHistory>> h =
-        deps_.store->History(task_id, deps_.max_attempts);
-    if (!h.ok()) {
-      SendError(writer, h.status());
-      return;
-    }
-    SendJson(writer, status, EncodeWebhookHistory(task_id, *h));
-  });
+  deps_.pool->Schedule(
+      [this, task_id = std::move(task_id), status, writer = std::move(writer)] {
+        absl::StatusOr<std::optional<WebhookHistory>> h =
+            deps_.store->History(task_id, deps_.max_attempts);
+        if (!h.ok()) {
+          SendError(writer, h.status());
+          return;
+        }
+        SendJson(writer, status, EncodeWebhookHistory(task_id, *h));
+      });
 }
 
 void WebhooksHandler::History(net::ServerRequest request,
@@ -97,7 +93,7 @@ void WebhooksHandler::History(net::ServerRequest request,
   if (!caller) return;
   // GetTask is the owner check: another caller's task is NOT_FOUND.
   deps_.tasks->GetTask(
-      *caller, IdOf(kHistory, request),
+      *caller, FirstPathParam(kHistory, request.path),
       [this, writer = std::move(writer)](absl::StatusOr<v1::Task> task) {
         if (!task.ok()) {
           SendError(writer, task.status());
@@ -112,7 +108,7 @@ void WebhooksHandler::Replay(net::ServerRequest request,
   auto caller = Begin(request, writer);
   if (!caller) return;
   deps_.tasks->GetTask(
-      *caller, IdOf(kReplay, request),
+      *caller, FirstPathParam(kReplay, request.path),
       [this, writer = std::move(writer)](absl::StatusOr<v1::Task> task) {
         if (!task.ok()) {
           SendError(writer, task.status());
@@ -125,8 +121,9 @@ void WebhooksHandler::Replay(net::ServerRequest request,
             absl::ToUnixMicros(now + deps_.max_retry),
             [this, id, writer](absl::Status st) {
               if (absl::IsNotFound(st)) {
-                SendError(writer, absl::FailedPreconditionError(absl::StrCat(
-                                      "task ", id, " has no webhook delivery")));
+                SendError(writer,
+                          absl::FailedPreconditionError(absl::StrCat(
+                              "task ", id, " has no webhook delivery")));
                 return;
               }
               if (!st.ok()) {
